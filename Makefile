@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommufd for Linux 6.1: build, boot and test in QEMU. See README.
+#
+#   make run              build, boot the test VM, run the demo
+#   make check            build, boot, run every test suite; totals at the end
+#   make vm CMD='...'     run any command inside the test VM
+#   make kernel           build the kernel only (PROFILE=test|perf)
+#   make tree             prepare the patched tree in the cache
+#   make series           write the commits in the cached tree to patches/
+#   make export OUT=dir   the whole project as a series against pristine 6.1
+#   make lint             checkpatch, W=1, sparse, kernel-doc on our code
+#   make deps             install what the harness needs (root)
+
+PROFILE ?= test
+export PROFILE
+
+H := harness
+
+.PHONY: run check vm kernel tests tree series export lint deps
+
+run:
+	@$(H)/run.sh
+
+check:
+	@$(H)/check.sh
+
+vm: tests
+	@test -n '$(CMD)' || { echo "usage: make vm CMD='command'"; exit 2; }
+	@$(H)/vm.sh '$(subst ','\'',$(CMD))'
+
+kernel: tree
+	@$(H)/build-kernel.sh
+
+tests: kernel
+	@$(H)/build-tests.sh
+
+tree: deps
+	@$(H)/prepare-tree.sh
+
+series:
+	@$(H)/make-series.sh
+
+export:
+	@test -n '$(OUT)' || { echo "usage: make export OUT=dir"; exit 2; }
+	@$(H)/export-series.sh '$(OUT)'
+
+lint: kernel
+	@t=$$(mktemp); $(H)/lint.sh $$t; rc=$$?; cat $$t; rm -f $$t; exit $$rc
+
+deps:
+	@$(H)/install-deps.sh

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Configure and build the kernel of $PROFILE (test or perf) in $OBJ.
+#
+# The config is "make tinyconfig" plus fragments: harness/configs/base.config,
+# harness/configs/$PROFILE.config and, for the test profile, what the
+# selftests declare they need (tools/testing/selftests/iommu/config). It is
+# regenerated only when a fragment changes, and every option a fragment
+# sets is checked afterwards: Kconfig silently drops options whose
+# dependencies are missing, and a dropped debug option would make the test
+# run meaningless.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+fragments=("$HARNESS/configs/base.config" "$HARNESS/configs/$PROFILE.config")
+[ -f "${fragments[1]}" ] || die "unknown profile '$PROFILE'"
+if [ "$PROFILE" = test ]; then
+	fragments+=("$SRC/tools/testing/selftests/iommu/config")
+fi
+
+mkdir -p "$OBJ"
+key=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" != "$key" ]; then
+	"${KMAKE[@]}" tinyconfig > /dev/null
+	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
+		"$OBJ/.config" "${fragments[@]}" > /dev/null)
+	"${KMAKE[@]}" olddefconfig > /dev/null
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$OBJ/.config" || {
+				echo "config: wanted '$line', got '$(grep "^${line%%=*}=" "$OBJ/.config" || echo unset)'" >&2
+				bad=1
+			} ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }; opt=${opt%% *}
+			! grep -q "^$opt=" "$OBJ/.config" || {
+				echo "config: wanted $opt unset" >&2
+				bad=1
+			} ;;
+		esac
+	done < <(cat "${fragments[@]}")
+	[ $bad = 0 ] || die "the $PROFILE config lost options; see above"
+	echo "$key" > "$OBJ/.iommufd-config-key"
+fi
+
+"${KMAKE[@]}" bzImage
+"${KMAKE[@]}" headers

@@ -1,0 +1,16 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the userspace side against the headers of the kernel in $OBJ: the
+# kselftests of tools/testing/selftests/iommu and the tools in
+# tools/iommufd (the demo). Outputs go under $OBJ, which the guest sees.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+hdr="-isystem $OBJ/usr/include"
+mkdir -p "$OBJ/kselftest/iommu" "$OBJ/tools/iommufd"
+make -C "$SRC/tools/testing/selftests/iommu" -j"$JOBS" \
+	OUTPUT="$OBJ/kselftest/iommu" KHDR_INCLUDES="$hdr" \
+	CFLAGS="-Wall -Werror -O2 $hdr"
+make -C "$SRC/tools/iommufd" -j"$JOBS" OUTPUT="$OBJ/tools/iommufd/" \
+	KHDR_INCLUDES="$hdr" CFLAGS="-Wall -Wextra -Werror -O2 $hdr"

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make check": build everything, boot the test-profile kernel once, run
+# every test suite inside the guest, scan the guest's kernel log, and print
+# the totals. See README for what counts as a failure.
+set -euo pipefail
+export PROFILE=${PROFILE:-test}
+. "$(dirname "$0")/lib.sh"
+
+stage "install dependencies (Debian archive)" "$HARNESS/install-deps.sh"
+stage "prepare tree (base + series + new files)" "$HARNESS/prepare-tree.sh"
+stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
+stage "build tests and tools" "$HARNESS/build-tests.sh"
+hosttap=$(mktemp -d)/lint.tap
+trap 'rm -rf "$(dirname "$hosttap")"' EXIT
+# Lint findings are counted as test failures below, not a stop here.
+stage "lint (checkpatch, W=1, sparse, kernel-doc)" \
+	bash -c "'$HARNESS/lint.sh' '$hosttap' || true"
+
+rundir_file=$(mktemp)
+set +e
+RUNDIR_FILE=$rundir_file KMEMLEAK=1 VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-2400} \
+	stage "boot guest and run test suites" \
+	bash -c "'$HARNESS/vm.sh' '$HARNESS/guest-tests.sh'; echo \$? > '$rundir_file.rc'; true"
+set -e
+run=$(cat "$rundir_file")
+vmrc=$(cat "$rundir_file.rc")
+rm -f "$rundir_file" "$rundir_file.rc"
+cp "$hosttap" "$run/lint.tap"
+boot=$(cat "$run/boot-uptime" 2>/dev/null || echo '?')
+echo "guest: booted to tests in ${boot}s (guest clock); vm.sh exit $vmrc"
+echo "guest log: $run/console.log (full kernel log: $run/dmesg.txt)"
+case $vmrc in
+124) echo "guest: HUNG (no power-off in time)" ;;
+125) echo "guest: DIED before the tests finished" ;;
+esac
+echo "results:"
+exec /usr/bin/python3 "$HARNESS/results.py" "$run" "$run/lint.tap"

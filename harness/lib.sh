@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared settings and helpers for the harness scripts. Sourced, not run.
+#
+# Paths. Everything heavy lives in a cache outside the repository so that
+# fresh clones, CI runs and later sessions on the same machine reuse it:
+#   $CACHE/src        the base tree, a git repository: commit "base" is the
+#                     pristine Debian tree, one commit per series patch on
+#                     top, our new files overlaid (untracked, excluded)
+#   $CACHE/obj-$P     kbuild object directory of profile $P (test, perf)
+#   $CACHE/ccache     ccache's store
+#   $CACHE/runs/      guest logs and outputs, one directory per VM run
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HARNESS=$REPO/harness
+CACHE=${IOMMUFD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd}
+SRC=$CACHE/src
+PROFILE=${PROFILE:-test}
+OBJ=$CACHE/obj-$PROFILE
+RUNS=$CACHE/runs
+BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
+BASE_PKG=linux-source-6.1
+
+export CCACHE_DIR=$CACHE/ccache
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Kernel objects embed no absolute paths that matter to us; keep the build
+# reproducible enough that ccache hits across runs.
+export KBUILD_BUILD_TIMESTAMP='2023-01-01'
+export KBUILD_BUILD_USER=iommufd
+export KBUILD_BUILD_HOST=harness
+
+JOBS=${JOBS:-$(nproc)}
+KMAKE=(make -C "$SRC" O="$OBJ" ARCH=x86_64 -j"$JOBS" CC="ccache gcc")
+
+T0=${T0:-$(date +%s.%N)}
+export T0
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+elapsed() {
+	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%6.1fs", b - a }'
+}
+
+# stage NAME CMD...: run one stage with its output in a log file, then
+# print one line: elapsed time of the stage and of the whole command. On
+# failure, show the end of the log and stop.
+stage() {
+	local name=$1 log t ret
+	shift
+	mkdir -p "$CACHE/logs"
+	log=$CACHE/logs/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-').log
+	t=$(date +%s.%N)
+	if "$@" >"$log" 2>&1; then
+		printf '[%s | total %s] %s\n' "$(elapsed "$t")" "$(elapsed "$T0")" "$name"
+		return 0
+	fi
+	ret=$?
+	printf '[%s | total %s] %s: FAILED (exit %d)\n' "$(elapsed "$t")" \
+		"$(elapsed "$T0")" "$name" "$ret"
+	echo "---- last lines of $log ----"
+	tail -n 40 "$log"
+	exit "$ret"
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh TAPFILE: the project's code-quality checks, reported as TAP:
+#   1. checkpatch.pl --strict on every C/header file we own and on every
+#      patch of the series;
+#   2. our kernel directories rebuilt with W=1 (extra warnings) and sparse
+#      (C=2: every file checked), no warning allowed;
+#   3. kernel-doc on the uAPI header and our exported-API headers.
+# Run after build-kernel.sh, with the same $PROFILE.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tap=$1
+n=0
+fails=0
+result() { # result OK NAME OUTPUT-FILE
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2" >> "$tap.body"
+	else
+		fails=$((fails + 1))
+		sed 's/^/# /' "$3" | head -n 60 >> "$tap.body"
+		echo "not ok $n $2" >> "$tap.body"
+	fi
+}
+: > "$tap.body"
+tmp=$(mktemp)
+trap 'rm -f "$tmp" "$tap.body"' EXIT
+
+# Our files in the kernel tree that are C or headers.
+mapfile -t cfiles < <(cd "$REPO" && git ls-files --cached --others --exclude-standard |
+	grep -E '\.(c|h)$' | grep -v -e '^harness/' -e '^patches/')
+cp=$SRC/scripts/checkpatch.pl
+cpopts=(--strict --no-tree --quiet --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
+(cd "$REPO" && "$cp" "${cpopts[@]}" -f "${cfiles[@]}") > "$tmp" 2>&1
+result $? "checkpatch --strict: ${#cfiles[@]} source files" "$tmp"
+
+mapfile -t pfiles < <(grep -v '^\s*\(#\|$\)' "$REPO/patches/series" | sed "s|^|$REPO/patches/|")
+if [ ${#pfiles[@]} -gt 0 ]; then
+	"$cp" --strict --no-tree --quiet --show-types "${pfiles[@]}" > "$tmp" 2>&1
+	result $? "checkpatch --strict: ${#pfiles[@]} series patches" "$tmp"
+fi
+
+# W=1 and sparse on our kernel directories. Touch our sources so that
+# every file is compiled (and checked) again with the extra flags.
+dirs=(drivers/iommu/iommufd/)
+"${KMAKE[@]}" W=1 C=2 "${dirs[@]}" > "$tmp" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -E 'warning:|error:' "$tmp" > "$tmp.w"; then
+	rc=1
+	mv "$tmp.w" "$tmp"
+fi
+rm -f "$tmp.w"
+result $rc "W=1 and sparse: ${dirs[*]}" "$tmp"
+
+mapfile -t hdrs < <(cd "$REPO" && ls include/uapi/linux/iommufd.h include/linux/iommufd.h 2>/dev/null)
+(cd "$REPO" && "$SRC/scripts/kernel-doc" -none -Werror "${hdrs[@]}") > "$tmp" 2>&1
+rc=$?
+[ -s "$tmp" ] && rc=1
+result $rc "kernel-doc: ${hdrs[*]}" "$tmp"
+
+{ echo "TAP version 13"; echo "1..$n"; cat "$tap.body"; } > "$tap"
+echo "lint: $((n - fails)) of $n checks clean"
+[ $fails = 0 ]

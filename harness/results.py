@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Count the results of a test VM run and print the totals line.
+
+usage: results.py RUNDIR [HOST_TAP...]
+
+Reads RUNDIR/tap/*.tap (and *.rc) written by guest-tests.sh, the extra TAP
+files given (host-side checks), the guest's kernel log and kmemleak report.
+Counts every top-level TAP result; a suite whose plan is not met, that
+exited non-zero without a failing result, or that never ran, counts as a
+failure. Every kernel report (WARN, BUG, oops, KASAN, lockdep, hung task,
+kmemleak leak...) that is not in expected-log-lines counts as one failure.
+A guest that did not finish counts as a failure too.
+
+The last line printed is exactly "N passed, N failed, N skipped"; the exit
+status is 0 only when nothing failed and at least one test passed.
+"""
+import glob
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The first line of every kind of kernel report we know of.
+SPLAT_START = [
+    r'WARNING: ', r'------------\[ cut here \]------------',
+    r'BUG: ', r'kernel BUG at', r'Oops', r'general protection fault',
+    r'KASAN: ', r'UBSAN: ', r'Kernel panic', r'kernel panic',
+    r'possible circular locking dependency', r'possible recursive locking',
+    r'inconsistent lock state', r'suspicious RCU usage',
+    r'INFO: task .* blocked for more than', r'soft lockup', r'hard LOCKUP',
+    r'rcu: INFO: ', r'detected stall', r'list_(add|del) corruption',
+    r'unreferenced object 0x', r'kmemleak: .*suspected memory leak',
+    r'Call Trace:', r'page allocation failure', r'DMAR: \[DMA',
+    r'DMAR: DRHD: handling fault',
+]
+# A stack trace that starts this close after a report belongs to it.
+TRACE_WINDOW = 60
+
+TAP_RE = re.compile(r'^(not )?ok (\d+)(?: - | )?(.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b(.*))?$',
+                    re.I)
+PLAN_RE = re.compile(r'^1\.\.(\d+)')
+STRIP_TS = re.compile(r'^\[\s*\d+\.\d+\]\s*')
+
+
+def load_expected():
+    pats = []
+    with open(os.path.join(HERE, 'expected-log-lines')) as f:
+        for line in f:
+            line = line.rstrip('\n')
+            if line and not line.startswith('#'):
+                pats.append(re.compile(line))
+    return pats
+
+
+def parse_tap(name, text, rc):
+    """Return (passed, failed, skipped, failure descriptions)."""
+    p = f = s = 0
+    fails = []
+    plan = None
+    seen = 0
+    for line in text.splitlines():
+        m = PLAN_RE.match(line)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        m = TAP_RE.match(line)
+        if not m:
+            continue
+        seen += 1
+        directive = (m.group(4) or '').upper()
+        if directive == 'SKIP':
+            s += 1
+        elif m.group(1) and directive not in ('XFAIL', 'TODO'):
+            f += 1
+            fails.append(f'{name}: {m.group(3)}')
+        else:
+            p += 1
+    if plan is not None and seen < plan:
+        f += plan - seen
+        fails.append(f'{name}: {plan - seen} planned test(s) never reported (crash or hang?)')
+    if rc is None:
+        f += 1
+        fails.append(f'{name}: did not finish')
+    elif rc == 124:
+        f += 1
+        fails.append(f'{name}: timed out')
+    elif rc not in (0, 4) and f == 0:
+        # 4 is kselftest's "skip" exit code
+        f += 1
+        fails.append(f'{name}: exited {rc} without reporting a failed test')
+    if seen == 0 and rc is not None and rc != 4 and f == 0:
+        f += 1
+        fails.append(f'{name}: reported no results')
+    return p, f, s, fails
+
+
+def scan_log(lines, expected):
+    """Group report lines into events; return the unexpected ones.
+
+    An event starts at any SPLAT_START line. A "Call Trace:" within
+    TRACE_WINDOW lines of an event belongs to it; the WARNING:/BUG: line
+    that follows a "cut here" marker replaces the marker as the event's
+    first line. Any other report line starts a new event.
+    """
+    starts = [re.compile(p) for p in SPLAT_START]
+    events = []   # [line index, first line, allowed]
+    for i, raw in enumerate(lines):
+        line = STRIP_TS.sub('', raw).strip()
+        if not any(r.search(line) for r in starts):
+            continue
+        allowed = any(e.search(line) for e in expected)
+        last = events[-1] if events else None
+        if last and line.startswith('Call Trace:') and i - last[0] <= TRACE_WINDOW:
+            continue
+        if last and 'cut here' in last[1] and i - last[0] <= 3:
+            last[1], last[2] = line, allowed
+            continue
+        events.append([i, line, allowed])
+    return [e for e in events if not e[2]]
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    run = sys.argv[1]
+    expected = load_expected()
+    tot_p = tot_f = tot_s = 0
+    failures = []
+
+    taps = sorted(glob.glob(os.path.join(run, 'tap', '*.tap')))
+    for host_tap in sys.argv[2:]:
+        taps.append(host_tap)
+    for tap in taps:
+        name = os.path.basename(tap)[:-4]
+        rcfile = tap[:-4] + '.rc'
+        # Host-side TAP files have no exit status file; guest suites do.
+        rc = 0 if tap in sys.argv[2:] else None
+        if os.path.exists(rcfile):
+            with open(rcfile) as fh:
+                rc = int(fh.read().strip() or 1)
+        with open(tap, errors='replace') as fh:
+            p, f, s, fl = parse_tap(name, fh.read(), rc)
+        print(f'  {name}: {p} passed, {f} failed, {s} skipped')
+        tot_p += p
+        tot_f += f
+        tot_s += s
+        failures += fl
+
+    if not os.path.exists(os.path.join(run, 'cmd.rc')):
+        tot_f += 1
+        failures.append('guest: did not finish (crash, panic or hang); see console.log')
+
+    # The full dmesg when the guest finished, else what reached the console.
+    log = os.path.join(run, 'dmesg.txt')
+    if not os.path.exists(log):
+        log = os.path.join(run, 'console.log')
+    lines = []
+    if os.path.exists(log):
+        with open(log, errors='replace') as fh:
+            lines = fh.read().splitlines()
+    km = os.path.join(run, 'kmemleak.txt')
+    if os.path.exists(km):
+        with open(km, errors='replace') as fh:
+            lines += fh.read().splitlines()
+    splats = scan_log(lines, expected)
+    for idx, first, _ in splats:
+        failures.append(f'kernel log: {first}  ({os.path.basename(log)} line {idx + 1})')
+    tot_f += len(splats)
+    print(f'  kernel log: {len(splats)} unexpected report(s)')
+
+    if failures:
+        print('Failures:')
+        for fl in failures:
+            print(f'  - {fl}')
+    if tot_p == 0 and tot_f == 0:
+        print('No test ran.')
+    print(f'{tot_p} passed, {tot_f} failed, {tot_s} skipped')
+    sys.exit(0 if tot_f == 0 and tot_p > 0 else 1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make run": build the kernel and the demo, boot the guest, run the demo.
+set -euo pipefail
+export PROFILE=${PROFILE:-test}
+. "$(dirname "$0")/lib.sh"
+
+stage "install dependencies (Debian archive)" "$HARNESS/install-deps.sh"
+stage "prepare tree (base + series + new files)" "$HARNESS/prepare-tree.sh"
+stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
+stage "build tests and tools" "$HARNESS/build-tests.sh"
+echo "booting the guest (q35, emulated Intel VT-d, edu devices) ..."
+t=$(date +%s.%N)
+set +e
+"$HARNESS/vm.sh" "$OBJ/tools/iommufd/iommufd-demo"
+rc=$?
+set -e
+printf '[%s | total %s] boot guest and run the demo (exit %d)\n' \
+	"$(elapsed "$t")" "$(elapsed "$T0")" "$rc"
+exit $rc

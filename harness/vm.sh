@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm.sh 'COMMAND': boot the built kernel of $PROFILE in QEMU and run
+# COMMAND with bash inside the guest, in the current directory (the host's
+# root filesystem is the guest's, read-only, so host-built binaries run
+# there). Prints the command's output and exits with its status; 124 when
+# the guest hangs past VM_TIMEOUT seconds, 125 when it dies before the
+# command finishes. Everything the run left (console log, full dmesg,
+# kmemleak report, the command's output) stays in the run directory,
+# printed at the end and kept in $RUNDIR_FILE when that is set.
+#
+# Machine: q35 with emulated Intel VT-d (interrupt remapping on), QEMU's
+# edu DMA test device alone on the root bus, and two edu functions in one
+# multifunction slot behind a PCIe root port (they share an IOMMU group).
+#
+# Environment: VM_TIMEOUT (seconds, default 1200), VM_MEM (default 2G),
+# VM_SMP (default 2), KMEMLEAK=1 to clear kmemleak after boot and report
+# after the command, VM_QUIET=1 to not print the command's output.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: vm.sh 'COMMAND'"
+kernel=$OBJ/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel: build it first (make kernel)"
+
+mkdir -p "$RUNS"
+run=$(mktemp -d "$RUNS/$(date +%Y%m%d-%H%M%S)-XXXX")
+[ -z "${RUNDIR_FILE:-}" ] || echo "$run" > "$RUNDIR_FILE"
+printf '%s\n' "$*" > "$run/cmd.sh"
+{
+	printf 'GUEST_CWD=%q\n' "$PWD"
+	printf 'KMEMLEAK=%q\n' "${KMEMLEAK:-0}"
+	printf 'IOMMUFD_OBJ=%q\n' "$OBJ"
+	printf 'IOMMUFD_REPO=%q\n' "$REPO"
+	printf 'export IOMMUFD_OBJ IOMMUFD_REPO\n'
+} > "$run/guest.env"
+# Remove stale pieces of the cache so a full log cannot outlive its run.
+ls -1dt "$RUNS"/*/ 2>/dev/null | tail -n +31 | xargs -r rm -rf
+
+append="console=ttyS0 root=root rootfstype=9p"
+append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
+append+=" init=$HARNESS/guest-init panic=-1 intel_iommu=on"
+append+=" hung_task_panic=0 printk.devkmsg=on ${VM_APPEND:-}"
+
+set +e
+timeout -k 10 "${VM_TIMEOUT:-1200}" qemu-system-x86_64 \
+	-machine q35,accel=tcg,kernel-irqchip=split -cpu max \
+	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
+	-nodefaults -display none -no-reboot \
+	-chardev file,id=con,path="$run/console.log" -serial chardev:con \
+	-device intel-iommu,intremap=on \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=root \
+	-fsdev local,id=out,path="$run",security_model=none,multidevs=remap \
+	-device virtio-9p-pci,fsdev=out,mount_tag=hostout \
+	-device edu \
+	-device pcie-root-port,id=rp1,chassis=1 \
+	-device edu,bus=rp1,addr=0.0,multifunction=on \
+	-device edu,bus=rp1,addr=0.1 \
+	-kernel "$kernel" -append "$append" \
+	> "$run/qemu.log" 2>&1 < /dev/null
+qrc=$?
+set -e
+
+[ "${VM_QUIET:-0}" = 1 ] || cat "$run/cmd.out" 2>/dev/null || true
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	echo "vm: guest hung: no power-off within ${VM_TIMEOUT:-1200}s (log: $run/console.log)" >&2
+	exit 124
+fi
+if [ ! -f "$run/cmd.rc" ]; then
+	echo "vm: guest died before the command finished (qemu exit $qrc; log: $run/console.log)" >&2
+	tail -n 30 "$run/console.log" >&2
+	exit 125
+fi
+echo "vm: logs in $run" >&2
+exit "$(cat "$run/cmd.rc")"
