@@ -37,16 +37,17 @@ static int read_line(const char *path, char *buf, size_t len)
 static void show_devices(void)
 {
 	const char *base = "/sys/bus/pci/devices";
-	struct dirent *de;
-	DIR *dir;
+	struct dirent **names;
+	int i, n;
 
-	dir = opendir(base);
-	if (!dir)
+	n = scandir(base, &names, NULL, alphasort);
+	if (n < 0)
 		return;
 	printf("\nPCI devices and their IOMMU groups (devices in one group\n"
 	       "cannot be isolated from each other, so they are handed to\n"
 	       "userspace together or not at all):\n");
-	while ((de = readdir(dir))) {
+	for (i = 0; i < n; i++) {
+		struct dirent *de = names[i];
 		char path[PATH_MAX], link[PATH_MAX], vendor[16], device[16];
 		const char *group = "none";
 		const char *what = "";
@@ -72,7 +73,9 @@ static void show_devices(void)
 		printf("  %s  %s:%s  group %s%s\n", de->d_name, vendor + 2,
 		       device + 2, group, what);
 	}
-	closedir(dir);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 int main(void)
