@@ -36,4 +36,4 @@ case $vmrc in
 125) echo "guest: DIED before the tests finished" ;;
 esac
 echo "results:"
-exec /usr/bin/python3 "$HARNESS/results.py" "$run" "$run/lint.tap"
+exec /usr/bin/python3 "$HARNESS/results.py" --guest-status "$vmrc" "$run" "$run/lint.tap"

@@ -40,6 +40,15 @@ for t in "$KSFT"/*; do
 	run_suite "kselftest-iommu-$(basename "$t")" "$t"
 done
 
+# KUnit suites ran at boot; debugfs keeps each suite's TAP results.
+for r in /sys/kernel/debug/kunit/*/results; do
+	[ -f "$r" ] || continue
+	name=kunit-$(basename "$(dirname "$r")")
+	echo "== $name"
+	cat "$r" > $OUT/$name.tap
+	echo 0 > $OUT/$name.rc
+done
+
 # The demo of "make run", as a smoke test: one TAP line for its exit status.
 run_suite demo "$IOMMUFD_REPO/harness/tap-one.sh" iommufd-demo \
 	"$IOMMUFD_OBJ/tools/iommufd/iommufd-demo"

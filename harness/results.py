@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Count the results of a test VM run and print the totals line.
 
-usage: results.py RUNDIR [HOST_TAP...]
+usage: results.py [--guest-status N] RUNDIR [HOST_TAP...]
 
 Reads RUNDIR/tap/*.tap (and *.rc) written by guest-tests.sh, the extra TAP
 files given (host-side checks), the guest's kernel log and kmemleak report.
@@ -10,7 +10,9 @@ Counts every top-level TAP result; a suite whose plan is not met, that
 exited non-zero without a failing result, or that never ran, counts as a
 failure. Every kernel report (WARN, BUG, oops, KASAN, lockdep, hung task,
 kmemleak leak...) that is not in expected-log-lines counts as one failure.
-A guest that did not finish counts as a failure too.
+A guest that did not finish, a guest test runner that exited non-zero
+(N, as vm.sh reported it) and a run in which no guest suite reported
+anything each count as a failure too.
 
 The last line printed is exactly "N passed, N failed, N skipped"; the exit
 status is 0 only when nothing failed and at least one test passed.
@@ -55,7 +57,14 @@ def load_expected():
 
 
 def parse_tap(name, text, rc):
-    """Return (passed, failed, skipped, failure descriptions)."""
+    """Return (passed, failed, skipped, failure descriptions).
+
+    Counts the top-level results; for KUnit suites (whose file holds one
+    suite with its test cases as indented subtests) the test cases.
+    """
+    if name.startswith('kunit-'):
+        lines = [l[4:] for l in text.splitlines() if l.startswith('    ')]
+        text = '\n'.join(lines)
     p = f = s = 0
     fails = []
     plan = None
@@ -122,21 +131,32 @@ def scan_log(lines, expected):
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    guest_status = None
+    if args[:1] == ['--guest-status']:
+        guest_status = int(args[1])
+        args = args[2:]
+    if not args:
         sys.exit(__doc__)
-    run = sys.argv[1]
+    run = args[0]
+    host_taps = args[1:]
     expected = load_expected()
     tot_p = tot_f = tot_s = 0
     failures = []
 
-    taps = sorted(glob.glob(os.path.join(run, 'tap', '*.tap')))
-    for host_tap in sys.argv[2:]:
-        taps.append(host_tap)
+    guest_taps = sorted(glob.glob(os.path.join(run, 'tap', '*.tap')))
+    if not guest_taps:
+        tot_f += 1
+        failures.append('guest: no test suite reported anything')
+    if guest_status not in (None, 0, 124, 125):
+        tot_f += 1
+        failures.append(f'guest: the test runner exited {guest_status}')
+    taps = guest_taps + host_taps
     for tap in taps:
         name = os.path.basename(tap)[:-4]
         rcfile = tap[:-4] + '.rc'
         # Host-side TAP files have no exit status file; guest suites do.
-        rc = 0 if tap in sys.argv[2:] else None
+        rc = 0 if tap in host_taps else None
         if os.path.exists(rcfile):
             with open(rcfile) as fh:
                 rc = int(fh.read().strip() or 1)

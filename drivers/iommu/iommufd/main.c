@@ -1,31 +1,374 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * /dev/iommu: the character device and its per-open context.
+ * /dev/iommu: the character device, its per-open context, the object ID
+ * table and the ioctl dispatcher.
  *
  * Each open() of /dev/iommu creates one struct iommufd_ctx, owned by the
- * struct file and freed on the last close. The context is where the
- * objects a user creates (IO address spaces, hardware page tables, bound
- * devices) will live; commands arrive as ioctls on the file.
+ * struct file and freed on the last close. Objects created through the
+ * file are kept in ctx->objects, an allocating xarray that never hands
+ * out ID 0; the object life cycle is described in iommufd_private.h.
  *
- * Locking: nothing here is shared between contexts and the context has no
- * mutable state yet, so no lock is taken.
+ * Commands are dispatched through iommufd_ioctl_ops[], indexed by
+ * command number - IOMMUFD_CMD_BASE. Each entry names the handler, the
+ * argument struct and the last member of that struct's first version, so
+ * the size rules of the uAPI are applied here once for every command:
+ * a size below the first version is EINVAL, unknown trailing bytes must
+ * be zero (else E2BIG), and replies never write past either the user's
+ * or the kernel's idea of the struct.
+ *
+ * Locking:
+ *  - The xa_lock of ctx->objects protects the table itself, each
+ *    object's transition out of the table (users 1 -> 0 happens only
+ *    under it, together with the erase) and ctx->charge_mode. It is a
+ *    spinlock and the innermost lock: nothing else is acquired, and
+ *    nothing sleeps, while it is held.
+ *  - An object reference (obj->users) is not a lock, but it keeps the
+ *    object alive and in the table, so a handler may sleep and take the
+ *    object's own locks while holding one.
+ *  - Object destroy callbacks run with no iommufd lock held.
+ * Concurrent ioctls on one file are serialised only by the above; the
+ * release path runs when no ioctl can be in flight any more.
  */
 #define pr_fmt(fmt) "iommufd: " fmt
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
-/**
- * struct iommufd_ctx - state of one open /dev/iommu file
- * @file: the file this context belongs to
- */
-struct iommufd_ctx {
-	struct file *file;
+#include "iommufd_private.h"
+
+static const struct iommufd_otype_ops *const iommufd_otypes[] = {
+	[IOMMUFD_OTYPE_IOAS] = &iommufd_ioas_ops,
 };
+
+static_assert(ARRAY_SIZE(iommufd_otypes) == IOMMUFD_OTYPE_COUNT);
+
+/**
+ * iommufd_obj_new_raw() - allocate an object and reserve its ID
+ * @ictx: context the object will belong to
+ * @size: size of the containing structure, at least sizeof(struct
+ *        iommufd_object)
+ * @type: the object's type
+ *
+ * The memory is zeroed. The ID is taken but lookups do not find it until
+ * iommufd_obj_publish(); until then the caller owns the object and must
+ * end its creation with iommufd_obj_publish(), iommufd_obj_abort() or
+ * iommufd_obj_discard().
+ *
+ * Return: the object or an ERR_PTR.
+ */
+struct iommufd_object *iommufd_obj_new_raw(struct iommufd_ctx *ictx,
+					   size_t size,
+					   enum iommufd_otype type)
+{
+	struct iommufd_object *obj;
+	int rc;
+
+	if (WARN_ON(type <= IOMMUFD_OTYPE_ANY || type >= IOMMUFD_OTYPE_COUNT ||
+		    size < sizeof(*obj)))
+		return ERR_PTR(-EINVAL);
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->users, 1);
+
+	/* A NULL entry makes xa_alloc() store a reserved (zero) entry. */
+	rc = xa_alloc(&ictx->objects, &obj->id, NULL, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	return obj;
+}
+
+/**
+ * iommufd_obj_publish() - make a new object visible to lookups
+ * @ictx: the object's context
+ * @obj: an object from iommufd_obj_new_raw(), fully set up
+ *
+ * After this the caller no longer owns @obj: another thread may destroy
+ * it at once, so the caller must not touch it again unless it took a
+ * reference beforehand.
+ */
+void iommufd_obj_publish(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	void *old;
+
+	/* The slot already exists, so this cannot need memory. */
+	old = xa_cmpxchg(&ictx->objects, obj->id, XA_ZERO_ENTRY, obj,
+			 GFP_KERNEL);
+	WARN_ON(old);
+}
+
+/**
+ * iommufd_obj_discard() - free an unpublished object and release its ID
+ * @ictx: the object's context
+ * @obj: an object from iommufd_obj_new_raw() that was never published
+ *
+ * Only the memory and the ID are released; use this when the type's own
+ * state was never set up, and iommufd_obj_abort() otherwise.
+ */
+void iommufd_obj_discard(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	void *old;
+
+	old = xa_erase(&ictx->objects, obj->id);
+	WARN_ON(old);
+	kfree(obj);
+}
+
+/**
+ * iommufd_obj_abort() - undo the creation of an unpublished object
+ * @ictx: the object's context
+ * @obj: an object from iommufd_obj_new_raw() whose type state is set up
+ *
+ * Runs the type's abort callback (or its destroy callback when it has no
+ * abort), then releases the ID and the memory.
+ */
+void iommufd_obj_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	const struct iommufd_otype_ops *ops = iommufd_otypes[obj->type];
+
+	if (ops->abort)
+		ops->abort(obj);
+	else
+		ops->destroy(obj);
+	iommufd_obj_discard(ictx, obj);
+}
+
+/**
+ * iommufd_obj_get() - look up a published object and take a reference
+ * @ictx: the context to search
+ * @id: the ID given by userspace
+ * @type: the expected type, or IOMMUFD_OTYPE_ANY
+ *
+ * Return: the object, to be released with iommufd_obj_put(), or
+ * ERR_PTR(-ENOENT) when @id names no published object of @type.
+ */
+struct iommufd_object *iommufd_obj_get(struct iommufd_ctx *ictx, u32 id,
+				       enum iommufd_otype type)
+{
+	struct iommufd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj || (type != IOMMUFD_OTYPE_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ictx->objects);
+	return obj;
+}
+
+/* Tear down an object that has just left the table with users == 0. */
+static void iommufd_obj_free(struct iommufd_object *obj)
+{
+	iommufd_otypes[obj->type]->destroy(obj);
+	kfree(obj);
+}
+
+/*
+ * Take object @id out of the table if nobody but the table holds it.
+ * Nothing changes when the answer is -EBUSY or -ENOENT.
+ */
+static int iommufd_obj_remove(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj;
+
+	xa_lock(&ictx->objects);
+	obj = xa_load(&ictx->objects, id);
+	if (!obj) {
+		xa_unlock(&ictx->objects);
+		return -ENOENT;
+	}
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ictx->objects);
+		return -EBUSY;
+	}
+	__xa_erase(&ictx->objects, id);
+	xa_unlock(&ictx->objects);
+
+	iommufd_obj_free(obj);
+	return 0;
+}
+
+/**
+ * iommufd_ucmd_respond() - copy a command's argument back to userspace
+ * @ucmd: the call being handled
+ *
+ * Writes min(user size, kernel size) bytes of the kernel copy, so a
+ * caller built against an older or newer header gets exactly the part
+ * both sides know.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd)
+{
+	size_t len = min_t(size_t, ucmd->user_size, ucmd->kernel_size);
+
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, len))
+		return -EFAULT;
+	return 0;
+}
+
+static int iommufd_destroy_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return iommufd_obj_remove(ucmd->ictx, cmd->id);
+}
+
+/* IOMMU_OPTION_RLIMIT_MODE: a setting of the whole context */
+static int iommufd_charge_mode_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	struct iommufd_ctx *ictx = ucmd->ictx;
+	int rc = 0;
+
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOMMU_OPTION_OP_GET:
+		xa_lock(&ictx->objects);
+		cmd->val64 = ictx->charge_mode;
+		xa_unlock(&ictx->objects);
+		return 0;
+	case IOMMU_OPTION_OP_SET:
+		if (!capable(CAP_SYS_RESOURCE))
+			return -EPERM;
+		/*
+		 * Pages already charged one way must be uncharged the same
+		 * way, so the mode only changes while there are no objects
+		 * (reserved IDs of objects being created count as objects).
+		 */
+		xa_lock(&ictx->objects);
+		if (!xa_empty(&ictx->objects))
+			rc = -EBUSY;
+		else if (cmd->val64 == 0)
+			ictx->charge_mode = IOMMUFD_CHARGE_USER;
+		else if (cmd->val64 == 1)
+			ictx->charge_mode = IOMMUFD_CHARGE_MM;
+		else
+			rc = -EINVAL;
+		xa_unlock(&ictx->objects);
+		return rc;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int iommufd_option_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		rc = iommufd_charge_mode_option(ucmd);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		rc = iommufd_ioas_huge_pages_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc || cmd->op != IOMMU_OPTION_OP_GET)
+		return rc;
+	return iommufd_ucmd_respond(ucmd);
+}
+
+/* Room for the argument of any command in iommufd_ioctl_ops[] */
+union iommufd_ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_option option;
+};
+
+/**
+ * struct iommufd_ioctl_op - one entry of the dispatch table
+ * @ioctl_num: the full ioctl number; any other number with the same nr
+ *             (wrong type, size or direction bits) is unknown
+ * @kernel_size: sizeof() the argument struct this kernel knows
+ * @min_size: offset of the end of the first version's last member
+ * @handler: does the work; ucmd->cmd holds the copied-in argument
+ */
+struct iommufd_ioctl_op {
+	unsigned int ioctl_num;
+	size_t kernel_size;
+	size_t min_size;
+	int (*handler)(struct iommufd_ucmd *ucmd);
+};
+
+/* IOMMUFD_IOCTL(FOO, ...) describes IOMMU_FOO, numbered IOMMUFD_CMD_FOO */
+#define IOMMUFD_IOCTL(_name, _handler, _struct, _first_last)                 \
+	[IOMMUFD_CMD_##_name - IOMMUFD_CMD_BASE] = {                         \
+		.ioctl_num = IOMMU_##_name,                                  \
+		.kernel_size = sizeof(_struct) +                             \
+			BUILD_BUG_ON_ZERO(sizeof(_struct) >                  \
+					  sizeof(union iommufd_ucmd_buffer)), \
+		.min_size = offsetofend(_struct, _first_last),               \
+		.handler = _handler,                                         \
+	}
+
+static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
+	IOMMUFD_IOCTL(DESTROY, iommufd_destroy_ioctl,
+		      struct iommu_destroy, id),
+	IOMMUFD_IOCTL(IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		      struct iommu_ioas_alloc, out_ioas_id),
+	IOMMUFD_IOCTL(IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas_ioctl,
+		      struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOMMUFD_IOCTL(IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges_ioctl,
+		      struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOMMUFD_IOCTL(OPTION, iommufd_option_ioctl,
+		      struct iommu_option, val64),
+};
+
+static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	const struct iommufd_ioctl_op *op;
+	union iommufd_ucmd_buffer buf;
+	struct iommufd_ucmd ucmd = {
+		.ictx = filp->private_data,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))
+		return -ENOTTY;
+	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	/* Holes in the table have a zero ioctl_num, which never matches. */
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (rc)
+		return rc;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ucmd.kernel_size = op->kernel_size;
+	rc = copy_struct_from_user(ucmd.cmd, ucmd.kernel_size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	return op->handler(&ucmd);
+}
 
 static int iommufd_fops_open(struct inode *inode, struct file *filp)
 {
@@ -35,22 +378,47 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	if (!ictx)
 		return -ENOMEM;
 
+	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	ictx->charge_mode = IOMMUFD_CHARGE_USER;
 	ictx->file = filp;
 	filp->private_data = ictx;
 	return 0;
 }
 
-static int iommufd_fops_release(struct inode *inode, struct file *filp)
+/*
+ * Destroy every object of a context that is going away. An object that
+ * others depend on holds a reference from each of them, so it is skipped
+ * until they are gone; passes repeat while they make progress.
+ */
+static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 {
-	kfree(filp->private_data);
-	return 0;
+	struct iommufd_object *obj;
+	unsigned long index;
+	bool progress;
+
+	do {
+		progress = false;
+		xa_for_each(&ictx->objects, index, obj) {
+			if (!refcount_dec_if_one(&obj->users))
+				continue;
+			xa_erase(&ictx->objects, index);
+			iommufd_obj_free(obj);
+			progress = true;
+		}
+	} while (progress);
+
+	/* Whatever is left is held by something outside the context. */
+	WARN_ON(!xa_empty(&ictx->objects));
 }
 
-static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
-			       unsigned long arg)
+static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {
-	/* No command is implemented yet: every number is unknown. */
-	return -ENOTTY;
+	struct iommufd_ctx *ictx = filp->private_data;
+
+	iommufd_destroy_all(ictx);
+	xa_destroy(&ictx->objects);
+	kfree(ictx);
+	return 0;
 }
 
 static const struct file_operations iommufd_fops = {

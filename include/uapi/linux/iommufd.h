@@ -1,21 +1,464 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Userspace interface of iommufd, the /dev/iommu character device.
+ *
+ * iommufd lets a process describe I/O virtual address (IOVA) layouts in
+ * terms of its own memory and have them installed into the IOMMU
+ * translation tables of the devices it owns.
+ */
 #ifndef _UAPI_IOMMUFD_H
 #define _UAPI_IOMMUFD_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/**
- * DOC: The /dev/iommu user API
- *
- * Every command is an ioctl on an open /dev/iommu file, numbered
- * _IO(IOMMUFD_TYPE, nr) with nr counting up from IOMMUFD_CMD_BASE. The
- * ioctl number carries no size: the argument struct says its own size in
- * its first field, a __u32 named size, and only ever grows at its end.
- *
- * A command that the kernel does not know fails with ENOTTY.
- */
 #define IOMMUFD_TYPE (';')
-#define IOMMUFD_CMD_BASE 0x80
+
+/**
+ * DOC: How /dev/iommu commands are issued
+ *
+ * Each command is an ioctl() on a file descriptor returned by opening
+ * /dev/iommu. The request code holds only the type character and the
+ * command number; it does not encode a length. The length travels inside
+ * the argument instead: every argument structure begins with a __u32
+ * member named size, which the caller sets to sizeof() of the structure
+ * as it was compiled. Structures only ever grow by gaining members at
+ * their end, so programs and kernels built from different versions of
+ * this file keep working together:
+ *
+ *  - size below the smallest layout ever defined for the command: EINVAL.
+ *  - size beyond the layout this kernel knows: accepted only when all of
+ *    the bytes past the known part are zero, otherwise E2BIG.
+ *  - members missing from a shorter (older) layout are taken as zero.
+ *
+ * Objects (IOAS and others) are named by __u32 IDs handed out by the
+ * kernel. An ID is only meaningful on the file descriptor that created
+ * it, and 0 is never a valid ID.
+ *
+ * Error numbers follow one scheme for all commands:
+ *
+ *  - ENOTTY: the command number is unknown to this kernel.
+ *  - EOPNOTSUPP: a flag, option, operation or type value is not
+ *    implemented, or a reserved member is not zero.
+ *  - EINVAL: a value is meaningless for the command (bad alignment,
+ *    zero length, an inverted range, and so on).
+ *  - ENOENT: an object ID does not exist or has the wrong type, or an
+ *    IOVA range that must be mapped is not.
+ *  - EOVERFLOW: an address plus a length wraps around, or a value does
+ *    not fit the kernel's native word.
+ *  - EMSGSIZE: an array supplied by the caller is too small for the
+ *    result; the number of entries needed is written back so the caller
+ *    can retry with a bigger array.
+ *  - EFAULT: a user pointer could not be read or written.
+ *  - ENOMEM: kernel memory ran out, or pinning pages would go over the
+ *    caller's locked memory limit.
+ */
+
+/*
+ * Command numbers. Each one occupies a fixed slot from IOMMUFD_CMD_BASE
+ * onwards; slots are never reused or renumbered. Commands whose argument
+ * structures are not part of this file yet still hold their place here.
+ */
+enum {
+	IOMMUFD_CMD_BASE = 0x80,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
+	IOMMUFD_CMD_IOAS_ALLOC = 0x81,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82,
+	IOMMUFD_CMD_IOAS_COPY = 0x83,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84,
+	IOMMUFD_CMD_IOAS_MAP = 0x85,
+	IOMMUFD_CMD_IOAS_UNMAP = 0x86,
+	IOMMUFD_CMD_OPTION = 0x87,
+	IOMMUFD_CMD_VFIO_IOAS = 0x88,
+	IOMMUFD_CMD_HWPT_ALLOC = 0x89,
+	IOMMUFD_CMD_GET_HW_INFO = 0x8a,
+	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b,
+	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
+	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
+	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
+	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+};
+
+/**
+ * struct iommu_destroy - argument of IOMMU_DESTROY
+ * @size: sizeof(struct iommu_destroy), set by the caller
+ * @id: ID of the object to release
+ *
+ * Releases one object of any kind that userspace is allowed to destroy.
+ * The ID becomes free for reuse once the call succeeds.
+ *
+ * Errors: ENOENT when @id names no object; EBUSY when the object is
+ * still in use (for example an IOAS that a device is attached to, or a
+ * device object its driver still holds).
+ */
+struct iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
+
+#define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+
+/**
+ * struct iommu_ioas_alloc - argument of IOMMU_IOAS_ALLOC
+ * @size: sizeof(struct iommu_ioas_alloc), set by the caller
+ * @flags: no flags are defined; must be 0
+ * @out_ioas_id: filled in with the ID of the new IOAS
+ *
+ * Creates an I/O address space (IOAS): a table translating IOVAs to
+ * ranges of user memory. It starts out empty. Hardware page tables built
+ * from it follow every later change made to it.
+ *
+ * Errors: EOPNOTSUPP for a non-zero @flags; ENOMEM.
+ */
+struct iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+
+#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/**
+ * struct iommu_iova_range - one span of IOVA space
+ * @start: lowest IOVA of the span
+ * @last: highest IOVA of the span, included in it
+ *
+ * Because @last is inclusive a span may reach the top of the 64-bit
+ * space; a span always holds at least one byte.
+ */
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct iommu_ioas_iova_ranges - argument of IOMMU_IOAS_IOVA_RANGES
+ * @size: sizeof(struct iommu_ioas_iova_ranges), set by the caller
+ * @ioas_id: the IOAS to report on
+ * @num_iovas: on input, how many entries @allowed_iovas can take; on
+ *             output, how many entries the full answer has
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct iommu_iova_range
+ *                 that receives the answer, in ascending order
+ * @out_iova_alignment: filled in with the power-of-two alignment that
+ *                      IOVAs and lengths passed to IOMMU_IOAS_MAP must
+ *                      respect
+ *
+ * Reports which IOVA spans may be mapped in the IOAS right now. That is
+ * everything the attached devices can translate, minus the spans some
+ * device or the IOAS itself has set aside. The answer can shrink when a
+ * device is attached and grow again when it leaves. With no device
+ * attached nearly the whole 64-bit space is usable.
+ *
+ * A caller may pass @num_iovas = 0 to learn the needed count first. The
+ * structure, @out_iova_alignment included, is written back even when the
+ * array was too small; the array then holds as many leading entries as
+ * fit.
+ *
+ * Errors: ENOENT for a bad @ioas_id; EOPNOTSUPP for a non-zero
+ * @__reserved; EMSGSIZE when @num_iovas was too small (the output value
+ * of @num_iovas is the count needed); EFAULT.
+ */
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+
+#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct iommu_ioas_allow_iovas - argument of IOMMU_IOAS_ALLOW_IOVAS
+ * @size: sizeof(struct iommu_ioas_allow_iovas), set by the caller
+ * @ioas_id: the IOAS to change
+ * @num_iovas: number of entries in @allowed_iovas
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct iommu_iova_range
+ *
+ * Promises that the given IOVA spans stay usable. The list replaces any
+ * list given before; an empty list removes the promise.
+ *
+ * While the list is not empty two things change. First, nothing may
+ * make part of a listed span unusable: attaching a device that cannot
+ * translate some of it, or that needs some of it set aside, fails.
+ * Second, IOVAs chosen by the kernel (a map or copy without
+ * IOMMU_IOAS_MAP_FIXED_IOVA) are taken only from the listed spans.
+ *
+ * Errors: ENOENT for a bad @ioas_id; EOPNOTSUPP for a non-zero
+ * @__reserved; EINVAL when an entry has @start above @last or two
+ * entries overlap; EADDRINUSE when a listed span already includes IOVAs
+ * that are set aside; EFAULT; ENOMEM.
+ */
+struct iommu_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+
+#define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
+
+/**
+ * enum iommufd_ioas_map_flags - flags of IOMMU_IOAS_MAP, IOMMU_IOAS_COPY
+ *                               and IOMMU_IOAS_MAP_FILE
+ * @IOMMU_IOAS_MAP_FIXED_IOVA: the IOVA given by the caller is used as
+ *                             is; without it the kernel picks a free IOVA
+ *                             and writes it back
+ * @IOMMU_IOAS_MAP_WRITEABLE: devices may write through the new mapping
+ * @IOMMU_IOAS_MAP_READABLE: devices may read through the new mapping
+ */
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+/**
+ * struct iommu_ioas_map - argument of IOMMU_IOAS_MAP
+ * @size: sizeof(struct iommu_ioas_map), set by the caller
+ * @flags: a combination of enum iommufd_ioas_map_flags
+ * @ioas_id: the IOAS that receives the mapping
+ * @__reserved: must be 0
+ * @user_va: start of the memory to map, as an address in the caller's
+ *           address space
+ * @length: number of bytes to map
+ * @iova: where the memory appears in the IOAS; an input when
+ *        IOMMU_IOAS_MAP_FIXED_IOVA is set, otherwise filled in by the
+ *        kernel
+ *
+ * Pins the pages behind [@user_va, @user_va + @length) and makes them
+ * visible at [@iova, @iova + @length) in the IOAS and in every hardware
+ * page table that follows it. The pinned pages are charged to the locked
+ * memory limit. @iova and @length must be multiples of the alignment
+ * that IOMMU_IOAS_IOVA_RANGES reports.
+ *
+ * A fixed @iova must lie in usable IOVA space and must not touch an
+ * existing mapping. Without IOMMU_IOAS_MAP_FIXED_IOVA the kernel looks
+ * for free, usable space (only inside the allowed spans, if a list was
+ * given with IOMMU_IOAS_ALLOW_IOVAS).
+ *
+ * Errors: ENOENT for a bad @ioas_id; EOPNOTSUPP for an unknown flag or a
+ * non-zero @__reserved; EINVAL for a zero @length, bad alignment, or a
+ * fixed range that is not usable; EEXIST when a fixed range overlaps an
+ * existing mapping; ENOSPC when no free space is large enough;
+ * EOVERFLOW when @iova + @length or @user_va + @length wraps; EFAULT
+ * when the memory cannot be pinned; ENOMEM, including hitting the
+ * locked memory limit.
+ */
+struct iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/**
+ * struct iommu_ioas_copy - argument of IOMMU_IOAS_COPY
+ * @size: sizeof(struct iommu_ioas_copy), set by the caller
+ * @flags: a combination of enum iommufd_ioas_map_flags
+ * @dst_ioas_id: the IOAS that receives the new mapping
+ * @src_ioas_id: the IOAS whose mappings supply the memory
+ * @length: number of bytes to copy
+ * @dst_iova: where the memory appears in the destination; an input when
+ *            IOMMU_IOAS_MAP_FIXED_IOVA is set, otherwise filled in by the
+ *            kernel
+ * @src_iova: start of the range in the source IOAS
+ *
+ * Maps into the destination IOAS the memory that
+ * [@src_iova, @src_iova + @length) currently reaches in the source IOAS.
+ * The pages are already pinned, so they are shared rather than pinned
+ * and charged a second time. The source range must be covered from end
+ * to end by existing mappings. Afterwards the two mappings are
+ * independent: unmapping one leaves the other alone. Source and
+ * destination may be the same IOAS.
+ *
+ * @flags work as for IOMMU_IOAS_MAP. Write access can only be granted
+ * when the source memory was pinned for writing.
+ *
+ * Errors: ENOENT for a bad IOAS ID or a source range that is not fully
+ * mapped; EOPNOTSUPP for an unknown flag; EPERM when write access is
+ * asked for memory that was pinned read-only; EINVAL, EEXIST, ENOSPC
+ * and EOVERFLOW as for IOMMU_IOAS_MAP, about the destination; ENOMEM.
+ */
+struct iommu_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+
+#define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
+
+/**
+ * struct iommu_ioas_unmap - argument of IOMMU_IOAS_UNMAP
+ * @size: sizeof(struct iommu_ioas_unmap), set by the caller
+ * @ioas_id: the IOAS to change
+ * @iova: start of the range to remove
+ * @length: on input, the length of the range; on output, the number of
+ *          bytes that were really unmapped
+ *
+ * Removes every mapping inside [@iova, @iova + @length). Mappings are
+ * never split: a mapping that lies only partly inside the range makes
+ * the call fail. The special pair @iova = 0, @length = U64_MAX removes
+ * every mapping of the IOAS, and succeeds even when there is none.
+ *
+ * Errors: ENOENT for a bad @ioas_id, when the range holds no mapping,
+ * or when a mapping sticks out of it; EINVAL for a zero @length;
+ * EOVERFLOW when @iova + @length wraps.
+ */
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+
+/**
+ * enum iommufd_option - settings reachable through IOMMU_OPTION
+ * @IOMMU_OPTION_RLIMIT_MODE: how pinned pages are charged against
+ *                            RLIMIT_MEMLOCK. 0, the default, charges the
+ *                            owning user; 1 charges the process (its mm).
+ *                            It applies to the whole file descriptor, so
+ *                            object_id must be 0. Changing it needs
+ *                            CAP_SYS_RESOURCE and is only possible while
+ *                            the file descriptor owns no object.
+ * @IOMMU_OPTION_HUGE_PAGES: whether hardware page tables that follow an
+ *                           IOAS may use pages larger than PAGE_SIZE.
+ *                           1, the default, allows them; 0 restricts
+ *                           them to PAGE_SIZE. object_id names the IOAS.
+ */
+enum iommufd_option {
+	IOMMU_OPTION_RLIMIT_MODE = 0,
+	IOMMU_OPTION_HUGE_PAGES = 1,
+};
+
+/**
+ * enum iommufd_option_ops - what IOMMU_OPTION does with an option
+ * @IOMMU_OPTION_OP_SET: store val64 as the new value
+ * @IOMMU_OPTION_OP_GET: write the present value into val64
+ */
+enum iommufd_option_ops {
+	IOMMU_OPTION_OP_SET = 0,
+	IOMMU_OPTION_OP_GET = 1,
+};
+
+/**
+ * struct iommu_option - argument of IOMMU_OPTION
+ * @size: sizeof(struct iommu_option), set by the caller
+ * @option_id: which option, one of enum iommufd_option
+ * @op: the operation, one of enum iommufd_option_ops
+ * @__reserved: must be 0
+ * @object_id: the object the option belongs to, or 0 for an option of
+ *             the whole file descriptor
+ * @val64: the value to store (SET) or the value read back (GET)
+ *
+ * Reads or changes a setting of the file descriptor or of one of its
+ * objects.
+ *
+ * Errors: EOPNOTSUPP for an unknown @option_id or @op, a non-zero
+ * @__reserved, or a non-zero @object_id with a global option; ENOENT for
+ * a bad @object_id; EINVAL for a value out of range, or when huge pages
+ * are turned off for an IOAS whose mappings are already installed in a
+ * hardware page table; EPERM without the needed capability; EBUSY when
+ * the accounting mode is changed while objects exist.
+ */
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+
+#define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+/**
+ * enum iommufd_vfio_ioas_op - operations of IOMMU_VFIO_IOAS
+ * @IOMMU_VFIO_IOAS_GET: write the ID of the IOAS in use by the VFIO
+ *                       container emulation into ioas_id
+ * @IOMMU_VFIO_IOAS_SET: make ioas_id the IOAS used by the VFIO container
+ *                       emulation
+ * @IOMMU_VFIO_IOAS_CLEAR: stop using any IOAS for the VFIO container
+ *                         emulation
+ */
+enum iommufd_vfio_ioas_op {
+	IOMMU_VFIO_IOAS_GET = 0,
+	IOMMU_VFIO_IOAS_SET = 1,
+	IOMMU_VFIO_IOAS_CLEAR = 2,
+};
+
+/**
+ * struct iommu_vfio_ioas - argument of IOMMU_VFIO_IOAS
+ * @size: sizeof(struct iommu_vfio_ioas), set by the caller
+ * @ioas_id: input for IOMMU_VFIO_IOAS_SET, output for
+ *           IOMMU_VFIO_IOAS_GET, ignored for IOMMU_VFIO_IOAS_CLEAR
+ * @op: one of enum iommufd_vfio_ioas_op
+ * @__reserved: must be 0
+ *
+ * A /dev/iommu file descriptor can also serve as a VFIO container, with
+ * the legacy VFIO type1 ioctls acting on one chosen IOAS. This command
+ * inspects or changes that choice, so that a program can mix the legacy
+ * ioctls with native iommufd ones on the same IOAS.
+ *
+ * Errors: EOPNOTSUPP for an unknown @op or a non-zero @__reserved;
+ * ENODEV for IOMMU_VFIO_IOAS_GET while no IOAS is chosen; ENOENT for a
+ * bad @ioas_id with IOMMU_VFIO_IOAS_SET.
+ */
+struct iommu_vfio_ioas {
+	__u32 size;
+	__u32 ioas_id;
+	__u16 op;
+	__u16 __reserved;
+};
+
+#define IOMMU_VFIO_IOAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
+
+/**
+ * struct iommu_ioas_map_file - argument of IOMMU_IOAS_MAP_FILE
+ * @size: sizeof(struct iommu_ioas_map_file), set by the caller
+ * @flags: a combination of enum iommufd_ioas_map_flags
+ * @ioas_id: the IOAS that receives the mapping
+ * @fd: file descriptor of a memfd (shmem or hugetlbfs) holding the memory
+ * @start: byte offset into the file where the mapped part begins
+ * @length: number of bytes to map
+ * @iova: where the memory appears in the IOAS; an input when
+ *        IOMMU_IOAS_MAP_FIXED_IOVA is set, otherwise filled in by the
+ *        kernel
+ *
+ * Like IOMMU_IOAS_MAP, but the memory is named by a file and an offset
+ * instead of a virtual address, so the file need not be mapped into the
+ * caller. The file's pages are pinned and charged like those of
+ * IOMMU_IOAS_MAP.
+ *
+ * Errors: as for IOMMU_IOAS_MAP, plus EBADF when @fd is not an open
+ * file and EINVAL when the file is not a memfd; EOVERFLOW also covers
+ * @start + @length.
+ */
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
 
 #endif

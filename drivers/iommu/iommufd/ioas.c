@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The IOAS object: an IO address space as userspace sees it, and the
+ * commands that act on one (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
+ * IOMMU_IOAS_IOVA_RANGES and the per-IOAS IOMMU_OPTION_HUGE_PAGES).
+ *
+ * An IOAS is a struct iommufd_object wrapped around a struct
+ * io_pagetable; all of its state lives in the io_pagetable.
+ *
+ * Locking: this file takes no lock directly. Every handler holds a
+ * reference on the IOAS (from iommufd_ioas_get()) for as long as it uses
+ * it, and the iopt_ functions take the io_pagetable's lock as needed.
+ */
+#include <linux/interval_tree.h>
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
+
+#include "iommufd_private.h"
+
+static void iommufd_ioas_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+
+	iopt_destroy(&ioas->iopt);
+}
+
+const struct iommufd_otype_ops iommufd_ioas_ops = {
+	.destroy = iommufd_ioas_destroy,
+};
+
+/**
+ * iommufd_ioas_get() - look up an IOAS by ID
+ * @ictx: the context to search
+ * @id: the ID given by userspace
+ *
+ * Return: the IOAS with a reference held, to be dropped with
+ * iommufd_ioas_put(), or ERR_PTR(-ENOENT).
+ */
+struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id)
+{
+	struct iommufd_object *obj;
+
+	obj = iommufd_obj_get(ictx, id, IOMMUFD_OTYPE_IOAS);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iommufd_ioas, obj);
+}
+
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_alloc *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+
+	ioas = iommufd_obj_new(ucmd->ictx, struct iommufd_ioas,
+			       IOMMUFD_OTYPE_IOAS);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	iopt_init(&ioas->iopt);
+
+	/* Tell userspace the ID before anyone can destroy the object. */
+	cmd->out_ioas_id = ioas->obj.id;
+	rc = iommufd_ucmd_respond(ucmd);
+	if (rc) {
+		iommufd_obj_abort(ucmd->ictx, &ioas->obj);
+		return rc;
+	}
+	iommufd_obj_publish(ucmd->ictx, &ioas->obj);
+	return 0;
+}
+
+int iommufd_ioas_allow_iovas_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
+	struct iommu_iova_range __user *uranges;
+	struct rb_root_cached itree = RB_ROOT_CACHED;
+	struct iommufd_ioas *ioas;
+	u32 i;
+	int rc = 0;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	ioas = iommufd_ioas_get(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	/* Build the whole new set first so a bad entry changes nothing. */
+	uranges = u64_to_user_ptr(cmd->allowed_iovas);
+	for (i = 0; i != cmd->num_iovas; i++) {
+		struct iommu_iova_range range;
+
+		if (copy_from_user(&range, &uranges[i], sizeof(range))) {
+			rc = -EFAULT;
+			goto out_free;
+		}
+		/* Only reachable where unsigned long is 32 bits wide. */
+		if (range.start > ULONG_MAX || range.last > ULONG_MAX) {
+			rc = -EOVERFLOW;
+			goto out_free;
+		}
+		rc = iopt_allowed_add(&itree, range.start, range.last);
+		if (rc)
+			goto out_free;
+		cond_resched();
+	}
+	rc = iopt_set_allowed(&ioas->iopt, &itree);
+
+out_free:
+	/* The rejected new set, or the old one that was replaced. */
+	iopt_allowed_free(&itree);
+	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+/* State of an IOMMU_IOAS_IOVA_RANGES walk */
+struct iommufd_range_report {
+	struct iopt_range_visitor visitor;
+	struct iommu_iova_range __user *uranges;
+	u32 capacity;
+	u32 count;
+};
+
+static int iommufd_report_one_range(struct iopt_range_visitor *visitor,
+				    unsigned long start, unsigned long last)
+{
+	struct iommufd_range_report *report =
+		container_of(visitor, struct iommufd_range_report, visitor);
+
+	/* Fill what fits but keep counting, so userspace learns the need. */
+	if (report->count < report->capacity) {
+		struct iommu_iova_range elm = {
+			.start = start,
+			.last = last,
+		};
+
+		if (copy_to_user(&report->uranges[report->count], &elm,
+				 sizeof(elm)))
+			return -EFAULT;
+	}
+	report->count++;
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct iommufd_range_report report = {
+		.visitor.visit = iommufd_report_one_range,
+	};
+	struct iommufd_ioas *ioas;
+	unsigned long alignment;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	ioas = iommufd_ioas_get(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	report.uranges = u64_to_user_ptr(cmd->allowed_iovas);
+	report.capacity = cmd->num_iovas;
+	rc = iopt_visit_usable_ranges(&ioas->iopt, &report.visitor, &alignment);
+	if (rc)
+		goto out_put;
+
+	/* The struct goes back even when the array was too small. */
+	cmd->num_iovas = report.count;
+	cmd->out_iova_alignment = alignment;
+	rc = iommufd_ucmd_respond(ucmd);
+	if (!rc && report.count > report.capacity)
+		rc = -EMSGSIZE;
+
+out_put:
+	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+/* IOMMU_OPTION_HUGE_PAGES: object_id names the IOAS */
+int iommufd_ioas_huge_pages_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	int rc = 0;
+
+	ioas = iommufd_ioas_get(ucmd->ictx, cmd->object_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	switch (cmd->op) {
+	case IOMMU_OPTION_OP_GET:
+		cmd->val64 = iopt_huge_pages_enabled(&ioas->iopt);
+		break;
+	case IOMMU_OPTION_OP_SET:
+		if (cmd->val64 > 1)
+			rc = -EINVAL;
+		else
+			rc = iopt_set_huge_pages(&ioas->iopt, cmd->val64);
+		break;
+	default:
+		rc = -EOPNOTSUPP;
+		break;
+	}
+
+	iommufd_ioas_put(ioas);
+	return rc;
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internal interfaces of iommufd shared between its source files.
+ *
+ * Object model: everything a user creates through /dev/iommu is an
+ * object embedding struct iommufd_object as its first member. Objects
+ * live in the per-file context's ID table (ictx->objects) and are named
+ * to userspace by their ID. An object is born in two steps:
+ *
+ *   iommufd_obj_new()     allocate the object and reserve an ID for it;
+ *                         lookups cannot see it yet
+ *   iommufd_obj_publish() make the ID visible; the object now belongs to
+ *                         the table and may be destroyed at any time
+ *   iommufd_obj_abort()   or, instead of publishing, undo the creation
+ *                         (iommufd_obj_discard() when the type's own
+ *                         state was never set up)
+ *
+ * obj->users counts the table's own reference (one) plus one per holder
+ * obtained with iommufd_obj_get(), including references one object keeps
+ * on another object it depends on. An object is only ever destroyed
+ * when the table's reference is the last one, so a holder never sees its
+ * object freed underneath it and never drops the count to zero.
+ *
+ * The locks are described in main.c, which owns the table.
+ */
+#ifndef __IOMMUFD_PRIVATE_H
+#define __IOMMUFD_PRIVATE_H
+
+#include <linux/build_bug.h>
+#include <linux/container_of.h>
+#include <linux/err.h>
+#include <linux/refcount.h>
+#include <linux/stddef.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "io_pagetable.h"
+
+struct file;
+
+/* How pinned pages are charged to RLIMIT_MEMLOCK (IOMMU_OPTION_RLIMIT_MODE) */
+enum iommufd_charge_mode {
+	IOMMUFD_CHARGE_USER = 0,
+	IOMMUFD_CHARGE_MM = 1,
+};
+
+/**
+ * struct iommufd_ctx - state of one open /dev/iommu file
+ * @file: the file this context belongs to
+ * @objects: ID -> struct iommufd_object *; reserved (unpublished) IDs hold
+ *           a zero entry, which lookups do not return
+ * @charge_mode: an enum iommufd_charge_mode; written under the xa_lock of
+ *               @objects and only while @objects is empty, so it is stable
+ *               for anyone holding an object
+ */
+struct iommufd_ctx {
+	struct file *file;
+	struct xarray objects;
+	u8 charge_mode;
+};
+
+/*
+ * Object types. IOMMUFD_OTYPE_ANY is not a real type: it only serves as a
+ * wildcard for lookups.
+ */
+enum iommufd_otype {
+	IOMMUFD_OTYPE_ANY = 0,
+	IOMMUFD_OTYPE_IOAS,
+	IOMMUFD_OTYPE_COUNT,
+};
+
+/**
+ * struct iommufd_object - header of every object in an iommufd_ctx
+ * @users: one for the ID table plus one per holder, see the file comment
+ * @type: an enum iommufd_otype, never IOMMUFD_OTYPE_ANY
+ * @id: the ID userspace uses, never 0
+ */
+struct iommufd_object {
+	refcount_t users;
+	enum iommufd_otype type;
+	u32 id;
+};
+
+/**
+ * struct iommufd_otype_ops - what the core needs to know about a type
+ * @destroy: release everything the object owns, including the references
+ *           it holds on other objects. The core frees the object memory
+ *           afterwards. Called without any iommufd lock held.
+ * @abort: undo a creation that is not published yet; when NULL,
+ *         @destroy is used instead
+ */
+struct iommufd_otype_ops {
+	void (*destroy)(struct iommufd_object *obj);
+	void (*abort)(struct iommufd_object *obj);
+};
+
+struct iommufd_object *iommufd_obj_new_raw(struct iommufd_ctx *ictx,
+					   size_t size,
+					   enum iommufd_otype type);
+void iommufd_obj_publish(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+void iommufd_obj_discard(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+void iommufd_obj_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+struct iommufd_object *iommufd_obj_get(struct iommufd_ctx *ictx, u32 id,
+				       enum iommufd_otype type);
+
+/* Drop a reference taken with iommufd_obj_get() */
+static inline void iommufd_obj_put(struct iommufd_object *obj)
+{
+	/* The table's reference keeps this from ever reaching zero. */
+	refcount_dec(&obj->users);
+}
+
+/*
+ * Allocate a zeroed @ptype of type @otype, with a reserved ID. Every
+ * object type is a struct whose first member is a struct iommufd_object
+ * named obj.
+ */
+#define iommufd_obj_new(ictx, ptype, otype)                                   \
+	({                                                                    \
+		struct iommufd_object *__obj;                                 \
+									      \
+		static_assert(offsetof(ptype, obj) == 0);                     \
+		__obj = iommufd_obj_new_raw(ictx, sizeof(ptype), otype);      \
+		IS_ERR(__obj) ? ERR_CAST(__obj) :                             \
+				container_of(__obj, ptype, obj);              \
+	})
+
+/**
+ * struct iommufd_ucmd - one ioctl call being handled
+ * @ictx: the context the call was made on
+ * @ubuffer: the user's argument struct
+ * @user_size: the size userspace says @ubuffer has
+ * @kernel_size: sizeof() the argument struct this kernel knows
+ * @cmd: kernel copy of the argument, @kernel_size bytes; any part the
+ *       user did not supply reads as zero
+ */
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	void __user *ubuffer;
+	u32 user_size;
+	size_t kernel_size;
+	void *cmd;
+};
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd);
+
+/**
+ * struct iommufd_ioas - an IO address space object (IOMMUFD_OTYPE_IOAS)
+ * @obj: object header
+ * @iopt: the IOVA layout
+ */
+struct iommufd_ioas {
+	struct iommufd_object obj;
+	struct io_pagetable iopt;
+};
+
+struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id);
+
+static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
+{
+	iommufd_obj_put(&ioas->obj);
+}
+
+extern const struct iommufd_otype_ops iommufd_ioas_ops;
+
+/* ioctl handlers */
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_huge_pages_option(struct iommufd_ucmd *ucmd);
+
+#endif
