@@ -8,10 +8,7 @@ set -euo pipefail
 export PROFILE=${PROFILE:-test}
 . "$(dirname "$0")/lib.sh"
 
-stage "install dependencies (Debian archive)" "$HARNESS/install-deps.sh"
-stage "prepare tree (base + series + new files)" "$HARNESS/prepare-tree.sh"
-stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
-stage "build tests and tools" "$HARNESS/build-tests.sh"
+build_all
 hosttap=$(mktemp -d)/lint.tap
 trap 'rm -rf "$(dirname "$hosttap")"' EXIT
 # Lint findings are counted as test failures below, not a stop here.

@@ -33,9 +33,12 @@ ours = [e for e in ours if e and not e.startswith('#')]
 text = open(sys.argv[2]).read()
 head, sep, body = text.partition('\n\n3C59X NETWORK DRIVER')
 entries = (sep.lstrip('\n') + body).split('\n\n')
+# The file is only roughly sorted: insert before the first entry that
+# starts with the same letter and sorts after ours.
 for e in ours:
     title = e.split('\n')[0]
-    at = next((i for i, x in enumerate(entries) if x.split('\n')[0] > title),
+    at = next((i for i, x in enumerate(entries)
+               if x[:1] == title[:1] and x.split('\n')[0] > title),
               len(entries))
     entries.insert(at, e)
 open(sys.argv[2], 'w').write(head + '\n\n' + '\n\n'.join(entries))

@@ -64,3 +64,12 @@ stage() {
 	tail -n 40 "$log"
 	exit "$ret"
 }
+
+# The stages every VM command starts with: dependencies, tree, kernel of
+# $PROFILE, and the userspace built against it.
+build_all() {
+	stage "install dependencies (Debian archive)" "$HARNESS/install-deps.sh"
+	stage "prepare tree (base + series + new files)" "$HARNESS/prepare-tree.sh"
+	stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
+	stage "build tests and tools" "$HARNESS/build-tests.sh"
+}

@@ -6,10 +6,7 @@ set -euo pipefail
 export PROFILE=${PROFILE:-test}
 . "$(dirname "$0")/lib.sh"
 
-stage "install dependencies (Debian archive)" "$HARNESS/install-deps.sh"
-stage "prepare tree (base + series + new files)" "$HARNESS/prepare-tree.sh"
-stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
-stage "build tests and tools" "$HARNESS/build-tests.sh"
+build_all
 echo "booting the guest (q35, emulated Intel VT-d, edu devices) ..."
 t=$(date +%s.%N)
 set +e
