@@ -22,7 +22,7 @@ active() {
 	{ grep -v '^\s*\(#\|$\)' "$out/series" 2>/dev/null || true; }
 }
 active | while read -r p; do rm -f "$out/$p"; done
-names=$(git -C "$SRC" format-patch --zero-commit --no-signature -o "$out" base..HEAD)
+names=$(git -C "$SRC" format-patch -N --zero-commit --no-signature -o "$out" base..HEAD)
 {
 	echo "# Patches against Debian's $BASE_PKG, applied in this order."
 	echo "# Regenerate with 'make series'; see harness/make-series.sh."
