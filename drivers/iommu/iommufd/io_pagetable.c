@@ -1,24 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * IOVA layout of an IO address space: allowed and reserved ranges.
+ * IOVA layout of an IO address space: allowed and reserved ranges, and
+ * the areas (mappings) made by IOMMU_IOAS_MAP.
  *
  * Invariants kept under iopt->lock:
  *  - allowed ranges never overlap each other;
  *  - no reserved range overlaps an allowed range;
- *  - a set of allowed ranges is installed whole or not at all.
+ *  - areas never overlap each other nor a reserved range;
+ *  - a set of allowed ranges is installed whole or not at all;
+ *  - every area in area_itree is installed in every domain of
+ *    iopt->domains (trivially today: there are no domains).
  * The IOVAs usable for mappings are those outside every reserved range;
  * the allowed ranges do not narrow them, they only promise that the
- * ranges listed stay usable (and, later, steer IOVA allocation).
+ * ranges listed stay usable and steer IOVA allocation. Allowed ranges may
+ * be set without covering existing areas, which stay mapped.
+ *
+ * Mapping: the user memory is pinned and charged (iopt_pages_pin()) with
+ * no iopt lock held; only then is the write lock taken to choose or check
+ * the IOVA and insert the area. If that fails the pages are released
+ * again, so a failed map leaves nothing behind. Unmapping removes the
+ * areas from the tree under the write lock and unpins after dropping it.
+ *
+ * Kernel-chosen IOVAs: the lowest free IOVA (outside areas and reserved
+ * ranges, inside an allowed range if there are any) aligned to the
+ * smaller of the length rounded up to a power of two and the alignment
+ * of the user address, so that huge pages of the CPU can later become
+ * huge pages of the IOMMU.
  *
  * Locking: iopt->lock (rw_semaphore) protects all of struct io_pagetable.
  * Readers take it shared, anything changing a tree or a setting takes it
  * exclusive. It may be held across copy_to_user() by a walk callback. It
- * nests outside the xa_lock of the context's object table and is never
+ * is never held while pinning (GUP takes mmap_lock) nor while unpinning.
+ * It nests outside the xa_lock of the context's object table and is never
  * taken while that spinlock is held. The caller must hold a reference on
  * the IOAS that contains the io_pagetable.
  */
+#include <linux/iommu.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "io_pagetable.h"
@@ -35,6 +56,8 @@ void iopt_init(struct io_pagetable *iopt)
 	init_rwsem(&iopt->lock);
 	iopt->allowed_itree = RB_ROOT_CACHED;
 	iopt->reserved_itree = RB_ROOT_CACHED;
+	iopt->area_itree = RB_ROOT_CACHED;
+	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC);
 	/*
 	 * Nothing translates this IOAS yet; PAGE_SIZE is the granule until
 	 * attached domains may ask for a larger one.
@@ -47,12 +70,19 @@ void iopt_init(struct io_pagetable *iopt)
  * iopt_destroy() - free everything an io_pagetable holds
  * @iopt: the io_pagetable, which nobody else can reach any more
  *
- * Reserved ranges owned by @iopt itself are expected; any other owner
- * should have removed its ranges before releasing the IOAS.
+ * Every area is unmapped, which unpins and uncharges its pages unless
+ * another area still shares them. Reserved ranges owned by @iopt itself
+ * are expected; any other owner should have removed its ranges before
+ * releasing the IOAS.
  */
 void iopt_destroy(struct io_pagetable *iopt)
 {
 	struct interval_tree_node *node;
+	unsigned long unmapped;
+
+	iopt_unmap_all(iopt, &unmapped);
+	WARN_ON(!xa_empty(&iopt->domains));
+	xa_destroy(&iopt->domains);
 
 	while ((node = interval_tree_iter_first(&iopt->reserved_itree, 0,
 						ULONG_MAX))) {
@@ -132,9 +162,8 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *itree)
 			goto out_unlock;
 		}
 		/*
-		 * HOOK(areas): once mappings exist, this is the place to
-		 * require that the new set covers them. Open question:
-		 * upstream accepts a set that leaves mappings outside.
+		 * Existing areas need not lie inside the new set: allowed
+		 * ranges only steer IOVAs the kernel picks from now on.
 		 */
 	}
 	/* rb trees hold no pointer back to their root, so a swap is safe. */
@@ -153,7 +182,7 @@ out_unlock:
  *         the IOAS keeps for its whole life
  *
  * Return: 0; -EINVAL if @start > @last; -EADDRINUSE if the range overlaps
- * an allowed range; -ENOMEM.
+ * an allowed range or an area; -ENOMEM.
  */
 int iopt_reserve_iova_locked(struct io_pagetable *iopt, unsigned long start,
 			     unsigned long last, const void *owner)
@@ -166,7 +195,8 @@ int iopt_reserve_iova_locked(struct io_pagetable *iopt, unsigned long start,
 		return -EINVAL;
 	if (interval_tree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
-	/* HOOK(areas): a range that holds a mapping cannot be reserved. */
+	if (interval_tree_iter_first(&iopt->area_itree, start, last))
+		return -EADDRINUSE;
 
 	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
 	if (!res)
@@ -304,4 +334,299 @@ int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable)
 	iopt->small_pages_only = !enable;
 	up_write(&iopt->lock);
 	return 0;
+}
+
+/*
+ * HOOK(domains): install a freshly inserted area in every domain that
+ * mirrors the IOAS (iommu_map() of its pages at its IOVA), undoing the
+ * domains already filled when one fails. Nothing can attach a domain
+ * before devices exist, so today there is nothing to do.
+ */
+static int iopt_area_fill_domains(struct io_pagetable *iopt,
+				  struct iopt_area *area)
+{
+	lockdep_assert_held_write(&iopt->lock);
+
+	if (WARN_ON_ONCE(!xa_empty(&iopt->domains)))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * HOOK(domains): remove an area that is leaving the tree from every
+ * domain (iommu_unmap()), before its pages may be unpinned.
+ */
+static void iopt_area_unfill_domains(struct io_pagetable *iopt,
+				     struct iopt_area *area)
+{
+	lockdep_assert_held_write(&iopt->lock);
+
+	WARN_ON_ONCE(!xa_empty(&iopt->domains));
+}
+
+/* Check the parts of a map request that depend on the layout. */
+static int iopt_check_map_alignment(struct io_pagetable *iopt,
+				    unsigned long iova, unsigned long uaddr,
+				    unsigned long length, bool fixed_iova)
+{
+	unsigned long mask = iopt->iova_alignment - 1;
+
+	lockdep_assert_held(&iopt->lock);
+
+	if ((uaddr & mask) || (length & mask) || (fixed_iova && (iova & mask)))
+		return -EINVAL;
+	/* Pages are pinned whole; a larger granule already implies this. */
+	if (!PAGE_ALIGNED(uaddr) || !PAGE_ALIGNED(length))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * iopt_check_fixed_iova_locked() - may a new area take a given range?
+ * @iopt: the io_pagetable, its lock held
+ * @iova: first IOVA of the range
+ * @length: bytes, not zero; @iova + @length - 1 must not wrap
+ *
+ * Return: 0; -EINVAL when the range touches a reserved range; -EEXIST
+ * when it touches an area.
+ */
+int iopt_check_fixed_iova_locked(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length)
+{
+	unsigned long last = iova + length - 1;
+
+	lockdep_assert_held(&iopt->lock);
+
+	if (interval_tree_iter_first(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (interval_tree_iter_first(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/* Alignment of a kernel-chosen IOVA for @length bytes at @uaddr */
+static unsigned long iopt_auto_alignment(struct io_pagetable *iopt,
+					 unsigned long uaddr,
+					 unsigned long length)
+{
+	unsigned long align;
+
+	if (length > ULONG_MAX / 2 + 1)
+		align = ULONG_MAX / 2 + 1;
+	else
+		align = roundup_pow_of_two(length);
+	/* The offset of uaddr in a huge page must match the IOVA's. */
+	if (uaddr)
+		align = min(align, 1UL << __ffs(uaddr));
+	return max(align, iopt->iova_alignment);
+}
+
+/**
+ * iopt_alloc_iova_locked() - choose the IOVA of a new area
+ * @iopt: the io_pagetable, its lock held
+ * @iova: receives the IOVA
+ * @uaddr: user address of the memory to map, for its alignment
+ * @length: bytes, not zero
+ *
+ * Takes the lowest IOVA outside areas and reserved ranges, inside an
+ * allowed range when there are any, aligned as the file comment says.
+ *
+ * Return: 0 or -ENOSPC.
+ */
+int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
+			   unsigned long uaddr, unsigned long length)
+{
+	unsigned long align = iopt_auto_alignment(iopt, uaddr, length);
+	struct iova_span allowed;
+
+	lockdep_assert_held(&iopt->lock);
+
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root)) {
+		if (iova_span_find_free(&iopt->area_itree,
+					&iopt->reserved_itree, 0, ULONG_MAX,
+					length, align, iova))
+			return 0;
+		return -ENOSPC;
+	}
+
+	/* Touching allowed ranges merge, so an area may straddle them. */
+	for_each_iova_span(&allowed, &iopt->allowed_itree, 0, ULONG_MAX) {
+		if (!allowed.used)
+			continue;
+		if (iova_span_find_free(&iopt->area_itree,
+					&iopt->reserved_itree, allowed.start,
+					allowed.last, length, align, iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+/**
+ * iopt_map_user_pages() - map a range of the caller's memory
+ * @iopt: the io_pagetable
+ * @iova: with @fixed_iova, the IOVA to map at; otherwise receives the
+ *        IOVA the kernel chose
+ * @uaddr: first user address
+ * @length: bytes, not zero; neither @uaddr + @length nor @iova + @length
+ *          - 1 may wrap (the caller checks)
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE; IOMMU_WRITE pins
+ *              the memory for writing
+ * @fixed_iova: use *@iova as given
+ * @charge_mm: charge the pages to the mm instead of the user
+ *
+ * Pins the memory and adds an area for it. Must be called by the process
+ * owning the memory.
+ *
+ * Return: 0; -EINVAL for an unaligned @uaddr, @length or fixed IOVA, or a
+ * fixed range touching a reserved range; -EEXIST for a fixed range
+ * touching an area; -ENOSPC when no free IOVA range fits; -EFAULT,
+ * -ENOMEM, -EINTR from pinning. On error nothing changed.
+ */
+int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
+			unsigned long uaddr, unsigned long length,
+			int iommu_prot, bool fixed_iova, bool charge_mm)
+{
+	struct iopt_pages *pages;
+	struct iopt_area *area;
+	int rc;
+
+	/* Fail cheap mistakes before pinning anything. */
+	down_read(&iopt->lock);
+	rc = iopt_check_map_alignment(iopt, *iova, uaddr, length, fixed_iova);
+	up_read(&iopt->lock);
+	if (rc)
+		return rc;
+
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return -ENOMEM;
+
+	pages = iopt_pages_pin(uaddr, length, iommu_prot & IOMMU_WRITE,
+			       charge_mm);
+	if (IS_ERR(pages)) {
+		rc = PTR_ERR(pages);
+		goto err_free_area;
+	}
+	area->pages = pages;
+	area->pages_first = 0;
+	area->iommu_prot = iommu_prot;
+
+	down_write(&iopt->lock);
+	/* The layout may have changed while the pages were pinned. */
+	rc = iopt_check_map_alignment(iopt, *iova, uaddr, length, fixed_iova);
+	if (rc)
+		goto err_unlock;
+	if (fixed_iova)
+		rc = iopt_check_fixed_iova_locked(iopt, *iova, length);
+	else
+		rc = iopt_alloc_iova_locked(iopt, iova, uaddr, length);
+	if (rc)
+		goto err_unlock;
+
+	area->node.start = *iova;
+	area->node.last = *iova + length - 1;
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	rc = iopt_area_fill_domains(iopt, area);
+	if (rc)
+		goto err_remove;
+	up_write(&iopt->lock);
+	return 0;
+
+err_remove:
+	interval_tree_remove(&area->node, &iopt->area_itree);
+err_unlock:
+	up_write(&iopt->lock);
+	iopt_pages_put(pages);
+err_free_area:
+	kfree(area);
+	return rc;
+}
+
+/* Free areas collected by an unmap, without iopt->lock held. */
+static void iopt_free_removed_areas(struct rb_root_cached *removed)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(removed, 0, ULONG_MAX))) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		interval_tree_remove(node, removed);
+		iopt_pages_put(area->pages);
+		kfree(area);
+		cond_resched();
+	}
+}
+
+/**
+ * iopt_unmap_iova() - remove every area inside an IOVA range
+ * @iopt: the io_pagetable
+ * @start: first IOVA of the range
+ * @last: last IOVA of the range, inclusive, not below @start
+ * @unmapped: receives the number of bytes unmapped
+ *
+ * Areas are removed whole. If an area lies only partly inside the range
+ * nothing is removed at all.
+ *
+ * Return: 0; -ENOENT when an area sticks out of the range or the range
+ * holds no area.
+ */
+int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
+		    unsigned long last, unsigned long *unmapped)
+{
+	struct rb_root_cached removed = RB_ROOT_CACHED;
+	struct interval_tree_node *node, *next;
+	unsigned long bytes = 0;
+	bool found = false;
+	int rc = 0;
+
+	*unmapped = 0;
+	down_write(&iopt->lock);
+	/* Only the areas holding the two ends can stick out. */
+	node = interval_tree_iter_first(&iopt->area_itree, start, start);
+	if (node && node->start < start) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	node = interval_tree_iter_first(&iopt->area_itree, last, last);
+	if (node && node->last > last) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+
+	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	     node; node = next) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		next = interval_tree_iter_next(node, start, last);
+		iopt_area_unfill_domains(iopt, area);
+		interval_tree_remove(node, &iopt->area_itree);
+		interval_tree_insert(node, &removed);
+		bytes += node->last - node->start + 1;
+		found = true;
+	}
+	if (!found)
+		rc = -ENOENT;
+out_unlock:
+	up_write(&iopt->lock);
+
+	iopt_free_removed_areas(&removed);
+	*unmapped = bytes;
+	return rc;
+}
+
+/**
+ * iopt_unmap_all() - remove every area
+ * @iopt: the io_pagetable
+ * @unmapped: receives the number of bytes unmapped
+ *
+ * Return: 0, also when there was nothing to unmap.
+ */
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
+{
+	int rc;
+
+	rc = iopt_unmap_iova(iopt, 0, ULONG_MAX, unmapped);
+	return rc == -ENOENT ? 0 : rc;
 }

@@ -10,24 +10,40 @@
  *    device's aperture, its MSI window, ...). Each is tagged with an
  *    owner cookie so whoever added a set can later remove exactly that
  *    set. Reserved ranges of different owners may overlap.
- * Mappings ("areas") will join these trees in a later stage.
+ *  - areas: the mappings made by IOMMU_IOAS_MAP. Areas never overlap
+ *    each other nor a reserved range. Each references a struct
+ *    iopt_pages, the pinned user memory it shows (pages.c).
+ *  - domains: the hardware page tables that mirror the areas. None can
+ *    exist before devices do; the list is kept so that the points where
+ *    areas are added and removed are already where domains get filled
+ *    and emptied.
  *
  * All functions prefixed iopt_ take the io_pagetable's lock themselves
  * unless their name ends in _locked; see io_pagetable.c for the locking.
+ * Functions prefixed iopt_pages_ are in pages.c and take no iopt lock.
  */
 #ifndef __IOMMUFD_IO_PAGETABLE_H
 #define __IOMMUFD_IO_PAGETABLE_H
 
 #include <linux/interval_tree.h>
+#include <linux/kref.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
+
+struct mm_struct;
+struct page;
+struct user_struct;
 
 /**
  * struct io_pagetable - IOVA layout of one IOAS
  * @lock: protects every other member
  * @allowed_itree: struct iopt_allowed nodes
  * @reserved_itree: struct iopt_reserved nodes
+ * @area_itree: struct iopt_area nodes
+ * @domains: the struct iommu_domain pointers that mirror this IOAS, by
+ *           index; empty until devices can be attached
  * @iova_alignment: IOVAs and lengths of mappings must be multiples of this
  *                  power of two
  * @small_pages_only: IOMMU_OPTION_HUGE_PAGES was set to 0: page tables
@@ -37,6 +53,8 @@ struct io_pagetable {
 	struct rw_semaphore lock;
 	struct rb_root_cached allowed_itree;
 	struct rb_root_cached reserved_itree;
+	struct rb_root_cached area_itree;
+	struct xarray domains;
 	unsigned long iova_alignment;
 	bool small_pages_only;
 };
@@ -59,8 +77,65 @@ struct iopt_reserved {
 	const void *owner;
 };
 
+/**
+ * struct iopt_pages - pinned pages of one range of user memory
+ * @kref: one reference per area showing the pages
+ * @npages: number of pages, all pinned while the object exists
+ * @page_list: the pinned pages, in user address order (kvcalloc'ed)
+ * @writable: pinned with FOLL_WRITE; unpinning marks the pages dirty
+ * @charge_mm: @npages is charged to @source_mm->pinned_vm; otherwise to
+ *             @source_user->locked_vm
+ * @source_user: the user that pinned the pages, with a uid reference
+ * @source_mm: the mm the pages came from, with an mmgrab() reference
+ *
+ * Everything is set when the object is created and stays unchanged until
+ * the last reference is dropped, which unpins and uncharges; the object
+ * therefore needs no lock. Several areas, in one or several IOASes, may
+ * share one object (IOAS_COPY): the memory is pinned and charged once.
+ */
+struct iopt_pages {
+	struct kref kref;
+	unsigned long npages;
+	struct page **page_list;
+	bool writable;
+	bool charge_mm;
+	struct user_struct *source_user;
+	struct mm_struct *source_mm;
+};
+
+struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
+				  bool writable, bool charge_mm);
+void iopt_pages_put(struct iopt_pages *pages);
+
+/**
+ * struct iopt_area - one mapping of an IO address space
+ * @node: the IOVA range, in io_pagetable.area_itree
+ * @pages: the memory shown, one reference held
+ * @pages_first: index in @pages of the page at @node.start; 0 for a
+ *               mapping made by IOMMU_IOAS_MAP, other values once areas
+ *               can show a slice of shared pages
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE for the domains
+ */
+struct iopt_area {
+	struct interval_tree_node node;
+	struct iopt_pages *pages;
+	unsigned long pages_first;
+	int iommu_prot;
+};
+
 void iopt_init(struct io_pagetable *iopt);
 void iopt_destroy(struct io_pagetable *iopt);
+
+int iopt_check_fixed_iova_locked(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length);
+int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
+			   unsigned long uaddr, unsigned long length);
+int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
+			unsigned long uaddr, unsigned long length,
+			int iommu_prot, bool fixed_iova, bool charge_mm);
+int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
+		    unsigned long last, unsigned long *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
 
 /*
  * Building and installing an allowed set: the caller fills a private tree

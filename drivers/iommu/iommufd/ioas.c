@@ -2,16 +2,21 @@
 /*
  * The IOAS object: an IO address space as userspace sees it, and the
  * commands that act on one (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
- * IOMMU_IOAS_IOVA_RANGES and the per-IOAS IOMMU_OPTION_HUGE_PAGES).
+ * IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP and the
+ * per-IOAS IOMMU_OPTION_HUGE_PAGES).
  *
  * An IOAS is a struct iommufd_object wrapped around a struct
- * io_pagetable; all of its state lives in the io_pagetable.
+ * io_pagetable; all of its state lives in the io_pagetable. The handlers
+ * here turn the uAPI's u64 values into checked unsigned long arguments
+ * (zero lengths, wrapping sums) and leave the layout rules to
+ * io_pagetable.c. Destroying the IOAS unmaps everything still mapped.
  *
  * Locking: this file takes no lock directly. Every handler holds a
  * reference on the IOAS (from iommufd_ioas_get()) for as long as it uses
  * it, and the iopt_ functions take the io_pagetable's lock as needed.
  */
 #include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
@@ -178,6 +183,115 @@ int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd)
 		rc = -EMSGSIZE;
 
 out_put:
+	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+#define IOMMUFD_MAP_FLAGS                                                    \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |              \
+	 IOMMU_IOAS_MAP_READABLE)
+
+/*
+ * Protection for the page tables. Userspace has no way to flush CPU
+ * caches for a device, so mappings are always cache coherent.
+ */
+static int iommufd_map_prot(u32 map_flags)
+{
+	int prot = IOMMU_CACHE;
+
+	if (map_flags & IOMMU_IOAS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	if (map_flags & IOMMU_IOAS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	return prot;
+}
+
+/*
+ * IOMMU_IOAS_MAP. Argument errors, in the order they are checked:
+ * EOPNOTSUPP for unknown flags or a non-zero __reserved; EINVAL for a
+ * zero length or neither READABLE nor WRITEABLE; EOVERFLOW when iova +
+ * length - 1 or user_va + length wraps (or a value does not fit an
+ * unsigned long); ENOENT for a bad ioas_id; then the layout and pinning
+ * errors of iopt_map_user_pages(). A kernel-chosen IOVA is written back;
+ * if that write faults the mapping stays and EFAULT is returned.
+ */
+int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	bool fixed = cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+	struct iommufd_ioas *ioas;
+	unsigned long iova;
+	u64 end;
+	int rc;
+
+	if ((cmd->flags & ~IOMMUFD_MAP_FLAGS) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->length ||
+	    !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &end) ||
+	    check_add_overflow(cmd->user_va, cmd->length, &end))
+		return -EOVERFLOW;
+	/* Only reachable where unsigned long is 32 bits wide. */
+	if (cmd->iova > ULONG_MAX || cmd->length > ULONG_MAX ||
+	    cmd->user_va > ULONG_MAX - cmd->length)
+		return -EOVERFLOW;
+
+	ioas = iommufd_ioas_get(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	iova = cmd->iova;
+	rc = iopt_map_user_pages(&ioas->iopt, &iova, cmd->user_va, cmd->length,
+				 iommufd_map_prot(cmd->flags), fixed,
+				 ucmd->ictx->charge_mode == IOMMUFD_CHARGE_MM);
+	if (!rc && !fixed) {
+		cmd->iova = iova;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+/*
+ * IOMMU_IOAS_UNMAP. iova 0 with length U64_MAX unmaps everything and
+ * succeeds on an empty IOAS. Otherwise: EINVAL for a zero length,
+ * EOVERFLOW when iova + length - 1 wraps, ENOENT when the range holds no
+ * mapping or cuts one (then nothing is unmapped). The number of bytes
+ * unmapped is written back on success.
+ */
+int iommufd_ioas_unmap_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	struct iommufd_ioas *ioas;
+	unsigned long unmapped;
+	u64 last;
+	int rc;
+
+	if (cmd->iova == 0 && cmd->length == U64_MAX) {
+		last = ULONG_MAX;
+	} else {
+		if (!cmd->length)
+			return -EINVAL;
+		if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
+			return -EOVERFLOW;
+		/* Only reachable where unsigned long is 32 bits wide. */
+		if (last > ULONG_MAX)
+			return -EOVERFLOW;
+	}
+
+	ioas = iommufd_ioas_get(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	if (cmd->iova == 0 && cmd->length == U64_MAX)
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	else
+		rc = iopt_unmap_iova(&ioas->iopt, cmd->iova, last, &unmapped);
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
 	iommufd_ioas_put(ioas);
 	return rc;
 }

@@ -167,6 +167,8 @@ extern const struct iommufd_otype_ops iommufd_ioas_ops;
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_huge_pages_option(struct iommufd_ucmd *ucmd);
 
 #endif

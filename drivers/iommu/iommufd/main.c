@@ -294,6 +294,8 @@ union iommufd_ucmd_buffer {
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 };
 
@@ -332,6 +334,10 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_ioas_allow_iovas, allowed_iovas),
 	IOMMUFD_IOCTL(IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges_ioctl,
 		      struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOMMUFD_IOCTL(IOAS_MAP, iommufd_ioas_map_ioctl,
+		      struct iommu_ioas_map, iova),
+	IOMMUFD_IOCTL(IOAS_UNMAP, iommufd_ioas_unmap_ioctl,
+		      struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL(OPTION, iommufd_option_ioctl,
 		      struct iommu_option, val64),
 };

@@ -2,17 +2,23 @@
 /*
  * Tests of the /dev/iommu character device: command dispatch and the
  * size rules, the object table (IOMMU_DESTROY), IO address spaces
- * (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_IOVA_RANGES) and
- * IOMMU_OPTION, plus fork, close and many-thread use of one file.
+ * (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_IOVA_RANGES),
+ * mappings (IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP) with their page pinning and
+ * RLIMIT_MEMLOCK accounting, and IOMMU_OPTION, plus fork, close and
+ * many-thread use of one file.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -124,6 +130,71 @@ static long long option_get(int fd, __u32 option_id, __u32 object_id)
 	if (option(fd, option_id, IOMMU_OPTION_OP_GET, object_id, &val))
 		return -1;
 	return val;
+}
+
+#define MAP_RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
+#define MAP_FIXED_RW (MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
+
+/* *iova: the fixed IOVA in; the IOVA of the new mapping out */
+static int ioas_map(int fd, __u32 ioas_id, __u32 flags, const void *uva,
+		    __u64 length, __u64 *iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)uva,
+		.length = length,
+		.iova = *iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+	if (!rc)
+		*iova = cmd.iova;
+	return rc;
+}
+
+/* Map at a fixed IOVA */
+static int ioas_map_fixed(int fd, __u32 ioas_id, const void *uva,
+			  __u64 length, __u64 iova)
+{
+	return ioas_map(fd, ioas_id, MAP_FIXED_RW, uva, length, &iova);
+}
+
+/* *unmapped: the length written back, when not NULL */
+static int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
+		      __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+	if (unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+/* VmPin of this process in kB (pages charged in RLIMIT_MODE 1), or -1 */
+static long vmpin_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
 
 /* ------------------------------------------------------------------ */
@@ -247,6 +318,8 @@ static const struct {
 	{ IOMMU_IOAS_ALLOW_IOVAS, 24, sizeof(struct iommu_ioas_allow_iovas) },
 	{ IOMMU_IOAS_IOVA_RANGES, 32, sizeof(struct iommu_ioas_iova_ranges) },
 	{ IOMMU_OPTION, 24, sizeof(struct iommu_option) },
+	{ IOMMU_IOAS_MAP, 40, sizeof(struct iommu_ioas_map) },
+	{ IOMMU_IOAS_UNMAP, 24, sizeof(struct iommu_ioas_unmap) },
 };
 
 TEST_F(iommufd, size_below_minimum_is_einval)
@@ -935,6 +1008,800 @@ TEST_F_TIMEOUT(iommufd_ioas, destroy_races_with_users, 300)
 
 	ASSERT_EQ(0, arg.other) TH_LOG("reader errno %d", arg.other_errno);
 	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->ioas_id));
+}
+
+/* ------------------------------------------------------------------ */
+/* IOMMU_IOAS_MAP and IOMMU_IOAS_UNMAP                                 */
+
+#define SZ_4K 0x1000UL
+#define SZ_64K 0x10000UL
+#define SZ_1M 0x100000UL
+#define SZ_2M 0x200000UL
+#define BUF_SIZE (16 * SZ_1M)
+/* The highest page of the 64-bit IOVA space */
+#define TOP_PAGE (UINT64_MAX - SZ_4K + 1)
+
+/*
+ * An IOAS and a 16 MiB buffer starting on a 2 MiB boundary, so the IOVAs
+ * the kernel picks (which follow the user address alignment) are known.
+ */
+FIXTURE(ioas_map) {
+	int fd;
+	__u32 ioas_id;
+	void *raw;
+	char *buf;
+};
+
+FIXTURE_SETUP(ioas_map)
+{
+	self->fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->raw = mmap(NULL, BUF_SIZE + SZ_2M, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->raw);
+	self->buf = (char *)(((uintptr_t)self->raw + SZ_2M - 1) &
+			     ~(SZ_2M - 1));
+}
+
+FIXTURE_TEARDOWN(ioas_map)
+{
+	close(self->fd);
+	munmap(self->raw, BUF_SIZE + SZ_2M);
+}
+
+TEST_F(ioas_map, fixed_map_unmap)
+{
+	__u64 iova = 0x100000, len = 0;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_FIXED_RW, self->buf,
+			      SZ_64K, &iova));
+	ASSERT_EQ(0x100000, iova);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0x100000, SZ_64K,
+				&len));
+	ASSERT_EQ(SZ_64K, len);
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0x100000,
+					SZ_64K, NULL));
+}
+
+TEST_F(ioas_map, whole_buffer)
+{
+	__u64 len = 0;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    BUF_SIZE, 1ULL << 40));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 1ULL << 40, BUF_SIZE,
+				&len));
+	ASSERT_EQ(BUF_SIZE, len);
+}
+
+TEST_F(ioas_map, auto_iova_lowest_aligned_hole)
+{
+	char *b = self->buf;
+	__u64 iova = 0, len = 0;
+
+	/* Aligned to min(length rounded up to 2^n, user address alignment) */
+	iova = 0xdeadbeef;	/* ignored without FIXED_IOVA */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b, SZ_4K,
+			      &iova));
+	ASSERT_EQ(0, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b + 0x2000,
+			      0x2000, &iova));
+	ASSERT_EQ(0x2000, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b + SZ_4K,
+			      SZ_4K, &iova));
+	ASSERT_EQ(0x1000, iova);
+	/* A 2 MiB-aligned buffer gets a 2 MiB-aligned IOVA */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b, SZ_2M,
+			      &iova));
+	ASSERT_EQ(SZ_2M, iova);
+	/* Only 4 KiB alignment, but the hole below 2 MiB is too small */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b + SZ_4K,
+			      SZ_2M, &iova));
+	ASSERT_EQ(2 * SZ_2M, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b + 0x3000,
+			      SZ_4K, &iova));
+	ASSERT_EQ(0x4000, iova);
+	/* A user address aligned to 64 KiB, a length of 3 pages */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, b + SZ_64K,
+			      0x3000, &iova));
+	ASSERT_EQ(0x8000, iova);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(2 * SZ_2M + 0x8000, len);
+}
+
+TEST_F(ioas_map, auto_iova_skips_fixed_maps)
+{
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_4K,
+				    0));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, SZ_64K));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_64K, &iova));
+	ASSERT_EQ(2 * SZ_64K, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_4K, &iova));
+	ASSERT_EQ(SZ_4K, iova);
+}
+
+TEST_F(ioas_map, same_memory_twice)
+{
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, 0x100000));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_64K, &iova));
+	ASSERT_EQ(0, iova);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0x100000, SZ_64K,
+				NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, SZ_64K, NULL));
+}
+
+TEST_F(ioas_map, fixed_overlap_is_eexist)
+{
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    0x4000, 0x10000));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    0x2000, 0xf000));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    0x2000, 0x13000));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_4K, 0x11000));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_1M, 0));
+	/* Touching on either side is fine */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    0x4000, 0xc000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, 0x14000));
+}
+
+TEST_F(ioas_map, top_of_iova_space)
+{
+	__u64 len = 0;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_4K,
+				    TOP_PAGE));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf, 0x2000,
+					    TOP_PAGE - SZ_4K));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, TOP_PAGE, SZ_4K,
+				&len));
+	ASSERT_EQ(SZ_4K, len);
+}
+
+TEST_F(ioas_map, bad_flags_are_eopnotsupp)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = MAP_RW,
+		.ioas_id = self->ioas_id,
+		.user_va = (uintptr_t)self->buf,
+		.length = SZ_4K,
+		.__reserved = 1,
+	};
+	__u64 iova = 0;
+
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_IOAS_MAP, &cmd));
+	ASSERT_ERRNO(EOPNOTSUPP, ioas_map(self->fd, self->ioas_id,
+					  MAP_RW | 1 << 3, self->buf, SZ_4K,
+					  &iova));
+	ASSERT_ERRNO(EOPNOTSUPP, ioas_map(self->fd, self->ioas_id,
+					  MAP_RW | 1u << 31, self->buf, SZ_4K,
+					  &iova));
+	/* Nothing was mapped */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
+				&iova));
+	ASSERT_EQ(0, iova);
+}
+
+TEST_F(ioas_map, bad_arguments)
+{
+	__u64 iova = 0, len = 1;
+
+	/* No access at all */
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id, 0, self->buf,
+				      SZ_4K, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id,
+				      IOMMU_IOAS_MAP_FIXED_IOVA, self->buf,
+				      SZ_4K, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf, 0, &iova));
+	/* Alignment of user_va, length and a fixed iova */
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf + 1, SZ_4K, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf, SZ_4K + 1, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf, 0x800, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_4K, 0x1800));
+	/* Sums that wrap */
+	ASSERT_ERRNO(EOVERFLOW, ioas_map_fixed(self->fd, self->ioas_id,
+					       self->buf, 0x2000, TOP_PAGE));
+	ASSERT_ERRNO(EOVERFLOW, ioas_map_fixed(self->fd, self->ioas_id,
+					       self->buf, UINT64_MAX, SZ_4K));
+	ASSERT_ERRNO(EOVERFLOW, ioas_map(self->fd, self->ioas_id, MAP_RW,
+					 (void *)(uintptr_t)TOP_PAGE, 0x2000,
+					 &iova));
+	ASSERT_ERRNO(EOVERFLOW, ioas_map(self->fd, self->ioas_id, MAP_RW,
+					 (void *)(uintptr_t)TOP_PAGE, SZ_4K,
+					 &iova));
+	/* Bad IOAS */
+	ASSERT_ERRNO(ENOENT, ioas_map(self->fd, 0, MAP_RW, self->buf, SZ_4K,
+				      &iova));
+	ASSERT_ERRNO(ENOENT, ioas_map(self->fd, UNUSED_ID, MAP_RW, self->buf,
+				      SZ_4K, &iova));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+}
+
+TEST_F(ioas_map, unpinnable_memory_is_efault)
+{
+	long pg = getpagesize();
+	__u64 iova = 0, len = 1;
+	char *p;
+
+	/* A hole in the middle of three pages */
+	p = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id, MAP_RW, p + pg,
+				      pg, &iova));
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id, MAP_RW, p,
+				      3 * pg, &iova));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, p + 2 * pg, pg,
+			      &iova));
+	ASSERT_EQ(0, iova);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, pg, NULL));
+	munmap(p, pg);
+	munmap(p + 2 * pg, pg);
+
+	/* No access */
+	p = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id, MAP_RW, p, pg,
+				      &iova));
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id,
+				      IOMMU_IOAS_MAP_READABLE, p, pg, &iova));
+	munmap(p, pg);
+
+	/* Read-only memory may only be mapped read-only */
+	p = mmap(NULL, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id, MAP_RW, p, pg,
+				      &iova));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, IOMMU_IOAS_MAP_READABLE,
+			      p, pg, &iova));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, pg, NULL));
+	munmap(p, pg);
+
+	/* Page 0 and kernel addresses */
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id, MAP_RW, NULL,
+				      pg, &iova));
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      (void *)0xffff888000000000ULL, pg,
+				      &iova));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+}
+
+TEST_F(ioas_map, unmap_cutting_an_area_is_enoent)
+{
+	__u64 len = 1;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    0x4000, 0x10000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, 0x20000));
+	/* Starts inside the first area */
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0x11000,
+					0x20000, NULL));
+	/* Covers the first, ends inside the second: nothing goes */
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0x8000,
+					0x18800, NULL));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0x10000,
+					0x2000, NULL));
+	/* Both areas are still whole */
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf, SZ_4K, 0x13000));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0x10000, 0x4000,
+				&len));
+	ASSERT_EQ(0x4000, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0x20000, SZ_4K,
+				&len));
+	ASSERT_EQ(SZ_4K, len);
+}
+
+TEST_F(ioas_map, unmap_range_with_several_areas)
+{
+	__u64 len = 0;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    0x4000, 0x10000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, 0x20000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, 0x30000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, SZ_1M));
+	/* Gaps inside the range are fine; the area at 1 MiB stays */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, SZ_1M, &len));
+	ASSERT_EQ(0x4000 + SZ_4K + SZ_64K, len);
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0, SZ_1M,
+					NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_4K, len);
+}
+
+TEST_F(ioas_map, unmap_errors)
+{
+	__u64 len = 0;
+
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0x10000,
+					SZ_4K, NULL));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, 0x10000));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, 0x11000,
+					SZ_4K, NULL));
+	ASSERT_ERRNO(EINVAL, ioas_unmap(self->fd, self->ioas_id, 0x10000, 0,
+					NULL));
+	ASSERT_ERRNO(EOVERFLOW, ioas_unmap(self->fd, self->ioas_id, SZ_4K,
+					   UINT64_MAX, NULL));
+	ASSERT_ERRNO(EOVERFLOW, ioas_unmap(self->fd, self->ioas_id, TOP_PAGE,
+					   0x2000, NULL));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, 0, 0x10000, SZ_4K, NULL));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, UNUSED_ID, 0, UINT64_MAX,
+					NULL));
+	/* A range ending at the top of the space is no overflow */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0x10000,
+				UINT64_MAX - 0x10000 + 1, &len));
+	ASSERT_EQ(SZ_4K, len);
+}
+
+TEST_F(ioas_map, unmap_all)
+{
+	__u64 len = 1;
+
+	/* Empty: still a success, nothing unmapped */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, 0));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_1M, 1ULL << 32));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_4K,
+				    TOP_PAGE));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_64K + SZ_1M + SZ_4K, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+}
+
+TEST_F(ioas_map, auto_iova_only_in_allowed_ranges)
+{
+	struct iommu_iova_range allowed[] = {
+		{ .start = 0x100000, .last = 0x103fff },
+		{ .start = 0x200000, .last = 0x2fffff },
+	};
+	struct iommu_iova_range small = { .start = 0x300000, .last = 0x300fff };
+	__u64 iova = 0;
+
+	ASSERT_EQ(0, allow_iovas(self->fd, self->ioas_id, allowed, 2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      0x4000, &iova));
+	ASSERT_EQ(0x100000, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_4K, &iova));
+	ASSERT_EQ(0x200000, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      0x8000, &iova));
+	ASSERT_EQ(0x208000, iova);
+	ASSERT_ERRNO(ENOSPC, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf, SZ_1M, &iova));
+	/* A fixed IOVA need not be inside an allowed range */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_1M, 0x400000));
+
+	ASSERT_EQ(0, allow_iovas(self->fd, self->ioas_id, &small, 1));
+	ASSERT_ERRNO(ENOSPC, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf, 0x2000, &iova));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_4K, &iova));
+	ASSERT_EQ(0x300000, iova);
+	ASSERT_ERRNO(ENOSPC, ioas_map(self->fd, self->ioas_id, MAP_RW,
+				      self->buf, SZ_4K, &iova));
+}
+
+TEST_F(ioas_map, allow_iovas_may_leave_areas_outside)
+{
+	struct iommu_iova_range allowed = { .start = SZ_1M, .last = 0x1fffff };
+	struct iommu_iova_range r[2];
+	__u64 len = 0;
+	__u32 num = 2;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, SZ_64K));
+	ASSERT_EQ(0, allow_iovas(self->fd, self->ioas_id, &allowed, 1));
+	/* The area is still there */
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf, SZ_4K, SZ_64K));
+	/* Mappings do not make IOVA unusable for IOVA_RANGES */
+	ASSERT_EQ(0, iova_ranges(self->fd, self->ioas_id, r, &num, NULL));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(0, r[0].start);
+	ASSERT_EQ(UINT64_MAX, r[0].last);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, SZ_64K, SZ_64K, &len));
+	ASSERT_EQ(SZ_64K, len);
+}
+
+TEST_F(ioas_map, transparent_huge_pages)
+{
+	char *thp = self->buf + 4 * SZ_2M;
+	__u64 iova = 0, len = 0;
+
+	ASSERT_EQ(0, madvise(thp, 2 * SZ_2M, MADV_HUGEPAGE));
+	memset(thp, 0x5a, 2 * SZ_2M);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, thp, 2 * SZ_2M,
+			      &iova));
+	ASSERT_EQ(0, iova);
+	/* Part of a huge page, at the same offset in the IOVA space */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW,
+			      thp + SZ_2M + SZ_64K, SZ_64K, &iova));
+	ASSERT_EQ(2 * SZ_2M, iova);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, thp + SZ_4K,
+				    SZ_2M, 1ULL << 30));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(3 * SZ_2M + SZ_64K, len);
+	/* The memory is intact */
+	ASSERT_EQ(0x5a, thp[0]);
+	ASSERT_EQ(0x5a, thp[2 * SZ_2M - 1]);
+}
+
+TEST_F(ioas_map, destroy_ioas_with_maps)
+{
+	__u32 other;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, other, self->buf, SZ_1M, 0));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, other, self->buf, SZ_64K,
+				    UINT64_MAX - SZ_64K + 1));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, 0));
+	ASSERT_EQ(0, destroy(self->fd, other));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, other, 0, UINT64_MAX, NULL));
+	/* The other IOAS keeps its mapping */
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf, SZ_4K, 0));
+}
+
+TEST_F(ioas_map, close_with_maps)
+{
+	int fd = open(IOMMUFD_DEV, O_RDWR);
+	__u32 id;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &id));
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, SZ_64K, 1ULL << 40));
+	ASSERT_EQ(0, close(fd));
+}
+
+/* Threads mapping and unmapping at kernel-chosen IOVAs in one IOAS */
+struct map_thread_arg {
+	int fd;
+	__u32 ioas_id;
+	char *buf;
+	unsigned int failures;
+	int last_errno;
+};
+
+static void *map_unmap_thread(void *p)
+{
+	struct map_thread_arg *arg = p;
+	unsigned int i;
+	__u64 iova = 0, len = 0;
+
+	for (i = 0; i != NR_LOOPS; i++) {
+		if (ioas_map(arg->fd, arg->ioas_id, MAP_RW, arg->buf,
+			     SZ_4K * (1 + i % 4), &iova) ||
+		    ioas_unmap(arg->fd, arg->ioas_id, iova, SZ_4K * (1 + i % 4),
+			       &len) ||
+		    len != SZ_4K * (1 + i % 4)) {
+			arg->failures++;
+			arg->last_errno = errno;
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(ioas_map, threads_map_unmap, 300)
+{
+	struct map_thread_arg args[NR_THREADS];
+	pthread_t threads[NR_THREADS];
+	unsigned int t;
+	__u64 len = 1;
+
+	for (t = 0; t != NR_THREADS; t++) {
+		args[t] = (struct map_thread_arg){
+			.fd = self->fd,
+			.ioas_id = self->ioas_id,
+			.buf = self->buf + t * SZ_1M,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[t], NULL,
+					    map_unmap_thread, &args[t]));
+	}
+	for (t = 0; t != NR_THREADS; t++)
+		ASSERT_EQ(0, pthread_join(threads[t], NULL));
+	for (t = 0; t != NR_THREADS; t++) {
+		int err = args[t].last_errno;
+
+		ASSERT_EQ(0, args[t].failures)
+			TH_LOG("thread %u, errno %d", t, err);
+	}
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pinned-page accounting                                              */
+
+/* A new context in RLIMIT_MODE 1 (per process) with one IOAS; root only */
+static int open_mm_mode(__u32 *ioas_id)
+{
+	int fd = open(IOMMUFD_DEV, O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	if (option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, 1) ||
+	    ioas_alloc(fd, ioas_id)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Wait for a child and return its exit status, or -1 */
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Leave root for uid/gid 65534 with a locked memory limit of @limit */
+static int become_nobody(rlim_t limit)
+{
+	struct rlimit rl = { .rlim_cur = limit, .rlim_max = limit };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return -1;
+	/* Leaving uid 0 clears every capability, CAP_IPC_LOCK included. */
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -1;
+	return 0;
+}
+
+TEST_F(ioas_map, vmpin_follows_maps_in_mm_mode)
+{
+	long base = vmpin_kb();
+	__u32 id, id2;
+	__u64 iova = 0;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
+	ASSERT_LE(0, base);
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, SZ_1M, 0));
+	ASSERT_EQ(base + SZ_1M / 1024, vmpin_kb());
+	ASSERT_EQ(0, ioas_map(fd, id, IOMMU_IOAS_MAP_READABLE, self->buf,
+			      SZ_64K, &iova));
+	ASSERT_EQ(base + (SZ_1M + SZ_64K) / 1024, vmpin_kb());
+	ASSERT_EQ(0, ioas_unmap(fd, id, 0, SZ_1M, NULL));
+	ASSERT_EQ(base + SZ_64K / 1024, vmpin_kb());
+
+	/* Destroying an IOAS with maps returns their charge */
+	ASSERT_EQ(0, ioas_alloc(fd, &id2));
+	ASSERT_EQ(0, ioas_map_fixed(fd, id2, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(base + (BUF_SIZE + SZ_64K) / 1024, vmpin_kb());
+	ASSERT_EQ(0, destroy(fd, id2));
+	ASSERT_EQ(base + SZ_64K / 1024, vmpin_kb());
+
+	/* So does closing the file */
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, SZ_2M, 1ULL << 32));
+	ASSERT_EQ(base + (SZ_2M + SZ_64K) / 1024, vmpin_kb());
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(base, vmpin_kb());
+
+	/* The default mode charges the user, not VmPin */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_1M,
+				    0));
+	ASSERT_EQ(base, vmpin_kb());
+}
+
+TEST_F(ioas_map, failed_map_leaves_nothing_pinned)
+{
+	long pg = getpagesize();
+	long base = vmpin_kb();
+	__u64 iova = 0;
+	__u32 id;
+	char *p;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
+	ASSERT_LE(0, base);
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+
+	/* 2 MiB of good memory followed by inaccessible or missing pages */
+	p = mmap(NULL, SZ_2M + 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, SZ_2M);
+	ASSERT_EQ(0, mprotect(p + SZ_2M, pg, PROT_NONE));
+	ASSERT_EQ(0, munmap(p + SZ_2M + pg, pg));
+
+	ASSERT_ERRNO(EFAULT, ioas_map(fd, id, MAP_RW, p, SZ_2M + pg, &iova));
+	ASSERT_EQ(base, vmpin_kb());
+	ASSERT_ERRNO(EFAULT, ioas_map(fd, id, MAP_RW, p + pg, SZ_2M + pg,
+				      &iova));
+	ASSERT_EQ(base, vmpin_kb());
+	/* Failing after pinning: the fixed IOVA is taken */
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, p, SZ_4K, 0));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(fd, id, p, SZ_2M, 0));
+	ASSERT_EQ(base + 4, vmpin_kb());
+	ASSERT_EQ(0, ioas_unmap(fd, id, 0, UINT64_MAX, NULL));
+	ASSERT_EQ(base, vmpin_kb());
+
+	munmap(p, SZ_2M + pg);
+	close(fd);
+}
+
+TEST_F(ioas_map, rlimit_user_mode_unprivileged)
+{
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop privileges");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 iova = 0;
+
+		/* The file was opened while still root */
+		if (become_nobody(SZ_64K))
+			_exit(10);
+		if (ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_64K,
+				   0))
+			_exit(11);
+		if (ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf, SZ_4K,
+			     &iova) != -1 || errno != ENOMEM)
+			_exit(12);
+		/* Over the limit in one go fails just the same */
+		if (ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_1M,
+				   SZ_1M) != -1 || errno != ENOMEM)
+			_exit(13);
+		if (ioas_unmap(self->fd, self->ioas_id, 0, SZ_64K, NULL))
+			_exit(14);
+		if (ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_4K,
+				   0) ||
+		    ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				   SZ_64K - SZ_4K, SZ_64K))
+			_exit(15);
+		if (ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf, SZ_4K,
+			     &iova) != -1 || errno != ENOMEM)
+			_exit(16);
+		if (ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, NULL))
+			_exit(17);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+}
+
+TEST_F(ioas_map, rlimit_mm_mode_unprivileged)
+{
+	__u32 id;
+	pid_t pid;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop privileges");
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (become_nobody(SZ_64K))
+			_exit(10);
+		if (ioas_map_fixed(fd, id, self->buf, SZ_64K, 0))
+			_exit(11);
+		if (vmpin_kb() != SZ_64K / 1024)
+			_exit(12);
+		if (ioas_map_fixed(fd, id, self->buf, SZ_4K, SZ_1M) != -1 ||
+		    errno != ENOMEM)
+			_exit(13);
+		if (ioas_unmap(fd, id, 0, SZ_64K, NULL) || vmpin_kb() != 0)
+			_exit(14);
+		if (ioas_map_fixed(fd, id, self->buf, SZ_4K, SZ_1M))
+			_exit(15);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	close(fd);
+}
+
+TEST_F(ioas_map, cap_ipc_lock_ignores_rlimit)
+{
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root (CAP_IPC_LOCK)");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl = { .rlim_cur = SZ_64K, .rlim_max = SZ_64K };
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(10);
+		if (ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_1M,
+				   0))
+			_exit(11);
+		_exit(ioas_unmap(self->fd, self->ioas_id, 0, SZ_1M, NULL) ?
+		      12 : 0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+}
+
+TEST_F(ioas_map, fork_child_unmaps_parent_map)
+{
+	long base = vmpin_kb();
+	__u32 id;
+	pid_t pid;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
+	ASSERT_LE(0, base);
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, 4 * SZ_64K, SZ_1M));
+	ASSERT_EQ(base + 4 * SZ_64K / 1024, vmpin_kb());
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 len = 0;
+
+		/* Nothing was charged to the child's own mm */
+		if (vmpin_kb() != 0)
+			_exit(10);
+		if (ioas_unmap(fd, id, SZ_1M, 4 * SZ_64K, &len) ||
+		    len != 4 * SZ_64K)
+			_exit(11);
+		/* The charge went back to the parent, not to the child */
+		_exit(vmpin_kb() != 0 ? 12 : 0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(base, vmpin_kb());
+	ASSERT_ERRNO(ENOENT, ioas_unmap(fd, id, SZ_1M, 4 * SZ_64K, NULL));
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Pinned user memory (struct iopt_pages) and its RLIMIT_MEMLOCK charge.
+ *
+ * An iopt_pages is created by pinning every page of a user range with
+ * FOLL_LONGTERM; the pages stay pinned until the last reference is put.
+ * Areas reference the object instead of owning the pages so that one
+ * pinning can back several areas (IOAS_COPY shares it between IOASes)
+ * and is charged only once.
+ *
+ * Pinning goes through pin_user_pages_fast() on the caller's own mm, a
+ * page-sized batch of struct page pointers per call, straight into the
+ * object's page array. GUP refuses VM_IO and VM_PFNMAP memory (device
+ * BARs), memory without the needed permission and holes with -EFAULT,
+ * which is passed on as is.
+ *
+ * Accounting: the whole range is charged before anything is pinned, so a
+ * map over the limit fails before doing any work.
+ *  - user mode (IOMMU_OPTION_RLIMIT_MODE 0): user->locked_vm of the
+ *    calling user, as io_uring does;
+ *  - mm mode (1): mm->pinned_vm of the calling process (VmPin in
+ *    /proc/PID/status).
+ * The counter always moves; the limit, rlimit(RLIMIT_MEMLOCK) of the
+ * caller, is enforced unless the caller has CAP_IPC_LOCK. The object
+ * keeps references on the user and the mm it charged, so the charge is
+ * returned to the same counter even when another process (a forked
+ * child, say) drops the last reference.
+ *
+ * Locking: none of its own. An object is fully set up before anyone else
+ * can see it and never changes afterwards; the kref covers its life.
+ * Pinning takes mmap_lock inside GUP (when the fast path falls back), so
+ * callers must not hold iopt->lock across iopt_pages_pin(); the order,
+ * once pinning on demand needs a per-object mutex, is iopt->lock ->
+ * pages mutex -> mmap_lock. Unpinning may sleep (dirtying takes the page
+ * lock), so iopt_pages_put() must not be called under a spinlock.
+ */
+#include <linux/capability.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+
+#include "io_pagetable.h"
+
+/* Pages per pin or unpin call: a page worth of struct page pointers */
+#define IOPT_PAGES_BATCH (PAGE_SIZE / sizeof(struct page *))
+
+/* Add @npages to @counter unless the sum would exceed @limit. */
+static int iopt_charge_long(atomic_long_t *counter, unsigned long npages,
+			    unsigned long limit)
+{
+	unsigned long cur, new;
+
+	do {
+		cur = atomic_long_read(counter);
+		new = cur + npages;
+		if (new < cur || new > limit)
+			return -ENOMEM;
+	} while ((unsigned long)atomic_long_cmpxchg(counter, cur, new) != cur);
+	return 0;
+}
+
+/* The same for mm->pinned_vm, which is an atomic64_t on every arch */
+static int iopt_charge_64(atomic64_t *counter, unsigned long npages,
+			  unsigned long limit)
+{
+	u64 cur, new;
+
+	do {
+		cur = atomic64_read(counter);
+		new = cur + npages;
+		if (new < cur || new > limit)
+			return -ENOMEM;
+	} while ((u64)atomic64_cmpxchg(counter, cur, new) != cur);
+	return 0;
+}
+
+static int iopt_pages_charge(struct iopt_pages *pages)
+{
+	unsigned long limit = ULONG_MAX;
+
+	if (!capable(CAP_IPC_LOCK))
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+
+	if (pages->charge_mm)
+		return iopt_charge_64(&pages->source_mm->pinned_vm,
+				      pages->npages, limit);
+	return iopt_charge_long(&pages->source_user->locked_vm, pages->npages,
+				limit);
+}
+
+static void iopt_pages_uncharge(struct iopt_pages *pages)
+{
+	if (pages->charge_mm)
+		atomic64_sub(pages->npages, &pages->source_mm->pinned_vm);
+	else
+		atomic_long_sub(pages->npages, &pages->source_user->locked_vm);
+}
+
+/* Unpin the first @npinned entries of the page array. */
+static void iopt_pages_unpin(struct iopt_pages *pages, unsigned long npinned)
+{
+	unsigned long done = 0;
+
+	while (done != npinned) {
+		unsigned long batch = min_t(unsigned long, npinned - done,
+					    IOPT_PAGES_BATCH);
+
+		/* Devices may have written to writable pages: dirty them. */
+		if (pages->writable)
+			unpin_user_pages_dirty_lock(pages->page_list + done,
+						    batch, true);
+		else
+			unpin_user_pages(pages->page_list + done, batch);
+		done += batch;
+		cond_resched();
+	}
+}
+
+/*
+ * Pin every page of [uaddr, uaddr + npages * PAGE_SIZE) into the page
+ * array. On failure nothing stays pinned.
+ */
+static int iopt_pages_fill(struct iopt_pages *pages, unsigned long uaddr)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	unsigned long done = 0;
+	int rc;
+
+	if (pages->writable)
+		gup_flags |= FOLL_WRITE;
+
+	while (done != pages->npages) {
+		unsigned long batch = min_t(unsigned long,
+					    pages->npages - done,
+					    IOPT_PAGES_BATCH);
+
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			goto err_unpin;
+		}
+		rc = pin_user_pages_fast(uaddr + done * PAGE_SIZE, batch,
+					 gup_flags, pages->page_list + done);
+		/*
+		 * A short count means GUP stopped at a page it could not
+		 * pin; the next call starts there and reports why. Zero
+		 * would never make progress.
+		 */
+		if (rc <= 0) {
+			if (!rc)
+				rc = -EFAULT;
+			goto err_unpin;
+		}
+		done += rc;
+		cond_resched();
+	}
+	return 0;
+
+err_unpin:
+	iopt_pages_unpin(pages, done);
+	return rc;
+}
+
+/**
+ * iopt_pages_pin() - pin and charge a range of the caller's memory
+ * @uaddr: first user address, page aligned
+ * @length: bytes, a non-zero multiple of PAGE_SIZE; @uaddr + @length
+ *          must not wrap
+ * @writable: pin for writing (devices may write to the memory)
+ * @charge_mm: charge the caller's mm->pinned_vm instead of its user's
+ *             locked_vm
+ *
+ * Must be called in the context of the process owning the memory and
+ * without iopt->lock held.
+ *
+ * Return: the new object with one reference, or an ERR_PTR: -ENOMEM when
+ * the charge would go over RLIMIT_MEMLOCK or memory ran out, -EFAULT when
+ * some page cannot be pinned, -EINTR on a fatal signal. On error nothing
+ * is pinned and nothing is charged.
+ */
+struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
+				  bool writable, bool charge_mm)
+{
+	struct iopt_pages *pages;
+	int rc;
+
+	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(uaddr) ||
+			 !PAGE_ALIGNED(length)))
+		return ERR_PTR(-EINVAL);
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pages->kref);
+	pages->npages = length >> PAGE_SHIFT;
+	pages->writable = writable;
+	pages->charge_mm = charge_mm;
+	pages->source_user = get_uid(current_user());
+	mmgrab(current->mm);
+	pages->source_mm = current->mm;
+
+	rc = iopt_pages_charge(pages);
+	if (rc)
+		goto err_drop_refs;
+
+	/*
+	 * Within the limit this is 8 bytes per 4 KiB pinned; without one
+	 * (CAP_IPC_LOCK) a bogus length must fail rather than warn or wake
+	 * the OOM killer.
+	 */
+	pages->page_list = kvcalloc(pages->npages, sizeof(*pages->page_list),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+				    __GFP_RETRY_MAYFAIL);
+	if (!pages->page_list) {
+		rc = -ENOMEM;
+		goto err_uncharge;
+	}
+
+	rc = iopt_pages_fill(pages, uaddr);
+	if (rc)
+		goto err_free_list;
+	return pages;
+
+err_free_list:
+	kvfree(pages->page_list);
+err_uncharge:
+	iopt_pages_uncharge(pages);
+err_drop_refs:
+	mmdrop(pages->source_mm);
+	free_uid(pages->source_user);
+	kfree(pages);
+	return ERR_PTR(rc);
+}
+
+static void iopt_pages_release(struct kref *kref)
+{
+	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
+
+	iopt_pages_unpin(pages, pages->npages);
+	kvfree(pages->page_list);
+	iopt_pages_uncharge(pages);
+	mmdrop(pages->source_mm);
+	free_uid(pages->source_user);
+	kfree(pages);
+}
+
+/**
+ * iopt_pages_put() - drop a reference to pinned pages
+ * @pages: the object
+ *
+ * The last reference unpins the pages and returns the charge to the
+ * user or mm that paid it. May sleep.
+ */
+void iopt_pages_put(struct iopt_pages *pages)
+{
+	kref_put(&pages->kref, iopt_pages_release);
+}
