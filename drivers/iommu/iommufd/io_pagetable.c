@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * IOVA layout of an IO address space: allowed and reserved ranges, and
- * the areas (mappings) made by IOMMU_IOAS_MAP.
+ * the areas (mappings) made by IOMMU_IOAS_MAP and IOMMU_IOAS_COPY.
  *
  * Invariants kept under iopt->lock:
  *  - allowed ranges never overlap each other;
@@ -20,6 +20,14 @@
  * the IOVA and insert the area. If that fails the pages are released
  * again, so a failed map leaves nothing behind. Unmapping removes the
  * areas from the tree under the write lock and unpins after dropping it.
+ *
+ * Copying: the areas covering the source range are looked up under the
+ * source's read lock and turned into new areas ("slices") that take
+ * their own reference on the same iopt_pages, with pages_first pointing
+ * at the first page shown. The source lock is dropped before the
+ * destination's write lock is taken, so two io_pagetable locks are never
+ * held together and source and destination may be the same IOAS. The
+ * slices then go in like a map: checked, inserted, or put back.
  *
  * Kernel-chosen IOVAs: the lowest free IOVA (outside areas and reserved
  * ranges, inside an allowed range if there are any) aligned to the
@@ -542,7 +550,10 @@ err_free_area:
 	return rc;
 }
 
-/* Free areas collected by an unmap, without iopt->lock held. */
+/*
+ * Free areas that belong to no io_pagetable (removed by an unmap, or
+ * built for a copy that did not happen), without iopt->lock held.
+ */
 static void iopt_free_removed_areas(struct rb_root_cached *removed)
 {
 	struct interval_tree_node *node;
@@ -629,4 +640,217 @@ int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 
 	rc = iopt_unmap_iova(iopt, 0, ULONG_MAX, unmapped);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * Build, in @slices, one new area per source area that [start, start +
+ * length - 1] of @src goes through, each showing the matching part of
+ * that area's pages with a reference of its own. The nodes are keyed by
+ * their offset from @start, so the tree reads as the layout of the copy.
+ * On error the caller still frees whatever @slices holds.
+ */
+static int iopt_collect_slices(struct io_pagetable *src, unsigned long start,
+			       unsigned long length, int iommu_prot,
+			       struct rb_root_cached *slices)
+{
+	unsigned long last = start + length - 1;
+	struct interval_tree_node *node;
+	unsigned long next = start;
+	bool covered = false;
+	int rc = 0;
+
+	down_read(&src->lock);
+	for (node = interval_tree_iter_first(&src->area_itree, start, last);
+	     node; node = interval_tree_iter_next(node, start, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+		struct iopt_area *slice;
+		unsigned long to;
+
+		/*
+		 * Areas come in IOVA order and never overlap, so each one
+		 * starts at or before @next unless there is a hole.
+		 */
+		if (node->start > next) {
+			rc = -ENOENT;
+			goto out_unlock;
+		}
+		if ((iommu_prot & IOMMU_WRITE) && !area->pages->writable) {
+			rc = -EPERM;
+			goto out_unlock;
+		}
+
+		slice = kzalloc(sizeof(*slice), GFP_KERNEL_ACCOUNT);
+		if (!slice) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		to = min(node->last, last);
+		iopt_pages_get(area->pages);
+		slice->pages = area->pages;
+		slice->pages_first = area->pages_first +
+				     ((next - node->start) >> PAGE_SHIFT);
+		slice->iommu_prot = iommu_prot;
+		slice->node.start = next - start;
+		slice->node.last = to - start;
+		interval_tree_insert(&slice->node, slices);
+
+		/* @to may be ULONG_MAX, so compare before stepping past it. */
+		if (to == last) {
+			covered = true;
+			break;
+		}
+		next = to + 1;
+	}
+	if (!covered)
+		rc = -ENOENT;
+out_unlock:
+	up_read(&src->lock);
+	return rc;
+}
+
+/* User address of the first byte a slice shows */
+static unsigned long iopt_area_uaddr(struct iopt_area *area)
+{
+	return area->pages->uaddr + (area->pages_first << PAGE_SHIFT);
+}
+
+/*
+ * The alignment rules of a map, for a copy of @length bytes made of
+ * @slices: the IOVA of every piece and the memory behind it must be
+ * aligned as the destination demands.
+ */
+static int iopt_check_slices_alignment(struct io_pagetable *iopt,
+				       unsigned long iova, unsigned long length,
+				       bool fixed_iova,
+				       struct rb_root_cached *slices)
+{
+	unsigned long mask = iopt->iova_alignment - 1;
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&iopt->lock);
+
+	if ((length & mask) || (fixed_iova && (iova & mask)))
+		return -EINVAL;
+	for (node = interval_tree_iter_first(slices, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		struct iopt_area *slice =
+			container_of(node, struct iopt_area, node);
+
+		if ((node->start & mask) || (iopt_area_uaddr(slice) & mask))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Move every slice into @iopt at @iova + its offset. The range must have
+ * been checked to be free. On failure every slice is back in @slices.
+ */
+static int iopt_insert_slices_locked(struct io_pagetable *iopt,
+				     unsigned long iova, unsigned long length,
+				     struct rb_root_cached *slices)
+{
+	unsigned long last = iova + length - 1;
+	struct interval_tree_node *node, *next;
+	int rc;
+
+	lockdep_assert_held_write(&iopt->lock);
+
+	while ((node = interval_tree_iter_first(slices, 0, ULONG_MAX))) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		interval_tree_remove(node, slices);
+		node->start += iova;
+		node->last += iova;
+		interval_tree_insert(node, &iopt->area_itree);
+		rc = iopt_area_fill_domains(iopt, area);
+		if (rc) {
+			/* Not in any domain: it only leaves the tree. */
+			interval_tree_remove(node, &iopt->area_itree);
+			interval_tree_insert(node, slices);
+			goto err_undo;
+		}
+	}
+	return 0;
+
+err_undo:
+	/* The range was free, so every area left in it is one of ours. */
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = next) {
+		next = interval_tree_iter_next(node, iova, last);
+		iopt_area_unfill_domains(iopt,
+					 container_of(node, struct iopt_area,
+						      node));
+		interval_tree_remove(node, &iopt->area_itree);
+		interval_tree_insert(node, slices);
+	}
+	return rc;
+}
+
+/**
+ * iopt_copy_iova() - map in one io_pagetable what another one maps
+ * @dst: the io_pagetable receiving the mapping
+ * @dst_iova: with @fixed_iova, the IOVA to map at; otherwise receives the
+ *            IOVA the kernel chose
+ * @src: the io_pagetable whose areas supply the pages; may be @dst
+ * @src_iova: first IOVA of the range in @src
+ * @length: bytes, not zero; neither @src_iova + @length - 1 nor, with
+ *          @fixed_iova, @dst_iova + @length - 1 may wrap (the caller
+ *          checks)
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE for the new areas
+ * @fixed_iova: use *@dst_iova as given
+ *
+ * The source range must be covered without holes by areas of @src,
+ * wholly or in part. @dst gets one new area per source area crossed,
+ * each referencing the same struct iopt_pages at the matching page
+ * offset: nothing is pinned or charged again, and the pages stay pinned
+ * until the last area showing them is unmapped. The source areas are
+ * only looked at (under @src's read lock, which is dropped before @dst's
+ * write lock is taken), so the copy is of the layout at that moment.
+ *
+ * Return: 0; -EINVAL for an unaligned @src_iova or @length, or the errors
+ * of a map about the destination (alignment, reserved range); -ENOENT
+ * when the source range is not fully mapped; -EPERM when @iommu_prot has
+ * IOMMU_WRITE but some source pages were pinned read-only; -EEXIST when
+ * a fixed range touches an area; -ENOSPC; -ENOMEM. On error nothing
+ * changed.
+ */
+int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
+		   struct io_pagetable *src, unsigned long src_iova,
+		   unsigned long length, int iommu_prot, bool fixed_iova)
+{
+	struct rb_root_cached slices = RB_ROOT_CACHED;
+	struct iopt_area *first;
+	int rc;
+
+	if (!PAGE_ALIGNED(src_iova) || !PAGE_ALIGNED(length))
+		return -EINVAL;
+
+	rc = iopt_collect_slices(src, src_iova, length, iommu_prot, &slices);
+	if (rc)
+		goto out_free;
+	first = container_of(interval_tree_iter_first(&slices, 0, 0),
+			     struct iopt_area, node);
+
+	down_write(&dst->lock);
+	rc = iopt_check_slices_alignment(dst, *dst_iova, length, fixed_iova,
+					 &slices);
+	if (rc)
+		goto out_unlock;
+	if (fixed_iova)
+		rc = iopt_check_fixed_iova_locked(dst, *dst_iova, length);
+	else
+		rc = iopt_alloc_iova_locked(dst, dst_iova,
+					    iopt_area_uaddr(first), length);
+	if (rc)
+		goto out_unlock;
+	rc = iopt_insert_slices_locked(dst, *dst_iova, length, &slices);
+out_unlock:
+	up_write(&dst->lock);
+out_free:
+	/* Empty on success; otherwise the slices and their page refs. */
+	iopt_free_removed_areas(&slices);
+	return rc;
 }

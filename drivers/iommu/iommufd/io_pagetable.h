@@ -10,9 +10,11 @@
  *    device's aperture, its MSI window, ...). Each is tagged with an
  *    owner cookie so whoever added a set can later remove exactly that
  *    set. Reserved ranges of different owners may overlap.
- *  - areas: the mappings made by IOMMU_IOAS_MAP. Areas never overlap
- *    each other nor a reserved range. Each references a struct
- *    iopt_pages, the pinned user memory it shows (pages.c).
+ *  - areas: the mappings made by IOMMU_IOAS_MAP and IOMMU_IOAS_COPY.
+ *    Areas never overlap each other nor a reserved range. Each
+ *    references a struct iopt_pages, the pinned user memory it shows
+ *    (pages.c), or a page-aligned slice of it; several areas may share
+ *    one iopt_pages.
  *  - domains: the hardware page tables that mirror the areas. None can
  *    exist before devices do; the list is kept so that the points where
  *    areas are added and removed are already where domains get filled
@@ -81,6 +83,8 @@ struct iopt_reserved {
  * struct iopt_pages - pinned pages of one range of user memory
  * @kref: one reference per area showing the pages
  * @npages: number of pages, all pinned while the object exists
+ * @uaddr: user address of the first page when it was pinned; only a hint
+ *         for choosing IOVAs whose alignment matches huge pages
  * @page_list: the pinned pages, in user address order (kvcalloc'ed)
  * @writable: pinned with FOLL_WRITE; unpinning marks the pages dirty
  * @charge_mm: @npages is charged to @source_mm->pinned_vm; otherwise to
@@ -96,6 +100,7 @@ struct iopt_reserved {
 struct iopt_pages {
 	struct kref kref;
 	unsigned long npages;
+	unsigned long uaddr;
 	struct page **page_list;
 	bool writable;
 	bool charge_mm;
@@ -107,13 +112,24 @@ struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
 				  bool writable, bool charge_mm);
 void iopt_pages_put(struct iopt_pages *pages);
 
+/* Take another reference for a new area showing (part of) @pages */
+static inline void iopt_pages_get(struct iopt_pages *pages)
+{
+	kref_get(&pages->kref);
+}
+
+#ifdef CONFIG_IOMMUFD_TEST
+void iopt_pages_set_batch_limit(unsigned int bytes);
+#endif
+
 /**
  * struct iopt_area - one mapping of an IO address space
  * @node: the IOVA range, in io_pagetable.area_itree
  * @pages: the memory shown, one reference held
  * @pages_first: index in @pages of the page at @node.start; 0 for a
- *               mapping made by IOMMU_IOAS_MAP, other values once areas
- *               can show a slice of shared pages
+ *               mapping made by IOMMU_IOAS_MAP, and the offset of the
+ *               slice for one made by IOMMU_IOAS_COPY, which shows only
+ *               part of the pages it shares
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE for the domains
  */
 struct iopt_area {
@@ -133,6 +149,9 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
 			unsigned long uaddr, unsigned long length,
 			int iommu_prot, bool fixed_iova, bool charge_mm);
+int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
+		   struct io_pagetable *src, unsigned long src_iova,
+		   unsigned long length, int iommu_prot, bool fixed_iova);
 int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last, unsigned long *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);

@@ -2,8 +2,8 @@
 /*
  * The IOAS object: an IO address space as userspace sees it, and the
  * commands that act on one (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
- * IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP and the
- * per-IOAS IOMMU_OPTION_HUGE_PAGES).
+ * IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_COPY,
+ * IOMMU_IOAS_UNMAP and the per-IOAS IOMMU_OPTION_HUGE_PAGES).
  *
  * An IOAS is a struct iommufd_object wrapped around a struct
  * io_pagetable; all of its state lives in the io_pagetable. The handlers
@@ -250,6 +250,60 @@ int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd)
 		rc = iommufd_ucmd_respond(ucmd);
 	}
 	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+/*
+ * IOMMU_IOAS_COPY. Argument errors, in the order they are checked:
+ * EOPNOTSUPP for unknown flags; EINVAL for a zero length or neither
+ * READABLE nor WRITEABLE; EOVERFLOW when src_iova + length - 1 wraps, or
+ * dst_iova + length - 1 with FIXED_IOVA (without it dst_iova is only an
+ * output); ENOENT for a bad IOAS ID; then the errors of iopt_copy_iova().
+ * A kernel-chosen IOVA is written back; if that write faults the
+ * mapping stays and EFAULT is returned.
+ */
+int iommufd_ioas_copy_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_copy *cmd = ucmd->cmd;
+	bool fixed = cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+	struct iommufd_ioas *src, *dst;
+	unsigned long iova;
+	u64 last;
+	int rc;
+
+	if (cmd->flags & ~IOMMUFD_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (!cmd->length ||
+	    !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	/* The ULONG_MAX tests only matter where unsigned long is 32 bits. */
+	if (check_add_overflow(cmd->src_iova, cmd->length - 1, &last) ||
+	    last > ULONG_MAX)
+		return -EOVERFLOW;
+	if (fixed && (check_add_overflow(cmd->dst_iova, cmd->length - 1,
+					 &last) || last > ULONG_MAX))
+		return -EOVERFLOW;
+
+	src = iommufd_ioas_get(ucmd->ictx, cmd->src_ioas_id);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	dst = iommufd_ioas_get(ucmd->ictx, cmd->dst_ioas_id);
+	if (IS_ERR(dst)) {
+		rc = PTR_ERR(dst);
+		goto out_put_src;
+	}
+
+	iova = fixed ? cmd->dst_iova : 0;
+	rc = iopt_copy_iova(&dst->iopt, &iova, &src->iopt, cmd->src_iova,
+			    cmd->length, iommufd_map_prot(cmd->flags), fixed);
+	if (!rc && !fixed) {
+		cmd->dst_iova = iova;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+
+	iommufd_ioas_put(dst);
+out_put_src:
+	iommufd_ioas_put(src);
 	return rc;
 }
 

@@ -52,11 +52,22 @@ enum iommufd_charge_mode {
  * @charge_mode: an enum iommufd_charge_mode; written under the xa_lock of
  *               @objects and only while @objects is empty, so it is stable
  *               for anyone holding an object
+ * @vfio_ioas: the IOAS the VFIO compatibility layer works on, or NULL
+ *             (IOMMU_VFIO_IOAS). It holds no reference: it is read and
+ *             written under the xa_lock of @objects, and the code that
+ *             takes an object out of @objects clears it in the same
+ *             critical section.
+ * @test_batch_limit_set: (CONFIG_IOMMUFD_TEST) this context changed the
+ *                        global pinning batch, which its release restores
  */
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
 	u8 charge_mode;
+	struct iommufd_ioas *vfio_ioas;
+#ifdef CONFIG_IOMMUFD_TEST
+	bool test_batch_limit_set;
+#endif
 };
 
 /*
@@ -168,7 +179,20 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_huge_pages_option(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_ioas_ioctl(struct iommufd_ucmd *ucmd);
+
+struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
+
+#ifdef CONFIG_IOMMUFD_TEST
+int iommufd_test_ioctl(struct iommufd_ucmd *ucmd);
+void iommufd_test_ctx_release(struct iommufd_ctx *ictx);
+#else
+static inline void iommufd_test_ctx_release(struct iommufd_ctx *ictx)
+{
+}
+#endif
 
 #endif

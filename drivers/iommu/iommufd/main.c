@@ -19,7 +19,8 @@
  * Locking:
  *  - The xa_lock of ctx->objects protects the table itself, each
  *    object's transition out of the table (users 1 -> 0 happens only
- *    under it, together with the erase) and ctx->charge_mode. It is a
+ *    under it, together with the erase), ctx->charge_mode and
+ *    ctx->vfio_ioas. It is a
  *    spinlock and the innermost lock: nothing else is acquired, and
  *    nothing sleeps, while it is held.
  *  - An object reference (obj->users) is not a lock, but it keeps the
@@ -41,6 +42,9 @@
 #include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
+#ifdef CONFIG_IOMMUFD_TEST
+#include "iommufd_test.h"
+#endif
 
 static const struct iommufd_otype_ops *const iommufd_otypes[] = {
 	[IOMMUFD_OTYPE_IOAS] = &iommufd_ioas_ops,
@@ -167,6 +171,21 @@ struct iommufd_object *iommufd_obj_get(struct iommufd_ctx *ictx, u32 id,
 	return obj;
 }
 
+/*
+ * Take @obj, whose users just dropped to zero, out of the table. Called
+ * with the xa_lock held; pointers the context keeps to objects without a
+ * reference are cleared here, in the same critical section.
+ */
+static void iommufd_obj_unlink_locked(struct iommufd_ctx *ictx,
+				      struct iommufd_object *obj)
+{
+	lockdep_assert_held(&ictx->objects.xa_lock);
+
+	__xa_erase(&ictx->objects, obj->id);
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
+}
+
 /* Tear down an object that has just left the table with users == 0. */
 static void iommufd_obj_free(struct iommufd_object *obj)
 {
@@ -192,7 +211,7 @@ static int iommufd_obj_remove(struct iommufd_ctx *ictx, u32 id)
 		xa_unlock(&ictx->objects);
 		return -EBUSY;
 	}
-	__xa_erase(&ictx->objects, id);
+	iommufd_obj_unlink_locked(ictx, obj);
 	xa_unlock(&ictx->objects);
 
 	iommufd_obj_free(obj);
@@ -295,8 +314,13 @@ union iommufd_ucmd_buffer {
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_iova_ranges iova_ranges;
 	struct iommu_ioas_map map;
+	struct iommu_ioas_copy copy;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_vfio_ioas vfio_ioas;
+#ifdef CONFIG_IOMMUFD_TEST
+	struct iommu_test_cmd test;
+#endif
 };
 
 /**
@@ -314,10 +338,17 @@ struct iommufd_ioctl_op {
 	int (*handler)(struct iommufd_ucmd *ucmd);
 };
 
-/* IOMMUFD_IOCTL(FOO, ...) describes IOMMU_FOO, numbered IOMMUFD_CMD_FOO */
+/*
+ * IOMMUFD_IOCTL(FOO, ...) describes IOMMU_FOO, numbered IOMMUFD_CMD_FOO;
+ * IOMMUFD_IOCTL_NR() is the same for a command named otherwise.
+ */
 #define IOMMUFD_IOCTL(_name, _handler, _struct, _first_last)                 \
-	[IOMMUFD_CMD_##_name - IOMMUFD_CMD_BASE] = {                         \
-		.ioctl_num = IOMMU_##_name,                                  \
+	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_##_name, IOMMU_##_name, _handler,       \
+			 _struct, _first_last)
+
+#define IOMMUFD_IOCTL_NR(_nr, _ioctl, _handler, _struct, _first_last)        \
+	[(_nr) - IOMMUFD_CMD_BASE] = {                                       \
+		.ioctl_num = _ioctl,                                         \
 		.kernel_size = sizeof(_struct) +                             \
 			BUILD_BUG_ON_ZERO(sizeof(_struct) >                  \
 					  sizeof(union iommufd_ucmd_buffer)), \
@@ -332,6 +363,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_ioas_alloc, out_ioas_id),
 	IOMMUFD_IOCTL(IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas_ioctl,
 		      struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOMMUFD_IOCTL(IOAS_COPY, iommufd_ioas_copy_ioctl,
+		      struct iommu_ioas_copy, src_iova),
 	IOMMUFD_IOCTL(IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges_ioctl,
 		      struct iommu_ioas_iova_ranges, out_iova_alignment),
 	IOMMUFD_IOCTL(IOAS_MAP, iommufd_ioas_map_ioctl,
@@ -340,6 +373,12 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_ioas_unmap, length),
 	IOMMUFD_IOCTL(OPTION, iommufd_option_ioctl,
 		      struct iommu_option, val64),
+	IOMMUFD_IOCTL(VFIO_IOAS, iommufd_vfio_ioas_ioctl,
+		      struct iommu_vfio_ioas, __reserved),
+#ifdef CONFIG_IOMMUFD_TEST
+	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_TEST, IOMMU_TEST_CMD, iommufd_test_ioctl,
+			 struct iommu_test_cmd, last),
+#endif
 };
 
 static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -407,7 +446,9 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 		xa_for_each(&ictx->objects, index, obj) {
 			if (!refcount_dec_if_one(&obj->users))
 				continue;
-			xa_erase(&ictx->objects, index);
+			xa_lock(&ictx->objects);
+			iommufd_obj_unlink_locked(ictx, obj);
+			xa_unlock(&ictx->objects);
 			iommufd_obj_free(obj);
 			progress = true;
 		}
@@ -423,6 +464,7 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 
 	iommufd_destroy_all(ictx);
 	xa_destroy(&ictx->objects);
+	iommufd_test_ctx_release(ictx);
 	kfree(ictx);
 	return 0;
 }

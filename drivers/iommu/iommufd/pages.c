@@ -9,8 +9,9 @@
  * and is charged only once.
  *
  * Pinning goes through pin_user_pages_fast() on the caller's own mm, a
- * page-sized batch of struct page pointers per call, straight into the
- * object's page array. GUP refuses VM_IO and VM_PFNMAP memory (device
+ * batch of struct page pointers per call (a page worth, or what the test
+ * command set, see iopt_pages_batch()), straight into the object's page
+ * array. GUP refuses VM_IO and VM_PFNMAP memory (device
  * BARs), memory without the needed permission and holes with -EFAULT,
  * which is passed on as is.
  *
@@ -44,8 +45,38 @@
 
 #include "io_pagetable.h"
 
-/* Pages per pin or unpin call: a page worth of struct page pointers */
-#define IOPT_PAGES_BATCH (PAGE_SIZE / sizeof(struct page *))
+/*
+ * Bytes of struct page pointers one pin or unpin call covers: a page
+ * worth by default. IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT can shrink it (to
+ * a single page per call at the extreme) so that tests run the batching
+ * loops many times over small ranges; it is read once per loop.
+ */
+#define IOPT_PAGES_DEFAULT_BATCH_BYTES PAGE_SIZE
+
+#ifdef CONFIG_IOMMUFD_TEST
+static unsigned int iopt_pages_batch_bytes = IOPT_PAGES_DEFAULT_BATCH_BYTES;
+
+/**
+ * iopt_pages_set_batch_limit() - change the pinning batch (tests only)
+ * @bytes: bytes of page pointers per call; 0 restores the default
+ */
+void iopt_pages_set_batch_limit(unsigned int bytes)
+{
+	WRITE_ONCE(iopt_pages_batch_bytes,
+		   bytes ? bytes : IOPT_PAGES_DEFAULT_BATCH_BYTES);
+}
+
+static unsigned long iopt_pages_batch(void)
+{
+	return max_t(unsigned long, 1,
+		     READ_ONCE(iopt_pages_batch_bytes) / sizeof(struct page *));
+}
+#else
+static unsigned long iopt_pages_batch(void)
+{
+	return IOPT_PAGES_DEFAULT_BATCH_BYTES / sizeof(struct page *);
+}
+#endif
 
 /* Add @npages to @counter unless the sum would exceed @limit. */
 static int iopt_charge_long(atomic_long_t *counter, unsigned long npages,
@@ -102,11 +133,11 @@ static void iopt_pages_uncharge(struct iopt_pages *pages)
 /* Unpin the first @npinned entries of the page array. */
 static void iopt_pages_unpin(struct iopt_pages *pages, unsigned long npinned)
 {
+	unsigned long max_batch = iopt_pages_batch();
 	unsigned long done = 0;
 
 	while (done != npinned) {
-		unsigned long batch = min_t(unsigned long, npinned - done,
-					    IOPT_PAGES_BATCH);
+		unsigned long batch = min(npinned - done, max_batch);
 
 		/* Devices may have written to writable pages: dirty them. */
 		if (pages->writable)
@@ -125,6 +156,7 @@ static void iopt_pages_unpin(struct iopt_pages *pages, unsigned long npinned)
  */
 static int iopt_pages_fill(struct iopt_pages *pages, unsigned long uaddr)
 {
+	unsigned long max_batch = iopt_pages_batch();
 	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long done = 0;
 	int rc;
@@ -133,9 +165,7 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long uaddr)
 		gup_flags |= FOLL_WRITE;
 
 	while (done != pages->npages) {
-		unsigned long batch = min_t(unsigned long,
-					    pages->npages - done,
-					    IOPT_PAGES_BATCH);
+		unsigned long batch = min(pages->npages - done, max_batch);
 
 		if (fatal_signal_pending(current)) {
 			rc = -EINTR;
@@ -195,6 +225,7 @@ struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
 	pages->npages = length >> PAGE_SHIFT;
+	pages->uaddr = uaddr;
 	pages->writable = writable;
 	pages->charge_mm = charge_mm;
 	pages->source_user = get_uid(current_user());

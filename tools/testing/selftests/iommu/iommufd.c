@@ -3,15 +3,18 @@
  * Tests of the /dev/iommu character device: command dispatch and the
  * size rules, the object table (IOMMU_DESTROY), IO address spaces
  * (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_IOVA_RANGES),
- * mappings (IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP) with their page pinning and
- * RLIMIT_MEMLOCK accounting, and IOMMU_OPTION, plus fork, close and
- * many-thread use of one file.
+ * mappings (IOMMU_IOAS_MAP, IOMMU_IOAS_COPY, IOMMU_IOAS_UNMAP) with their
+ * page pinning and RLIMIT_MEMLOCK accounting, IOMMU_OPTION and
+ * IOMMU_VFIO_IOAS, plus fork, close and many-thread use of one file.
+ * Tests that need the test-only IOMMU_TEST_CMD (reserved IOVA, small
+ * pinning batches) skip when the kernel lacks CONFIG_IOMMUFD_TEST.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@
 #include <linux/iommufd.h>
 
 #include "../kselftest_harness.h"
+#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
 
 #define IOMMUFD_DEV "/dev/iommu"
 
@@ -160,6 +164,35 @@ static int ioas_map_fixed(int fd, __u32 ioas_id, const void *uva,
 			  __u64 length, __u64 iova)
 {
 	return ioas_map(fd, ioas_id, MAP_FIXED_RW, uva, length, &iova);
+}
+
+/* *dst_iova: the fixed IOVA in; the IOVA of the new mapping out */
+static int ioas_copy(int fd, __u32 dst_id, __u32 src_id, __u32 flags,
+		     __u64 src_iova, __u64 length, __u64 *dst_iova)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst_id,
+		.src_ioas_id = src_id,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_COPY, &cmd);
+	if (!rc)
+		*dst_iova = cmd.dst_iova;
+	return rc;
+}
+
+/* Copy to a fixed IOVA, read-write */
+static int ioas_copy_fixed(int fd, __u32 dst_id, __u32 src_id,
+			   __u64 src_iova, __u64 length, __u64 dst_iova)
+{
+	return ioas_copy(fd, dst_id, src_id, MAP_FIXED_RW, src_iova, length,
+			 &dst_iova);
 }
 
 /* *unmapped: the length written back, when not NULL */
@@ -320,6 +353,8 @@ static const struct {
 	{ IOMMU_OPTION, 24, sizeof(struct iommu_option) },
 	{ IOMMU_IOAS_MAP, 40, sizeof(struct iommu_ioas_map) },
 	{ IOMMU_IOAS_UNMAP, 24, sizeof(struct iommu_ioas_unmap) },
+	{ IOMMU_IOAS_COPY, 40, sizeof(struct iommu_ioas_copy) },
+	{ IOMMU_VFIO_IOAS, 12, sizeof(struct iommu_vfio_ioas) },
 };
 
 TEST_F(iommufd, size_below_minimum_is_einval)
@@ -1802,6 +1837,683 @@ TEST_F(ioas_map, fork_child_unmaps_parent_map)
 	ASSERT_EQ(base, vmpin_kb());
 	ASSERT_ERRNO(ENOENT, ioas_unmap(fd, id, SZ_1M, 4 * SZ_64K, NULL));
 	close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* IOMMU_IOAS_COPY                                                     */
+
+TEST_F(ioas_map, copy_to_other_ioas)
+{
+	__u64 len = 0;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, SZ_64K));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, dst, self->ioas_id, SZ_64K,
+				     SZ_64K, SZ_1M));
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, dst, self->buf, SZ_4K,
+					    SZ_1M + SZ_64K - SZ_4K));
+	/* Unmapping the copy leaves the source mapped, and the reverse */
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, SZ_1M, SZ_64K, &len));
+	ASSERT_EQ(SZ_64K, len);
+	ASSERT_ERRNO(EEXIST, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf, SZ_4K, SZ_64K));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, dst, self->ioas_id, SZ_64K,
+				     SZ_64K, SZ_1M));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_64K, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_64K, len);
+}
+
+TEST_F(ioas_map, copy_auto_iova)
+{
+	__u64 iova = 0xdeadbeef, len = 0;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_2M, 0x40000000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, dst, self->buf, SZ_4K, 0));
+	/* Aligned like the memory behind it: 64 KiB into a 2 MiB buffer */
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+			       0x40000000 + SZ_64K, SZ_64K, &iova));
+	ASSERT_EQ(SZ_64K, iova);
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+			       0x40000000, SZ_2M, &iova));
+	ASSERT_EQ(SZ_2M, iova);
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_4K + SZ_64K + SZ_2M, len);
+}
+
+TEST_F(ioas_map, copy_within_one_ioas)
+{
+	__u64 iova = 0, len = 0;
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, 0));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, self->ioas_id, self->ioas_id,
+				     0, SZ_64K, SZ_1M));
+	/* A copy of a copy */
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas_id, self->ioas_id,
+			       IOMMU_IOAS_MAP_READABLE, SZ_1M + SZ_4K, SZ_4K,
+			       &iova));
+	ASSERT_EQ(SZ_64K, iova);
+	/* Onto itself */
+	ASSERT_ERRNO(EEXIST, ioas_copy_fixed(self->fd, self->ioas_id,
+					     self->ioas_id, 0, SZ_4K, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, SZ_64K, &len));
+	ASSERT_EQ(SZ_64K, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_64K + SZ_4K, len);
+}
+
+TEST_F(ioas_map, copy_spans_several_areas)
+{
+	__u64 len = 0;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	/* Three touching areas from unrelated memory */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    0x4000, 0x10000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + SZ_1M, 0x2000, 0x14000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, 0x2000,
+				    0x16000));
+	/* The end of the first, all of the second, the start of the third */
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, dst, self->ioas_id, 0x12000,
+				     0x5000, 0x100000));
+	/* One area per source piece: unmaps follow the pieces */
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, dst, 0x100000, SZ_4K, NULL));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, dst, 0x103000, 0x2000,
+					NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0x100000, 0x2000, &len));
+	ASSERT_EQ(0x2000, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0x104000, SZ_4K, &len));
+	ASSERT_EQ(SZ_4K, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0x102000, 0x2000, &len));
+	ASSERT_EQ(0x2000, len);
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+	/* The whole run, exactly */
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, dst, self->ioas_id, 0x10000,
+				     0x8000, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, 0x8000, &len));
+	ASSERT_EQ(0x8000, len);
+}
+
+TEST_F(ioas_map, copy_source_not_mapped_is_enoent)
+{
+	__u64 iova = 0;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       0, SZ_4K, &iova));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, 0x2000,
+				    0x10000));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, 0x2000,
+				    0x13000));
+	/* Hole at 0x12000 */
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       0x10000, 0x5000, &iova));
+	/* Starts before, ends after */
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       0xf000, 0x2000, &iova));
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       0x13000, 0x3000, &iova));
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       0x12000, SZ_4K, &iova));
+	/* Nothing was created */
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, UINT64_MAX, &iova));
+	ASSERT_EQ(0, iova);
+}
+
+TEST_F(ioas_map, copy_bad_arguments)
+{
+	struct iommu_ioas_copy cmd = { .size = sizeof(cmd) };
+	__u64 iova = 0, len = 1;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_64K,
+				    SZ_64K));
+	ASSERT_ERRNO(EOPNOTSUPP, ioas_copy(self->fd, dst, self->ioas_id,
+					   MAP_RW | 1 << 3, SZ_64K, SZ_4K,
+					   &iova));
+	ASSERT_ERRNO(EOPNOTSUPP, ioas_copy(self->fd, dst, self->ioas_id,
+					   MAP_RW | 1u << 31, SZ_64K, SZ_4K,
+					   &iova));
+	ASSERT_ERRNO(EINVAL, ioas_copy(self->fd, dst, self->ioas_id, 0,
+				       SZ_64K, SZ_4K, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       SZ_64K, 0, &iova));
+	/* Alignment of the source, the length and a fixed destination */
+	ASSERT_ERRNO(EINVAL, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       SZ_64K + 0x800, SZ_4K, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				       SZ_64K, 0x800, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_copy_fixed(self->fd, dst, self->ioas_id,
+					     SZ_64K, SZ_4K, 0x10800));
+	/* Sums that wrap */
+	ASSERT_ERRNO(EOVERFLOW, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+					  TOP_PAGE, 0x2000, &iova));
+	ASSERT_ERRNO(EOVERFLOW, ioas_copy_fixed(self->fd, dst, self->ioas_id,
+						SZ_64K, 0x2000, TOP_PAGE));
+	/* Without FIXED_IOVA the destination IOVA is only an output */
+	iova = TOP_PAGE;
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW, SZ_64K,
+			       0x2000, &iova));
+	ASSERT_EQ(0, iova);
+	/* Overlap in the destination */
+	ASSERT_ERRNO(EEXIST, ioas_copy_fixed(self->fd, dst, self->ioas_id,
+					     SZ_64K, 0x2000, SZ_4K));
+	/* Bad IDs */
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, UNUSED_ID, self->ioas_id,
+				       MAP_RW, SZ_64K, SZ_4K, &iova));
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, UNUSED_ID, MAP_RW,
+				       SZ_64K, SZ_4K, &iova));
+	ASSERT_ERRNO(ENOENT, ioas_copy(self->fd, dst, 0, MAP_RW, SZ_64K,
+				       SZ_4K, &iova));
+	/* The raw command: the chosen IOVA comes back in dst_iova */
+	cmd.flags = MAP_RW;
+	cmd.dst_ioas_id = dst;
+	cmd.src_ioas_id = self->ioas_id;
+	cmd.length = SZ_4K;
+	cmd.src_iova = SZ_64K;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_IOAS_COPY, &cmd));
+	ASSERT_EQ(0x2000, cmd.dst_iova);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0x3000, len);
+}
+
+TEST_F(ioas_map, copy_write_from_readonly_is_eperm)
+{
+	__u64 iova = 0, len = 0;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &dst));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_FIXED_IOVA,
+			      self->buf, SZ_64K, &iova));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_64K,
+				    SZ_64K));
+	ASSERT_ERRNO(EPERM, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW, 0,
+				      SZ_4K, &iova));
+	ASSERT_ERRNO(EPERM, ioas_copy(self->fd, dst, self->ioas_id,
+				      IOMMU_IOAS_MAP_WRITEABLE, 0, SZ_4K,
+				      &iova));
+	/* Across a read-only and a writable area */
+	ASSERT_ERRNO(EPERM, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW,
+				      SZ_64K - SZ_4K, 0x2000, &iova));
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, self->ioas_id,
+			       IOMMU_IOAS_MAP_READABLE, SZ_64K - SZ_4K, 0x2000,
+			       &iova));
+	/* Writable pages may be copied read-only or read-write */
+	ASSERT_EQ(0, ioas_copy(self->fd, dst, self->ioas_id, MAP_RW, SZ_64K,
+			       SZ_4K, &iova));
+	ASSERT_EQ(0, ioas_unmap(self->fd, dst, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0x3000, len);
+}
+
+TEST_F(ioas_map, copy_shares_the_pin_and_the_charge)
+{
+	long base = vmpin_kb();
+	__u32 id, dst;
+	int fd;
+
+	if (geteuid())
+		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
+	ASSERT_LE(0, base);
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &dst));
+
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, SZ_1M, 0));
+	ASSERT_EQ(base + SZ_1M / 1024, vmpin_kb());
+	ASSERT_EQ(0, ioas_copy_fixed(fd, dst, id, 0, SZ_1M, 0));
+	ASSERT_EQ(0, ioas_copy_fixed(fd, dst, id, SZ_64K, SZ_4K, SZ_1M));
+	ASSERT_EQ(0, ioas_copy_fixed(fd, id, id, SZ_64K, SZ_64K, SZ_2M));
+	ASSERT_EQ(base + SZ_1M / 1024, vmpin_kb());
+
+	/* The pages stay pinned while any area shows part of them */
+	ASSERT_EQ(0, ioas_unmap(fd, id, 0, SZ_1M, NULL));
+	ASSERT_EQ(base + SZ_1M / 1024, vmpin_kb());
+	ASSERT_EQ(0, ioas_unmap(fd, dst, 0, SZ_1M, NULL));
+	ASSERT_EQ(base + SZ_1M / 1024, vmpin_kb());
+	ASSERT_EQ(0, destroy(fd, dst));
+	ASSERT_EQ(base + SZ_1M / 1024, vmpin_kb());
+	ASSERT_EQ(0, ioas_unmap(fd, id, SZ_2M, SZ_64K, NULL));
+	ASSERT_EQ(base, vmpin_kb());
+
+	/* Closing with copies left returns everything */
+	ASSERT_EQ(0, ioas_alloc(fd, &dst));
+	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, SZ_2M, 0));
+	ASSERT_EQ(0, ioas_copy_fixed(fd, dst, id, SZ_1M, SZ_64K, 0));
+	ASSERT_EQ(0, destroy(fd, id));
+	ASSERT_EQ(base + SZ_2M / 1024, vmpin_kb());
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(base, vmpin_kb());
+}
+
+/* The source of copies, mapped and unmapped over and over */
+struct copy_race_arg {
+	int fd;
+	__u32 src_id;
+	__u32 dst_id;
+	char *buf;
+	int stop;
+	unsigned int copied;
+	unsigned int failures;
+	int last_errno;
+};
+
+static void *remap_source_thread(void *p)
+{
+	struct copy_race_arg *arg = p;
+	unsigned int i;
+
+	for (i = 0; i != NR_LOOPS; i++) {
+		if (ioas_map_fixed(arg->fd, arg->src_id, arg->buf, SZ_64K,
+				   SZ_1M) ||
+		    ioas_unmap(arg->fd, arg->src_id, SZ_1M, SZ_64K, NULL)) {
+			arg->failures++;
+			arg->last_errno = errno;
+		}
+	}
+	__atomic_store_n(&arg->stop, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(ioas_map, copy_races_with_source_unmap, 300)
+{
+	struct copy_race_arg arg = { .fd = self->fd, .buf = self->buf };
+	unsigned int other = 0;
+	pthread_t thread;
+	__u64 len = 0;
+
+	arg.src_id = self->ioas_id;
+	ASSERT_EQ(0, ioas_alloc(self->fd, &arg.dst_id));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, remap_source_thread, &arg));
+	while (!__atomic_load_n(&arg.stop, __ATOMIC_RELAXED)) {
+		__u64 iova = 0;
+
+		/* Either the whole source is there or none of it is */
+		if (ioas_copy(self->fd, arg.dst_id, arg.src_id, MAP_RW,
+			      SZ_1M + SZ_4K, SZ_64K - SZ_4K, &iova)) {
+			if (errno != ENOENT)
+				other++;
+			continue;
+		}
+		arg.copied++;
+		if (ioas_unmap(self->fd, arg.dst_id, iova, SZ_64K - SZ_4K,
+			       &len) || len != SZ_64K - SZ_4K)
+			other++;
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, arg.failures) TH_LOG("errno %d", arg.last_errno);
+	ASSERT_EQ(0, other);
+	TH_LOG("%u copies made", arg.copied);
+	ASSERT_EQ(0, ioas_unmap(self->fd, arg.dst_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* IOMMU_VFIO_IOAS                                                     */
+
+/* *ioas_id: the ID to set in, the ID reported out */
+static int vfio_ioas(int fd, __u16 op, __u32 *ioas_id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = *ioas_id,
+		.op = op,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_VFIO_IOAS, &cmd);
+	if (!rc)
+		*ioas_id = cmd.ioas_id;
+	return rc;
+}
+
+TEST_F(iommufd_ioas, vfio_ioas_get_set_clear)
+{
+	__u32 id = 0, other;
+
+	/* GET never creates one */
+	ASSERT_ERRNO(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_ERRNO(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+
+	id = self->ioas_id;
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	id = 0;
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(self->ioas_id, id);
+
+	/* SET replaces */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	id = other;
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	id = 0;
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(other, id);
+
+	/* CLEAR ignores ioas_id and may be repeated */
+	id = UNUSED_ID;
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_CLEAR, &id));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_CLEAR, &id));
+	ASSERT_ERRNO(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	/* Neither IOAS is held by the compat pointer */
+	ASSERT_EQ(0, destroy(self->fd, other));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(iommufd_ioas, vfio_ioas_destroy_clears_it)
+{
+	__u32 id = self->ioas_id;
+
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	/* Being the compat IOAS does not make it busy */
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+	ASSERT_ERRNO(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	/* A new object reusing the ID is not the compat IOAS */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_ERRNO(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	/* Closing with a compat IOAS set is fine */
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+}
+
+TEST_F(iommufd_ioas, vfio_ioas_errors)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+		.op = IOMMU_VFIO_IOAS_SET,
+		.__reserved = 1,
+	};
+	struct iommu_vfio_ioas *ro;
+	__u32 id;
+
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_VFIO_IOAS, &cmd));
+	cmd.__reserved = 0;
+	cmd.op = IOMMU_VFIO_IOAS_CLEAR + 1;
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_VFIO_IOAS, &cmd));
+	cmd.op = UINT16_MAX;
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_VFIO_IOAS, &cmd));
+	id = 0;
+	ASSERT_ERRNO(ENOENT, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	id = UNUSED_ID;
+	ASSERT_ERRNO(ENOENT, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	/* A failed SET changes nothing */
+	ASSERT_ERRNO(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	/* The reply of GET cannot be written */
+	id = self->ioas_id;
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	ro = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro->size = sizeof(*ro);
+	ro->op = IOMMU_VFIO_IOAS_GET;
+	ASSERT_EQ(0, mprotect(ro, getpagesize(), PROT_READ));
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_VFIO_IOAS, ro));
+	munmap(ro, getpagesize());
+}
+
+/* ------------------------------------------------------------------ */
+/* IOMMU_TEST_CMD: reserved IOVA and small pinning batches             */
+
+static int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOMMU_TEST_CMD, cmd);
+}
+
+static int add_reserved(int fd, __u32 ioas_id, __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = ioas_id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static int set_temp_memory_limit(int fd, __u32 limit)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = limit },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* Does this kernel have IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST)? */
+static bool have_test_cmd(int fd)
+{
+	struct iommu_test_cmd cmd = { .op = 0 };
+
+	return test_cmd(fd, &cmd) == -1 && errno == EOPNOTSUPP;
+}
+
+#define NO_TEST_CMD "no IOMMU_TEST_CMD (needs CONFIG_IOMMUFD_TEST)"
+
+TEST_F(iommufd_ioas, test_cmd_errors)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_ADD_RESERVED };
+	__u32 op;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	/* Every op number not implemented yet, and beyond */
+	for (op = 0; op <= IOMMU_TEST_OP_PASID_CHECK_HWPT + 1; op++) {
+		if (op == IOMMU_TEST_OP_ADD_RESERVED ||
+		    op == IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT)
+			continue;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.op = op;
+		cmd.id = self->ioas_id;
+		errno = 0;
+		ASSERT_EQ(-1, test_cmd(self->fd, &cmd));
+		ASSERT_EQ(EOPNOTSUPP, errno) TH_LOG("op %u", op);
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.op = IOMMU_TEST_OP_ADD_RESERVED;
+	cmd.id = self->ioas_id;
+	cmd.__reserved = 1;
+	cmd.add_reserved.length = SZ_4K;
+	ASSERT_ERRNO(EOPNOTSUPP, test_cmd(self->fd, &cmd));
+	/* The size rules apply as to every command */
+	cmd.__reserved = 0;
+	cmd.size = offsetof(struct iommu_test_cmd, last);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_TEST_CMD, &cmd));
+
+	ASSERT_ERRNO(ENOENT, add_reserved(self->fd, 0, 0, SZ_4K));
+	ASSERT_ERRNO(ENOENT, add_reserved(self->fd, UNUSED_ID, 0, SZ_4K));
+	ASSERT_ERRNO(EINVAL, add_reserved(self->fd, self->ioas_id, SZ_4K, 0));
+	ASSERT_ERRNO(EOVERFLOW, add_reserved(self->fd, self->ioas_id,
+					     TOP_PAGE, 0x2000));
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, TOP_PAGE, SZ_4K));
+}
+
+TEST_F(iommufd_ioas, reserved_shrinks_iova_ranges)
+{
+	struct iommu_iova_range r[4];
+	__u32 num = ARRAY_SIZE(r);
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, 0, SZ_4K));
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, 0x10000, 0x8000));
+	/* Overlapping and touching reservations merge in the answer */
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, 0x14000, 0x8000));
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, 0x1c000, 0x4000));
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, TOP_PAGE, SZ_4K));
+	ASSERT_EQ(0, iova_ranges(self->fd, self->ioas_id, r, &num, NULL));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(SZ_4K, r[0].start);
+	ASSERT_EQ(0xffff, r[0].last);
+	ASSERT_EQ(0x20000, r[1].start);
+	ASSERT_EQ(TOP_PAGE - 1, r[1].last);
+
+	/* A too-small array still learns the count */
+	num = 1;
+	ASSERT_ERRNO(EMSGSIZE, iova_ranges(self->fd, self->ioas_id, r, &num,
+					   NULL));
+	ASSERT_EQ(2, num);
+	ASSERT_EQ(SZ_4K, r[0].start);
+}
+
+TEST_F(ioas_map, map_over_reserved)
+{
+	__u64 iova = 0, len = 0;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, SZ_64K, SZ_64K));
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_4K, SZ_64K));
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_4K, 2 * SZ_64K - SZ_4K));
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    SZ_1M, 0));
+	/* Touching it is fine */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_64K, 0));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, 2 * SZ_64K));
+	/* Automatic IOVAs go around it */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_4K, &iova));
+	ASSERT_EQ(2 * SZ_64K + SZ_4K, iova);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      SZ_64K, &iova));
+	ASSERT_EQ(3 * SZ_64K, iova);
+	/* So do copies */
+	ASSERT_ERRNO(EINVAL, ioas_copy_fixed(self->fd, self->ioas_id,
+					     self->ioas_id, 0, SZ_4K,
+					     SZ_64K + SZ_4K));
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas_id, self->ioas_id, MAP_RW,
+			       0, SZ_4K, &iova));
+	ASSERT_EQ(2 * SZ_64K + 2 * SZ_4K, iova);
+	/* Reserving over an area is refused */
+	ASSERT_ERRNO(EADDRINUSE, add_reserved(self->fd, self->ioas_id,
+					      SZ_64K - SZ_4K, SZ_4K));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(SZ_64K + 3 * SZ_4K + SZ_64K, len);
+}
+
+TEST_F(iommufd_ioas, reserved_and_allowed_exclude_each_other)
+{
+	struct iommu_iova_range inside = { .start = 0x11000, .last = 0x11fff };
+	struct iommu_iova_range around = { .start = 0, .last = 0xfffff };
+	struct iommu_iova_range beside = { .start = 0x20000, .last = 0x2ffff };
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, 0x10000, 0x10000));
+	ASSERT_ERRNO(EADDRINUSE, allow_iovas(self->fd, self->ioas_id, &inside,
+					     1));
+	ASSERT_ERRNO(EADDRINUSE, allow_iovas(self->fd, self->ioas_id, &around,
+					     1));
+	ASSERT_EQ(0, allow_iovas(self->fd, self->ioas_id, &beside, 1));
+	ASSERT_ERRNO(EADDRINUSE, add_reserved(self->fd, self->ioas_id,
+					      0x2f000, 0x2000));
+	ASSERT_EQ(0, add_reserved(self->fd, self->ioas_id, 0x30000, SZ_4K));
+}
+
+/* Map, check the charge, unmap, with each pinning step a few pages */
+static void map_unmap_in_small_batches(struct __test_metadata *_metadata,
+				       int fd, __u32 id, char *p, __u64 length)
+{
+	long base = vmpin_kb();
+	__u64 iova = 0, len = 0;
+	__u32 dst;
+
+	ASSERT_EQ(0, ioas_map(fd, id, MAP_RW, p, length, &iova));
+	ASSERT_EQ(base + (long)(length / 1024), vmpin_kb());
+	ASSERT_EQ(0, ioas_alloc(fd, &dst));
+	ASSERT_EQ(0, ioas_copy_fixed(fd, dst, id, iova + SZ_4K,
+				     length - SZ_4K, 0));
+	ASSERT_EQ(0, ioas_unmap(fd, id, iova, length, &len));
+	ASSERT_EQ(length, len);
+	ASSERT_EQ(base + (long)(length / 1024), vmpin_kb());
+	ASSERT_EQ(0, destroy(fd, dst));
+	ASSERT_EQ(base, vmpin_kb());
+}
+
+TEST_F_TIMEOUT(ioas_map, small_pinning_batches, 300)
+{
+	static const __u32 limits[] = { 1, 8, 24, 4096, 0 };
+	char *thp = self->buf + 4 * SZ_2M;
+	long pg = getpagesize();
+	unsigned int i;
+	__u32 id;
+	int fd;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	if (geteuid())
+		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, madvise(thp, 2 * SZ_2M, MADV_HUGEPAGE));
+	memset(self->buf, 0x3c, BUF_SIZE);
+
+	for (i = 0; i != ARRAY_SIZE(limits); i++) {
+		ASSERT_EQ(0, set_temp_memory_limit(fd, limits[i]));
+		/* Odd page counts, so the last batch is a short one */
+		map_unmap_in_small_batches(_metadata, fd, id, self->buf,
+					   5 * pg);
+		map_unmap_in_small_batches(_metadata, fd, id, self->buf + pg,
+					   SZ_1M + 3 * pg);
+		/* Huge pages, whole and cut on both sides */
+		map_unmap_in_small_batches(_metadata, fd, id, thp, 2 * SZ_2M);
+		map_unmap_in_small_batches(_metadata, fd, id, thp + SZ_64K,
+					   SZ_2M + 7 * pg);
+	}
+	/* The memory is intact */
+	ASSERT_EQ(0x3c, thp[0]);
+	ASSERT_EQ(0x3c, thp[2 * SZ_2M - 1]);
+	close(fd);
+}
+
+TEST_F(ioas_map, small_batches_failed_map_unpins)
+{
+	long pg = getpagesize();
+	long base = vmpin_kb();
+	__u64 iova = 0;
+	__u32 id;
+	char *p;
+	int fd;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	if (geteuid())
+		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
+	fd = open_mm_mode(&id);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_temp_memory_limit(fd, 8));
+
+	/* Many one-page steps succeed before the hole stops the map */
+	p = mmap(NULL, 64 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 1, 64 * pg);
+	ASSERT_EQ(0, munmap(p + 40 * pg, pg));
+	ASSERT_ERRNO(EFAULT, ioas_map(fd, id, MAP_RW, p, 64 * pg, &iova));
+	ASSERT_EQ(base, vmpin_kb());
+	ASSERT_EQ(0, ioas_map(fd, id, MAP_RW, p, 40 * pg, &iova));
+	ASSERT_EQ(base + 40 * pg / 1024, vmpin_kb());
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(base, vmpin_kb());
+	munmap(p, 40 * pg);
+	munmap(p + 41 * pg, 23 * pg);
 }
 
 TEST_HARNESS_MAIN

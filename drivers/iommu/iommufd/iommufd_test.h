@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * IOMMU_TEST_CMD: the test-only command of /dev/iommu (CONFIG_IOMMUFD_TEST).
+ *
+ * This is not uAPI. It exists so that the kselftests in
+ * tools/testing/selftests/iommu can reach state that ordinary commands
+ * cannot (reserved IOVA without a device, tiny internal batches, ...).
+ * The kselftests include this file directly from the kernel tree, so the
+ * layout must stay the same on both sides, but it may change from one
+ * kernel to the next together with the tests.
+ *
+ * The argument follows the rules of every iommufd command: it starts with
+ * its size and the kernel accepts any size from the end of @last on,
+ * provided unknown trailing bytes are zero.
+ */
+#ifndef _IOMMUFD_TEST_H
+#define _IOMMUFD_TEST_H
+
+#include <linux/iommufd.h>
+#include <linux/types.h>
+
+/* Command number: 32 slots above the first real command */
+#define IOMMUFD_CMD_TEST (IOMMUFD_CMD_BASE + 32)
+#define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_TEST)
+
+/*
+ * Operations. Every number is fixed; the ones this kernel does not
+ * implement yet fail with EOPNOTSUPP.
+ */
+enum iommu_test_op {
+	IOMMU_TEST_OP_ADD_RESERVED = 1,
+	IOMMU_TEST_OP_MOCK_DOMAIN = 2,
+	IOMMU_TEST_OP_MD_CHECK_MAP = 3,
+	IOMMU_TEST_OP_MD_CHECK_REFS = 4,
+	IOMMU_TEST_OP_CREATE_ACCESS = 5,
+	IOMMU_TEST_OP_DESTROY_ACCESS_PAGES = 6,
+	IOMMU_TEST_OP_ACCESS_PAGES = 7,
+	IOMMU_TEST_OP_ACCESS_RW = 8,
+	IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT = 9,
+	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10,
+	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS = 11,
+	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS = 12,
+	IOMMU_TEST_OP_DIRTY = 13,
+	IOMMU_TEST_OP_MD_CHECK_IOTLB = 14,
+	IOMMU_TEST_OP_TRIGGER_IOPF = 15,
+	IOMMU_TEST_OP_DEV_CHECK_CACHE = 16,
+	IOMMU_TEST_OP_TRIGGER_VEVENT = 17,
+	IOMMU_TEST_OP_PASID_ATTACH = 18,
+	IOMMU_TEST_OP_PASID_REPLACE = 19,
+	IOMMU_TEST_OP_PASID_DETACH = 20,
+	IOMMU_TEST_OP_PASID_CHECK_HWPT = 21,
+};
+
+/* IOMMU_TEST_OP_CREATE_ACCESS flags */
+enum {
+	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
+};
+
+/* IOMMU_TEST_OP_ACCESS_PAGES flags */
+enum {
+	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
+};
+
+/* IOMMU_TEST_OP_ACCESS_RW flags */
+enum {
+	MOCK_ACCESS_RW_WRITE = 1 << 0,
+	MOCK_ACCESS_RW_SLOW_PATH = 1 << 2,
+};
+
+/* IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS device flags */
+enum {
+	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
+};
+
+/**
+ * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
+ * @size: sizeof(struct iommu_test_cmd)
+ * @op: one of enum iommu_test_op
+ * @id: the object the operation works on (an IOAS for ADD_RESERVED)
+ * @__reserved: must be 0
+ * @add_reserved: IOMMU_TEST_OP_ADD_RESERVED: reserve [@start, @start +
+ *                @length) in IOAS @id, as a device's reserved region
+ *                would
+ * @mock_domain: IOMMU_TEST_OP_MOCK_DOMAIN (not implemented yet)
+ * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP (not implemented yet)
+ * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS (not implemented yet)
+ * @create_access: IOMMU_TEST_OP_CREATE_ACCESS (not implemented yet)
+ * @destroy_access_pages: IOMMU_TEST_OP_DESTROY_ACCESS_PAGES (not
+ *                        implemented yet)
+ * @access_pages: IOMMU_TEST_OP_ACCESS_PAGES (not implemented yet)
+ * @access_rw: IOMMU_TEST_OP_ACCESS_RW (not implemented yet)
+ * @memory_limit: IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: bytes of struct
+ *                page pointers one pinning or unpinning step may use
+ *                (at least one page per step whatever the value), 0 for
+ *                the default of one page of pointers; @id is ignored.
+ *                The setting is global and returns to the default when
+ *                the file that set it is closed.
+ * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE (not
+ *                       implemented yet)
+ * @access_replace_ioas: IOMMU_TEST_OP_ACCESS_REPLACE_IOAS (not
+ *                       implemented yet)
+ * @mock_domain_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS (not implemented
+ *                     yet)
+ * @dirty: IOMMU_TEST_OP_DIRTY (not implemented yet)
+ * @check_iotlb: IOMMU_TEST_OP_MD_CHECK_IOTLB (not implemented yet)
+ * @trigger_iopf: IOMMU_TEST_OP_TRIGGER_IOPF (not implemented yet)
+ * @check_dev_cache: IOMMU_TEST_OP_DEV_CHECK_CACHE (not implemented yet)
+ * @trigger_vevent: IOMMU_TEST_OP_TRIGGER_VEVENT (not implemented yet)
+ * @pasid_attach: IOMMU_TEST_OP_PASID_ATTACH (not implemented yet)
+ * @pasid_replace: IOMMU_TEST_OP_PASID_REPLACE (not implemented yet)
+ * @pasid_detach: IOMMU_TEST_OP_PASID_DETACH (not implemented yet)
+ * @pasid_check: IOMMU_TEST_OP_PASID_CHECK_HWPT (not implemented yet)
+ * @last: end of the first version; never read
+ */
+struct iommu_test_cmd {
+	__u32 size;
+	__u32 op;
+	__u32 id;
+	__u32 __reserved;
+	union {
+		struct {
+			__aligned_u64 start;
+			__aligned_u64 length;
+		} add_reserved;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+		} mock_domain;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} check_map;
+		struct {
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 refs;
+		} check_refs;
+		struct {
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__u32 access_pages_id;
+		} destroy_access_pages;
+		struct {
+			__u32 flags;
+			__u32 out_access_pages_id;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} access_pages;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
+		struct {
+			__u32 limit;
+		} memory_limit;
+		struct {
+			__u32 pt_id;
+		} mock_domain_replace;
+		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			__u32 dev_flags;
+		} mock_domain_flags;
+		struct {
+			__u32 flags;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 page_size;
+			__aligned_u64 uptr;
+			__aligned_u64 out_nr_dirty;
+		} dirty;
+		struct {
+			__u32 id;
+			__u32 iotlb;
+		} check_iotlb;
+		struct {
+			__u32 dev_id;
+			__u32 pasid;
+			__u32 grpid;
+			__u32 perm;
+			__aligned_u64 addr;
+		} trigger_iopf;
+		struct {
+			__u32 id;
+			__u32 cache;
+		} check_dev_cache;
+		struct {
+			__u32 dev_id;
+		} trigger_vevent;
+		struct {
+			__u32 pasid;
+			__u32 pt_id;
+		} pasid_attach;
+		struct {
+			__u32 pasid;
+			__u32 pt_id;
+		} pasid_replace;
+		struct {
+			__u32 pasid;
+		} pasid_detach;
+		struct {
+			__u32 pasid;
+			__u32 hwpt_id;
+		} pasid_check;
+	};
+	__u32 last;
+};
+
+#endif

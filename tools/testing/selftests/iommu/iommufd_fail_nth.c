@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Fault injection over whole iommufd scenarios.
+ *
+ * Each test runs one scenario (a sequence of /dev/iommu calls) again and
+ * again with /proc/self/task/TID/fail-nth set to 1, 2, 3, ...: the nth
+ * fault-injection point the thread passes (a slab or page allocation)
+ * fails. After each run the counter is read back; a non-zero value means
+ * the scenario finished before reaching the nth point, so every error
+ * path has been tried and the loop ends.
+ *
+ * Every run must end in one of two ways: each call succeeded, or the
+ * first failing call failed with ENOMEM and changed nothing. That is
+ * checked through the pinned-page charge (VmPin, with RLIMIT_MODE 1):
+ * each scenario keeps the charge its successful calls should leave, the
+ * charge must be exactly that after the run, and back to the start after
+ * the file is closed. KASAN, kmemleak and lockdep in the test kernel
+ * watch the rest.
+ *
+ * The runner of the test kernel sets failslab and fail_page_alloc to
+ * fail sleeping allocations too and to affect only tasks that ask
+ * through fail-nth. Without fail-nth (no CONFIG_FAULT_INJECTION) the
+ * tests skip.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+
+#include "../kselftest_harness.h"
+#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
+
+#define IOMMUFD_DEV "/dev/iommu"
+
+#define SZ_4K 0x1000UL
+#define SZ_64K 0x10000UL
+#define SZ_1M 0x100000UL
+#define SZ_2M 0x200000UL
+#define BUF_SIZE (4 * SZ_1M)
+
+/* A scenario needing more injection points than this is a bug */
+#define MAX_NTH 10000
+
+#define MAP_RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
+#define MAP_FIXED_RW (MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
+
+/* VmPin of this process in kB, or -1 */
+static long vmpin_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The fail-nth file of the calling thread */
+static void fail_nth_path(char *path, size_t len)
+{
+	snprintf(path, len, "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+}
+
+static bool fail_nth_write(int nth_fd, unsigned int nth)
+{
+	char buf[16];
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%u", nth);
+	return pwrite(nth_fd, buf, len, 0) == len;
+}
+
+/* What is left of the count written last; -1 on error */
+static long fail_nth_read(int nth_fd)
+{
+	char buf[16];
+	ssize_t n;
+
+	n = pread(nth_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * The state of one run. Scenarios set @fd once the file is open, add to
+ * @pinned_kb what each successful call pins and subtract what it
+ * releases, and record in @step and @err where and how they stopped.
+ */
+struct fail_run {
+	int fd;
+	long pinned_kb;
+	int step;
+	int err;
+	char *buf;
+};
+
+/* Count a step that returned @rc; true when it failed (errno is kept) */
+static bool step_failed(struct fail_run *run, int rc)
+{
+	run->step++;
+	if (!rc)
+		return false;
+	run->err = errno;
+	return true;
+}
+
+static int ioas_alloc(int fd, __u32 *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+	*id = cmd.out_ioas_id;
+	return rc;
+}
+
+static int destroy(int fd, __u32 id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+static int set_mm_mode(int fd)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = IOMMU_OPTION_RLIMIT_MODE,
+		.op = IOMMU_OPTION_OP_SET,
+		.val64 = 1,
+	};
+
+	return ioctl(fd, IOMMU_OPTION, &cmd);
+}
+
+static int ioas_map(int fd, __u32 id, __u32 flags, void *uva, __u64 length,
+		    __u64 *iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = id,
+		.user_va = (uintptr_t)uva,
+		.length = length,
+		.iova = *iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+	*iova = cmd.iova;
+	return rc;
+}
+
+static int ioas_copy(int fd, __u32 dst, __u32 src, __u32 flags,
+		     __u64 src_iova, __u64 length, __u64 *dst_iova)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst,
+		.src_ioas_id = src,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_COPY, &cmd);
+	*dst_iova = cmd.dst_iova;
+	return rc;
+}
+
+static int ioas_unmap(int fd, __u32 id, __u64 iova, __u64 length)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = id,
+		.iova = iova,
+		.length = length,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+}
+
+static int allow_iovas(int fd, __u32 id, struct iommu_iova_range *ranges,
+		       __u32 num)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = id,
+		.num_iovas = num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+static int iova_ranges(int fd, __u32 id, struct iommu_iova_range *ranges,
+		       __u32 *num)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = id,
+		.num_iovas = *num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+	*num = cmd.num_iovas;
+	return rc;
+}
+
+/* Reserve IOVA through IOMMU_TEST_CMD; 0 without CONFIG_IOMMUFD_TEST */
+static int add_reserved(int fd, __u32 id, __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ADD_RESERVED,
+		.id = id,
+		.add_reserved = { .start = start, .length = length },
+	};
+
+	if (ioctl(fd, IOMMU_TEST_CMD, &cmd) && errno != ENOTTY)
+		return -1;
+	return 0;
+}
+
+static int vfio_ioas_set(int fd, __u32 id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = id,
+		.op = IOMMU_VFIO_IOAS_SET,
+	};
+
+	return ioctl(fd, IOMMU_VFIO_IOAS, &cmd);
+}
+
+/* Open /dev/iommu for a run; with @mm_mode, charge VmPin */
+static int open_iommufd(struct fail_run *run, bool mm_mode)
+{
+	run->fd = open(IOMMUFD_DEV, O_RDWR);
+	if (step_failed(run, run->fd < 0 ? -1 : 0))
+		return -1;
+	if (mm_mode && step_failed(run, set_mm_mode(run->fd)))
+		return -1;
+	return run->fd;
+}
+
+/*
+ * Map two areas, copy a range across both into a second IOAS and part
+ * of the first back into itself, then unmap and destroy it all.
+ */
+static int scenario_map_copy_unmap(struct fail_run *run)
+{
+	const __u32 ro_fixed = IOMMU_IOAS_MAP_READABLE |
+			       IOMMU_IOAS_MAP_FIXED_IOVA;
+	char *buf = run->buf;
+	__u64 iova;
+	__u32 a, b;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_alloc(fd, &b)))
+		return -1;
+
+	iova = 0;
+	if (step_failed(run, ioas_map(fd, a, MAP_FIXED_RW, buf, 4 * SZ_64K,
+				      &iova)))
+		return -1;
+	run->pinned_kb += 4 * SZ_64K / 1024;
+	/* A whole huge page, read-only, right after the first area */
+	iova = 4 * SZ_64K;
+	if (step_failed(run, ioas_map(fd, a, ro_fixed, buf + SZ_2M, SZ_2M,
+				      &iova)))
+		return -1;
+	run->pinned_kb += SZ_2M / 1024;
+
+	/* The end of the first area and the start of the second */
+	iova = 16 * SZ_1M;
+	if (step_failed(run, ioas_copy(fd, b, a, ro_fixed, 2 * SZ_64K,
+				       3 * SZ_64K, &iova)) ||
+	    step_failed(run, ioas_copy(fd, a, a, MAP_RW, 0, SZ_64K, &iova)) ||
+	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX)))
+		return -1;
+	/* The copy in b kept both pinnings until now */
+	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX)))
+		return -1;
+	run->pinned_kb -= (4 * SZ_64K + SZ_2M) / 1024;
+
+	if (step_failed(run, destroy(fd, b)) ||
+	    step_failed(run, destroy(fd, a)))
+		return -1;
+	return 0;
+}
+
+/* Allowed ranges, replaced and cleared, beside reserved ones */
+static int scenario_allow_iovas(struct fail_run *run)
+{
+	struct iommu_iova_range three[] = {
+		{ .start = SZ_1M, .last = 2 * SZ_1M - 1 },
+		{ .start = 4 * SZ_1M, .last = 8 * SZ_1M - 1 },
+		{ .start = SZ_64K, .last = 2 * SZ_64K - 1 },
+	};
+	struct iommu_iova_range two[] = {
+		{ .start = 16 * SZ_1M, .last = 32 * SZ_1M - 1 },
+		{ .start = 0, .last = SZ_4K - 1 },
+	};
+	__u64 iova = 0;
+	__u32 a;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, allow_iovas(fd, a, three, 3)) ||
+	    step_failed(run, add_reserved(fd, a, 64 * SZ_1M, SZ_1M)) ||
+	    step_failed(run, allow_iovas(fd, a, two, 2)))
+		return -1;
+	/* Kernel-chosen IOVAs come from the allowed ranges */
+	if (step_failed(run, ioas_map(fd, a, MAP_RW, run->buf, SZ_64K, &iova)))
+		return -1;
+	run->pinned_kb += SZ_64K / 1024;
+	if (step_failed(run, vfio_ioas_set(fd, a)) ||
+	    step_failed(run, allow_iovas(fd, a, NULL, 0)) ||
+	    step_failed(run, destroy(fd, a)))
+		return -1;
+	run->pinned_kb -= SZ_64K / 1024;
+	return 0;
+}
+
+/* IOVA_RANGES around several reserved ranges */
+static int scenario_iova_ranges(struct fail_run *run)
+{
+	struct iommu_iova_range r[8];
+	__u32 num = ARRAY_SIZE(r);
+	__u32 a;
+	int fd;
+
+	fd = open_iommufd(run, false);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, add_reserved(fd, a, 0, SZ_64K)) ||
+	    step_failed(run, add_reserved(fd, a, SZ_1M, SZ_1M)) ||
+	    step_failed(run, add_reserved(fd, a, SZ_1M + SZ_64K, 4 * SZ_1M)) ||
+	    step_failed(run, iova_ranges(fd, a, r, &num)) ||
+	    step_failed(run, destroy(fd, a)))
+		return -1;
+	return 0;
+}
+
+FIXTURE(fail_nth) {
+	long base_kb;
+	void *raw;
+	char *buf;
+};
+
+FIXTURE_SETUP(fail_nth)
+{
+	self->base_kb = vmpin_kb();
+	ASSERT_LE(0, self->base_kb);
+
+	/* Faulted in beforehand: pinning then allocates no page tables */
+	self->raw = mmap(NULL, BUF_SIZE + SZ_2M, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->raw);
+	self->buf = (char *)(((uintptr_t)self->raw + SZ_2M - 1) &
+			     ~(SZ_2M - 1));
+	madvise(self->buf, BUF_SIZE, MADV_HUGEPAGE);
+	memset(self->buf, 0x42, BUF_SIZE);
+}
+
+FIXTURE_TEARDOWN(fail_nth)
+{
+	munmap(self->raw, BUF_SIZE + SZ_2M);
+}
+
+/* Run @scenario with the nth injection point failing, n = 1, 2, ... */
+static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
+			 long base_kb, int (*scenario)(struct fail_run *run))
+{
+	unsigned int nth, failed_runs = 0;
+	char path[64];
+	int nth_fd;
+
+	/* In the body: the 6.1 harness runs the body after a setup SKIP. */
+	fail_nth_path(path, sizeof(path));
+	if (access(path, F_OK))
+		SKIP(return, "no %s (needs CONFIG_FAULT_INJECTION)", path);
+	if (access(IOMMUFD_DEV, F_OK))
+		SKIP(return, "no %s", IOMMUFD_DEV);
+	if (geteuid())
+		SKIP(return, "needs root (IOMMU_OPTION_RLIMIT_MODE)");
+	nth_fd = open(path, O_RDWR);
+	ASSERT_LE(0, nth_fd);
+
+	for (nth = 1; nth != MAX_NTH; nth++) {
+		struct fail_run run = { .fd = -1, .buf = buf };
+		long left;
+		int rc;
+
+		ASSERT_TRUE(fail_nth_write(nth_fd, nth));
+		rc = scenario(&run);
+		left = fail_nth_read(nth_fd);
+		/* Off again before anything else can be made to fail */
+		ASSERT_TRUE(fail_nth_write(nth_fd, 0));
+		ASSERT_LE(0, left);
+
+		if (rc) {
+			failed_runs++;
+			ASSERT_EQ(ENOMEM, run.err)
+				TH_LOG("nth %u: step %d failed with errno %d",
+				       nth, run.step, run.err);
+		}
+		/* The failed call left nothing pinned behind */
+		ASSERT_EQ(base_kb + run.pinned_kb, vmpin_kb())
+			TH_LOG("nth %u: stopped at step %d", nth, run.step);
+		if (run.fd >= 0)
+			ASSERT_EQ(0, close(run.fd));
+		ASSERT_EQ(base_kb, vmpin_kb()) TH_LOG("nth %u", nth);
+
+		/* The count was not used up: no fault was injected. */
+		if (left) {
+			ASSERT_EQ(0, rc) TH_LOG("nth %u: step %d errno %d",
+						nth, run.step, run.err);
+			break;
+		}
+	}
+	close(nth_fd);
+	ASSERT_NE(MAX_NTH, nth);
+	TH_LOG("%u runs, %u of them stopped by an injected failure", nth,
+	       failed_runs);
+}
+
+TEST_F_TIMEOUT(fail_nth, map_copy_unmap, 600)
+{
+	run_fail_nth(_metadata, self->buf, self->base_kb,
+		     scenario_map_copy_unmap);
+}
+
+TEST_F_TIMEOUT(fail_nth, allow_iovas, 600)
+{
+	run_fail_nth(_metadata, self->buf, self->base_kb,
+		     scenario_allow_iovas);
+}
+
+TEST_F_TIMEOUT(fail_nth, iova_ranges, 600)
+{
+	run_fail_nth(_metadata, self->buf, self->base_kb,
+		     scenario_iova_ranges);
+}
+
+TEST_HARNESS_MAIN
