@@ -35,7 +35,18 @@
  * of the user address, so that huge pages of the CPU can later become
  * huge pages of the IOMMU.
  *
- * Locking: iopt->lock (rw_semaphore) protects all of struct io_pagetable.
+ * Access pins: an emulated device's access (access.c) may pin part of an
+ * area, counted in area->access_pins. An unmap that meets such an area
+ * drops the lock, asks every attached access to let go of the range
+ * (iommufd_access_notify_unmap(), whose callbacks unpin) and starts
+ * over. If an area is still pinned right after the accesses were told,
+ * the unmap fails with -EBUSY and removes nothing: the driver did not
+ * respond, or a new pin raced with the unmap.
+ *
+ * Locking: iopt->lock (rw_semaphore) protects all of struct io_pagetable
+ * except the list of accesses, which has iopt->accesses_lock. The order
+ * is iopt->accesses_lock -> (access driver locks, access->ioas_lock) ->
+ * iopt->lock: iopt->lock is never held while an access is notified.
  * Readers take it shared, anything changing a tree or a setting takes it
  * exclusive. It may be held across copy_to_user() by a walk callback. It
  * is never held while pinning (GUP takes mmap_lock) nor while unpinning.
@@ -72,6 +83,8 @@ void iopt_init(struct io_pagetable *iopt)
 	 */
 	iopt->iova_alignment = PAGE_SIZE;
 	iopt->small_pages_only = false;
+	init_rwsem(&iopt->accesses_lock);
+	INIT_LIST_HEAD(&iopt->accesses);
 }
 
 /**
@@ -88,7 +101,9 @@ void iopt_destroy(struct io_pagetable *iopt)
 	struct interval_tree_node *node;
 	unsigned long unmapped;
 
-	iopt_unmap_all(iopt, &unmapped);
+	/* An attached access holds the IOAS, so nothing can be pinned. */
+	WARN_ON(!list_empty(&iopt->accesses));
+	WARN_ON(iopt_unmap_all(iopt, &unmapped));
 	WARN_ON(!xa_empty(&iopt->domains));
 	xa_destroy(&iopt->domains);
 
@@ -579,19 +594,26 @@ static void iopt_free_removed_areas(struct rb_root_cached *removed)
  * Areas are removed whole. If an area lies only partly inside the range
  * nothing is removed at all.
  *
+ * Areas that accesses pinned are released by the accesses first, see
+ * the file comment.
+ *
  * Return: 0; -ENOENT when an area sticks out of the range or the range
- * holds no area.
+ * holds no area; -EBUSY when an access kept an area pinned. On error
+ * nothing is removed.
  */
 int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last, unsigned long *unmapped)
 {
 	struct rb_root_cached removed = RB_ROOT_CACHED;
 	struct interval_tree_node *node, *next;
+	unsigned long pinned_first, pinned_last;
 	unsigned long bytes = 0;
+	bool notified = false;
 	bool found = false;
 	int rc = 0;
 
 	*unmapped = 0;
+again:
 	down_write(&iopt->lock);
 	/* Only the areas holding the two ends can stick out. */
 	node = interval_tree_iter_first(&iopt->area_itree, start, start);
@@ -603,6 +625,26 @@ int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 	if (node && node->last > last) {
 		rc = -ENOENT;
 		goto out_unlock;
+	}
+
+	/* Find the span of areas that accesses still pin, if any. */
+	pinned_first = ULONG_MAX;
+	pinned_last = 0;
+	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	     node; node = interval_tree_iter_next(node, start, last)) {
+		if (!container_of(node, struct iopt_area, node)->access_pins)
+			continue;
+		pinned_first = min(pinned_first, node->start);
+		pinned_last = max(pinned_last, node->last);
+	}
+	if (pinned_first <= pinned_last) {
+		up_write(&iopt->lock);
+		if (notified)
+			return -EBUSY;
+		iommufd_access_notify_unmap(iopt, pinned_first,
+					    pinned_last - pinned_first + 1);
+		notified = true;
+		goto again;
 	}
 
 	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
@@ -632,7 +674,8 @@ out_unlock:
  * @iopt: the io_pagetable
  * @unmapped: receives the number of bytes unmapped
  *
- * Return: 0, also when there was nothing to unmap.
+ * Return: 0, also when there was nothing to unmap; -EBUSY as
+ * iopt_unmap_iova().
  */
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)
 {

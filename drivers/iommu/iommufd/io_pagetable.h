@@ -19,6 +19,10 @@
  *    exist before devices do; the list is kept so that the points where
  *    areas are added and removed are already where domains get filled
  *    and emptied.
+ *  - accesses: the struct iommufd_access objects of emulated devices
+ *    attached to the IOAS (access.c). They may pin the pages of areas;
+ *    an area with access pins is only removed after every access was
+ *    told to let go of it (iommufd_access_notify_unmap()).
  *
  * All functions prefixed iopt_ take the io_pagetable's lock themselves
  * unless their name ends in _locked; see io_pagetable.c for the locking.
@@ -29,6 +33,7 @@
 
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -50,6 +55,12 @@ struct user_struct;
  *                  power of two
  * @small_pages_only: IOMMU_OPTION_HUGE_PAGES was set to 0: page tables
  *                    that follow this IOAS use PAGE_SIZE entries only
+ * @accesses_lock: protects @accesses; held for reading while the
+ *                 accesses are told about an unmap, so it nests outside
+ *                 every lock the access code and its drivers take
+ *                 (see access.c)
+ * @accesses: the attached struct iommufd_access, through their
+ *            iopt_node
  */
 struct io_pagetable {
 	struct rw_semaphore lock;
@@ -59,6 +70,8 @@ struct io_pagetable {
 	struct xarray domains;
 	unsigned long iova_alignment;
 	bool small_pages_only;
+	struct rw_semaphore accesses_lock;
+	struct list_head accesses;
 };
 
 /**
@@ -131,12 +144,17 @@ void iopt_pages_set_batch_limit(unsigned int bytes);
  *               slice for one made by IOMMU_IOAS_COPY, which shows only
  *               part of the pages it shares
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE for the domains
+ * @access_pins: number of iommufd_access_pin_pages() calls whose range
+ *               covers part of this area and that were not undone yet;
+ *               under the io_pagetable's lock. Unmap refuses to remove
+ *               an area while it is not zero.
  */
 struct iopt_area {
 	struct interval_tree_node node;
 	struct iopt_pages *pages;
 	unsigned long pages_first;
 	int iommu_prot;
+	unsigned long access_pins;
 };
 
 void iopt_init(struct io_pagetable *iopt);
@@ -190,6 +208,9 @@ struct iopt_range_visitor {
 int iopt_visit_usable_ranges(struct io_pagetable *iopt,
 			     struct iopt_range_visitor *visitor,
 			     unsigned long *iova_alignment);
+
+void iommufd_access_notify_unmap(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length);
 
 bool iopt_huge_pages_enabled(struct io_pagetable *iopt);
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable);

@@ -77,6 +77,7 @@ struct iommufd_ctx {
 enum iommufd_otype {
 	IOMMUFD_OTYPE_ANY = 0,
 	IOMMUFD_OTYPE_IOAS,
+	IOMMUFD_OTYPE_ACCESS,
 	IOMMUFD_OTYPE_COUNT,
 };
 
@@ -113,6 +114,8 @@ void iommufd_obj_discard(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 void iommufd_obj_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 struct iommufd_object *iommufd_obj_get(struct iommufd_ctx *ictx, u32 id,
 				       enum iommufd_otype type);
+void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj);
 
 /* Drop a reference taken with iommufd_obj_get() */
 static inline void iommufd_obj_put(struct iommufd_object *obj)
@@ -173,6 +176,7 @@ static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
 }
 
 extern const struct iommufd_otype_ops iommufd_ioas_ops;
+extern const struct iommufd_otype_ops iommufd_access_ops;
 
 /* ioctl handlers */
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);

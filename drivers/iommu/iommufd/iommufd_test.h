@@ -79,7 +79,8 @@ enum {
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
  * @op: one of enum iommu_test_op
- * @id: the object the operation works on (an IOAS for ADD_RESERVED)
+ * @id: the object the operation works on (an IOAS for ADD_RESERVED and
+ *      CREATE_ACCESS, an access fd for the other access operations)
  * @__reserved: must be 0
  * @add_reserved: IOMMU_TEST_OP_ADD_RESERVED: reserve [@start, @start +
  *                @length) in IOAS @id, as a device's reserved region
@@ -87,11 +88,21 @@ enum {
  * @mock_domain: IOMMU_TEST_OP_MOCK_DOMAIN (not implemented yet)
  * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP (not implemented yet)
  * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS (not implemented yet)
- * @create_access: IOMMU_TEST_OP_CREATE_ACCESS (not implemented yet)
- * @destroy_access_pages: IOMMU_TEST_OP_DESTROY_ACCESS_PAGES (not
- *                        implemented yet)
- * @access_pages: IOMMU_TEST_OP_ACCESS_PAGES (not implemented yet)
- * @access_rw: IOMMU_TEST_OP_ACCESS_RW (not implemented yet)
+ * @create_access: IOMMU_TEST_OP_CREATE_ACCESS: create an access attached
+ *                 to IOAS @id, returned as a new fd in @out_access_fd;
+ *                 @flags MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES lets it
+ *                 pin pages
+ * @destroy_access_pages: IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: unpin the
+ *                        range @access_pages_id of access fd @id
+ * @access_pages: IOMMU_TEST_OP_ACCESS_PAGES: pin [@iova, @iova + @length)
+ *                through access fd @id (for writing with @flags
+ *                MOCK_FLAGS_ACCESS_WRITE); unless @uptr is 0 the pages
+ *                must hold what @uptr holds (else EINVAL). The pin is
+ *                returned as @out_access_pages_id.
+ * @access_rw: IOMMU_TEST_OP_ACCESS_RW: copy @length bytes (at most 16 MiB)
+ *             from IOVA @iova of access fd @id to @uptr, or from @uptr
+ *             to the IOVA with @flags MOCK_ACCESS_RW_WRITE;
+ *             MOCK_ACCESS_RW_SLOW_PATH copies a page per call
  * @memory_limit: IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: bytes of struct
  *                page pointers one pinning or unpinning step may use
  *                (at least one page per step whatever the value), 0 for
@@ -100,8 +111,8 @@ enum {
  *                the file that set it is closed.
  * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE (not
  *                       implemented yet)
- * @access_replace_ioas: IOMMU_TEST_OP_ACCESS_REPLACE_IOAS (not
- *                       implemented yet)
+ * @access_replace_ioas: IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: move access fd
+ *                       @id to IOAS @ioas_id
  * @mock_domain_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS (not implemented
  *                     yet)
  * @dirty: IOMMU_TEST_OP_DIRTY (not implemented yet)

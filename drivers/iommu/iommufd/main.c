@@ -16,6 +16,12 @@
  * be zero (else E2BIG), and replies never write past either the user's
  * or the kernel's idea of the struct.
  *
+ * Kernel drivers reach a context through iommufd_ctx_from_file() or
+ * iommufd_ctx_from_fd(), which hold a reference on the file; objects a
+ * driver owns (accesses, access.c) hold one too, so the context is never
+ * released while they exist. iommufd_obj_destroy_held() removes such an
+ * object, which IOMMU_DESTROY refuses with -EBUSY.
+ *
  * Locking:
  *  - The xa_lock of ctx->objects protects the table itself, each
  *    object's transition out of the table (users 1 -> 0 happens only
@@ -35,6 +41,7 @@
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/iommufd.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -48,6 +55,7 @@
 
 static const struct iommufd_otype_ops *const iommufd_otypes[] = {
 	[IOMMUFD_OTYPE_IOAS] = &iommufd_ioas_ops,
+	[IOMMUFD_OTYPE_ACCESS] = &iommufd_access_ops,
 };
 
 static_assert(ARRAY_SIZE(iommufd_otypes) == IOMMUFD_OTYPE_COUNT);
@@ -216,6 +224,33 @@ static int iommufd_obj_remove(struct iommufd_ctx *ictx, u32 id)
 
 	iommufd_obj_free(obj);
 	return 0;
+}
+
+/**
+ * iommufd_obj_destroy_held() - destroy an object kept alive by its creator
+ * @ictx: the object's context
+ * @obj: a published object on which the caller holds the one reference
+ *       besides the table's (objects a kernel driver owns, such as
+ *       accesses, which IOMMU_DESTROY refuses with -EBUSY for that reason)
+ *
+ * The caller's reference is consumed and the object is destroyed and
+ * freed.
+ */
+void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	xa_lock(&ictx->objects);
+	/* The table's reference keeps this from reaching zero. */
+	refcount_dec(&obj->users);
+	if (WARN_ON(!refcount_dec_if_one(&obj->users))) {
+		/* Someone else holds it: leave it to the context's release */
+		xa_unlock(&ictx->objects);
+		return;
+	}
+	iommufd_obj_unlink_locked(ictx, obj);
+	xa_unlock(&ictx->objects);
+
+	iommufd_obj_free(obj);
 }
 
 /**
@@ -457,6 +492,64 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 	/* Whatever is left is held by something outside the context. */
 	WARN_ON(!xa_empty(&ictx->objects));
 }
+
+static const struct file_operations iommufd_fops;
+
+/**
+ * iommufd_ctx_from_file() - get the iommufd context of an open file
+ * @file: a file the caller holds, which should be an open /dev/iommu
+ *
+ * A reference on @file is taken; the context stays valid until it is
+ * given back with iommufd_ctx_put().
+ *
+ * Return: the context, or ERR_PTR(-EBADFD) when @file is not /dev/iommu.
+ */
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	if (file->f_op != &iommufd_fops)
+		return ERR_PTR(-EBADFD);
+	get_file(file);
+	return file->private_data;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_file, IOMMUFD);
+
+/**
+ * iommufd_ctx_from_fd() - get the iommufd context behind a file descriptor
+ * @fd: a file descriptor of the calling process
+ *
+ * As iommufd_ctx_from_file(), for the file @fd refers to.
+ *
+ * Return: the context, to be released with iommufd_ctx_put(), or
+ * ERR_PTR(-EBADF) for a bad descriptor and ERR_PTR(-EBADFD) when it is
+ * not /dev/iommu.
+ */
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
+{
+	struct iommufd_ctx *ictx;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	ictx = iommufd_ctx_from_file(file);
+	/* On success the context took its own reference on the file. */
+	fput(file);
+	return ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_from_fd, IOMMUFD);
+
+/**
+ * iommufd_ctx_put() - release a context obtained from a file or fd
+ * @ictx: the context
+ *
+ * Drops the file reference taken by iommufd_ctx_from_file() or
+ * iommufd_ctx_from_fd(); the context may be freed afterwards.
+ */
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	fput(ictx->file);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_put, IOMMUFD);
 
 static int iommufd_fops_release(struct inode *inode, struct file *filp)
 {

@@ -7,7 +7,8 @@
  * page pinning and RLIMIT_MEMLOCK accounting, IOMMU_OPTION and
  * IOMMU_VFIO_IOAS, plus fork, close and many-thread use of one file.
  * Tests that need the test-only IOMMU_TEST_CMD (reserved IOVA, small
- * pinning batches) skip when the kernel lacks CONFIG_IOMMUFD_TEST.
+ * pinning batches, accesses of emulated devices) skip when the kernel
+ * lacks CONFIG_IOMMUFD_TEST.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -2313,7 +2314,12 @@ TEST_F(iommufd_ioas, test_cmd_errors)
 	/* Every op number not implemented yet, and beyond */
 	for (op = 0; op <= IOMMU_TEST_OP_PASID_CHECK_HWPT + 1; op++) {
 		if (op == IOMMU_TEST_OP_ADD_RESERVED ||
-		    op == IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT)
+		    op == IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT ||
+		    op == IOMMU_TEST_OP_CREATE_ACCESS ||
+		    op == IOMMU_TEST_OP_DESTROY_ACCESS_PAGES ||
+		    op == IOMMU_TEST_OP_ACCESS_PAGES ||
+		    op == IOMMU_TEST_OP_ACCESS_RW ||
+		    op == IOMMU_TEST_OP_ACCESS_REPLACE_IOAS)
 			continue;
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.op = op;
@@ -2514,6 +2520,547 @@ TEST_F(ioas_map, small_batches_failed_map_unpins)
 	ASSERT_EQ(base, vmpin_kb());
 	munmap(p, 40 * pg);
 	munmap(p + 41 * pg, 23 * pg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accesses of emulated devices (IOMMU_TEST_OP_*ACCESS*)              */
+
+static int create_access(int fd, __u32 ioas_id, __u32 flags, int *access_fd)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas_id,
+		.create_access = { .flags = flags },
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (!rc)
+		*access_fd = cmd.create_access.out_access_fd;
+	return rc;
+}
+
+static int access_rw(int fd, int access_fd, __u64 iova, void *p,
+		     __u64 length, __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = access_fd,
+		.access_rw = {
+			.iova = iova,
+			.length = length,
+			.uptr = (uintptr_t)p,
+			.flags = flags,
+		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static int access_pages(int fd, int access_fd, __u64 iova, __u64 length,
+			const void *uptr, __u32 flags, __u32 *pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = access_fd,
+		.access_pages = {
+			.flags = flags,
+			.iova = iova,
+			.length = length,
+			.uptr = (uintptr_t)uptr,
+		},
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (!rc && pages_id)
+		*pages_id = cmd.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static int destroy_access_pages(int fd, int access_fd, __u32 pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = access_fd,
+		.destroy_access_pages = { .access_pages_id = pages_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static int access_replace_ioas(int fd, int access_fd, __u32 ioas_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = access_fd,
+		.access_replace_ioas = { .ioas_id = ioas_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+#define ACCESS_IOVA 0x400000UL
+#define ACCESS_LEN (16 * SZ_4K)
+#define RW_BOTH_PATHS { 0, MOCK_ACCESS_RW_SLOW_PATH }
+
+/*
+ * An IOAS with a buffer of ACCESS_LEN bytes full of a pattern mapped at
+ * ACCESS_IOVA, and an access that may pin attached to it.
+ */
+FIXTURE(access) {
+	int fd;
+	__u32 ioas_id;
+	int access_fd;
+	char *buf;
+};
+
+FIXTURE_SETUP(access)
+{
+	unsigned int i;
+
+	self->access_fd = -1;
+	self->fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->buf = mmap(NULL, 4 * ACCESS_LEN, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	for (i = 0; i != 4 * ACCESS_LEN; i++)
+		self->buf[i] = (char)(i * 7 + i / 4096);
+	if (!have_test_cmd(self->fd))
+		return;
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    ACCESS_LEN, ACCESS_IOVA));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &self->access_fd));
+}
+
+FIXTURE_TEARDOWN(access)
+{
+	if (self->access_fd >= 0)
+		close(self->access_fd);
+	close(self->fd);
+	munmap(self->buf, 4 * ACCESS_LEN);
+}
+
+TEST_F(access, rw_reads_what_the_user_wrote)
+{
+	static const __u32 paths[] = RW_BOTH_PATHS;
+	char tmp[3 * SZ_4K];
+	unsigned int i;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	for (i = 0; i != ARRAY_SIZE(paths); i++) {
+		memset(tmp, 0, sizeof(tmp));
+		/* Unaligned on both ends, across three pages */
+		ASSERT_EQ(0, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA + SZ_4K + 100, tmp,
+				       2 * SZ_4K + 50, paths[i]));
+		ASSERT_EQ(0, memcmp(tmp, self->buf + SZ_4K + 100,
+				    2 * SZ_4K + 50));
+		ASSERT_EQ(0, tmp[2 * SZ_4K + 50]);
+		/* One byte, the last one */
+		ASSERT_EQ(0, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA + ACCESS_LEN - 1, tmp, 1,
+				       paths[i]));
+		ASSERT_EQ(self->buf[ACCESS_LEN - 1], tmp[0]);
+	}
+	/* A later change by the user shows through */
+	self->buf[5] = 0x5a;
+	ASSERT_EQ(0, access_rw(self->fd, self->access_fd, ACCESS_IOVA + 5,
+			       tmp, 1, 0));
+	ASSERT_EQ(0x5a, tmp[0]);
+}
+
+TEST_F(access, rw_writes_land_in_the_user_buffer)
+{
+	static const __u32 paths[] = RW_BOTH_PATHS;
+	char tmp[2 * SZ_4K];
+	char expect[4 * SZ_4K];
+	unsigned int i;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	for (i = 0; i != ARRAY_SIZE(paths); i++) {
+		memcpy(expect, self->buf, sizeof(expect));
+		memset(tmp, 0xa0 + i, sizeof(tmp));
+		ASSERT_EQ(0, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA + SZ_4K - 7, tmp, sizeof(tmp),
+				       MOCK_ACCESS_RW_WRITE | paths[i]));
+		memset(expect + SZ_4K - 7, 0xa0 + i, sizeof(tmp));
+		ASSERT_EQ(0, memcmp(expect, self->buf, sizeof(expect)));
+	}
+}
+
+TEST_F(access, rw_errors)
+{
+	char tmp[SZ_4K * 2];
+	__u64 iova = ACCESS_IOVA + 2 * ACCESS_LEN;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	/* Read-only mapping: reading works, writing does not */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      IOMMU_IOAS_MAP_READABLE |
+			      IOMMU_IOAS_MAP_FIXED_IOVA,
+			      self->buf + ACCESS_LEN, SZ_4K, &iova));
+	ASSERT_EQ(0, access_rw(self->fd, self->access_fd, iova, tmp, SZ_4K,
+			       0));
+	ASSERT_EQ(0, memcmp(tmp, self->buf + ACCESS_LEN, SZ_4K));
+	ASSERT_ERRNO(EPERM, access_rw(self->fd, self->access_fd, iova, tmp,
+				      16, MOCK_ACCESS_RW_WRITE));
+	ASSERT_ERRNO(EPERM, access_rw(self->fd, self->access_fd, iova, tmp,
+				      16, MOCK_ACCESS_RW_WRITE |
+				      MOCK_ACCESS_RW_SLOW_PATH));
+	/* Unmapped, and running off the end of a mapping */
+	ASSERT_ERRNO(ENOENT, access_rw(self->fd, self->access_fd, 0, tmp, 16,
+				       0));
+	ASSERT_ERRNO(ENOENT, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA + ACCESS_LEN - SZ_4K, tmp,
+				       2 * SZ_4K, 0));
+	ASSERT_ERRNO(ENOENT, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA - 1, tmp, 2, 0));
+	/* Bad arguments */
+	ASSERT_ERRNO(EINVAL, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA, tmp, 0, 0));
+	ASSERT_ERRNO(EOVERFLOW, access_rw(self->fd, self->access_fd,
+					  UINT64_MAX, tmp, 2, 0));
+	ASSERT_ERRNO(EOPNOTSUPP, access_rw(self->fd, self->access_fd,
+					   ACCESS_IOVA, tmp, 1, 1 << 1));
+	ASSERT_ERRNO(EFAULT, access_rw(self->fd, self->access_fd,
+				       ACCESS_IOVA, NULL, 16, 0));
+	ASSERT_ERRNO(EBADFD, access_rw(self->fd, self->fd, ACCESS_IOVA, tmp,
+				       16, 0));
+	ASSERT_ERRNO(EBADFD, access_rw(self->fd, -1, ACCESS_IOVA, tmp, 16,
+				       0));
+}
+
+TEST_F(access, rw_across_two_areas)
+{
+	static const __u32 paths[] = RW_BOTH_PATHS;
+	__u64 second = ACCESS_IOVA + ACCESS_LEN;
+	char tmp[2 * SZ_4K];
+	unsigned int i;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	/* Other memory right after the first area */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + 2 * ACCESS_LEN, ACCESS_LEN,
+				    second));
+	for (i = 0; i != ARRAY_SIZE(paths); i++) {
+		ASSERT_EQ(0, access_rw(self->fd, self->access_fd,
+				       second - SZ_4K - 3, tmp, sizeof(tmp),
+				       paths[i]));
+		ASSERT_EQ(0, memcmp(tmp, self->buf + ACCESS_LEN - SZ_4K - 3,
+				    SZ_4K + 3));
+		ASSERT_EQ(0, memcmp(tmp + SZ_4K + 3, self->buf + 2 * ACCESS_LEN,
+				    SZ_4K - 3));
+	}
+	memset(tmp, 0x11, sizeof(tmp));
+	ASSERT_EQ(0, access_rw(self->fd, self->access_fd, second - 2, tmp, 4,
+			       MOCK_ACCESS_RW_WRITE));
+	ASSERT_EQ(0x11, self->buf[ACCESS_LEN - 1]);
+	ASSERT_EQ(0x11, self->buf[2 * ACCESS_LEN + 1]);
+	ASSERT_NE(0x11, self->buf[2 * ACCESS_LEN + 2]);
+}
+
+TEST_F(access, rw_through_a_copy_in_another_ioas)
+{
+	__u64 dst_iova = 0x10000000;
+	char tmp[SZ_4K];
+	__u32 other;
+	int afd;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, other, self->ioas_id,
+				     ACCESS_IOVA + 2 * SZ_4K, 4 * SZ_4K,
+				     dst_iova));
+	ASSERT_EQ(0, create_access(self->fd, other, 0, &afd));
+	ASSERT_EQ(0, access_rw(self->fd, afd, dst_iova + SZ_4K + 8, tmp,
+			       sizeof(tmp), 0));
+	ASSERT_EQ(0, memcmp(tmp, self->buf + 3 * SZ_4K + 8, sizeof(tmp)));
+	/* Writes through the copy reach the same memory */
+	memset(tmp, 0x77, 16);
+	ASSERT_EQ(0, access_rw(self->fd, afd, dst_iova, tmp, 16,
+			       MOCK_ACCESS_RW_WRITE));
+	ASSERT_EQ(0x77, self->buf[2 * SZ_4K]);
+	ASSERT_EQ(0, access_rw(self->fd, self->access_fd,
+			       ACCESS_IOVA + 2 * SZ_4K, tmp, 16, 0));
+	ASSERT_EQ(0x77, tmp[15]);
+	/* An access without pinning may still not pin */
+	ASSERT_ERRNO(EINVAL, access_pages(self->fd, afd, dst_iova, SZ_4K, NULL,
+					  0, NULL));
+	ASSERT_EQ(0, close(afd));
+}
+
+TEST_F(access, pages_pin_checks_the_contents)
+{
+	__u32 id;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  ACCESS_LEN, self->buf, 0, &id));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd,
+				  ACCESS_IOVA + 10, 2 * SZ_4K, self->buf + 10,
+				  MOCK_FLAGS_ACCESS_WRITE, &id));
+	/* Other memory than is mapped there */
+	ASSERT_ERRNO(EINVAL, access_pages(self->fd, self->access_fd,
+					  ACCESS_IOVA, SZ_4K,
+					  self->buf + SZ_4K, 0, NULL));
+	ASSERT_ERRNO(EFAULT, access_pages(self->fd, self->access_fd,
+					  ACCESS_IOVA, SZ_4K, (void *)8, 0,
+					  NULL));
+	ASSERT_ERRNO(ENOENT, access_pages(self->fd, self->access_fd,
+					  ACCESS_IOVA + ACCESS_LEN - SZ_4K,
+					  2 * SZ_4K, NULL, 0, NULL));
+	ASSERT_ERRNO(EINVAL, access_pages(self->fd, self->access_fd,
+					  ACCESS_IOVA, 0, NULL, 0, NULL));
+	ASSERT_ERRNO(EOVERFLOW, access_pages(self->fd, self->access_fd,
+					     UINT64_MAX, 2, NULL, 0, NULL));
+	ASSERT_ERRNO(EOPNOTSUPP, access_pages(self->fd, self->access_fd,
+					      ACCESS_IOVA, SZ_4K, NULL, 2,
+					      NULL));
+	ASSERT_ERRNO(EBADFD, access_pages(self->fd, self->fd, ACCESS_IOVA,
+					  SZ_4K, NULL, 0, NULL));
+}
+
+TEST_F(access, pages_write_to_readonly_is_eperm)
+{
+	__u64 iova = ACCESS_IOVA + 4 * ACCESS_LEN;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      IOMMU_IOAS_MAP_READABLE |
+			      IOMMU_IOAS_MAP_FIXED_IOVA,
+			      self->buf, SZ_4K, &iova));
+	ASSERT_ERRNO(EPERM, access_pages(self->fd, self->access_fd, iova,
+					 SZ_4K, NULL, MOCK_FLAGS_ACCESS_WRITE,
+					 NULL));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, iova, SZ_4K,
+				  self->buf, 0, NULL));
+}
+
+TEST_F(access, unmap_calls_back_and_unpins)
+{
+	__u64 len = 0;
+	__u32 id, other;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd,
+				  ACCESS_IOVA + SZ_4K, 2 * SZ_4K, NULL,
+				  MOCK_FLAGS_ACCESS_WRITE, &id));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd,
+				  ACCESS_IOVA + 8 * SZ_4K, SZ_4K, NULL, 0,
+				  &other));
+	/* Cutting the pinned area is refused before anyone is bothered */
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
+					SZ_4K, NULL));
+	ASSERT_EQ(0, destroy_access_pages(self->fd, self->access_fd, id));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd,
+				  ACCESS_IOVA + SZ_4K, 2 * SZ_4K, NULL, 0,
+				  &id));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
+				ACCESS_LEN, &len));
+	ASSERT_EQ(ACCESS_LEN, len);
+	/* The callback released both pins */
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  id));
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  other));
+	ASSERT_ERRNO(ENOENT, access_rw(self->fd, self->access_fd, ACCESS_IOVA,
+				       &len, 1, 0));
+	/* Mapped again, it works again */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    ACCESS_LEN, ACCESS_IOVA));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  ACCESS_LEN, self->buf, 0, &id));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(ACCESS_LEN, len);
+}
+
+TEST_F(access, destroy_access_pages)
+{
+	__u32 a, b;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  SZ_4K, NULL, 0, &a));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  SZ_4K, NULL, 0, &b));
+	ASSERT_NE(a, b);
+	ASSERT_EQ(0, destroy_access_pages(self->fd, self->access_fd, a));
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  a));
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  UNUSED_ID));
+	ASSERT_EQ(0, destroy_access_pages(self->fd, self->access_fd, b));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
+				ACCESS_LEN, NULL));
+}
+
+TEST_F(access, close_access_fd_with_pins)
+{
+	char c;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  SZ_4K, NULL, 0, NULL));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd,
+				  ACCESS_IOVA + SZ_4K, 4 * SZ_4K, NULL,
+				  MOCK_FLAGS_ACCESS_WRITE, NULL));
+	ASSERT_EQ(0, close(self->access_fd));
+	self->access_fd = -1;
+	/* Nothing holds the IOAS or its areas any more */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
+				ACCESS_LEN, NULL));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+
+	/* The access also keeps the context alive past its close */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    ACCESS_LEN, ACCESS_IOVA));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &self->access_fd));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  SZ_4K, NULL, 0, NULL));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, access_rw(self->fd, self->access_fd, ACCESS_IOVA, &c, 1,
+			       0));
+	ASSERT_EQ(self->buf[0], c);
+	ASSERT_EQ(0, close(self->access_fd));
+	self->access_fd = -1;
+}
+
+TEST_F(access, destroy_is_ebusy_while_attached)
+{
+	__u32 next_id, access_id;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	/* IDs come lowest first: the access took the one after the IOAS */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &next_id));
+	access_id = self->ioas_id + 1;
+	ASSERT_EQ(access_id + 1, next_id);
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, access_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, close(self->access_fd));
+	self->access_fd = -1;
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, access_id));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(access, create_access_errors)
+{
+	int afd;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_ERRNO(ENOENT, create_access(self->fd, UNUSED_ID, 0, &afd));
+	ASSERT_ERRNO(EOPNOTSUPP, create_access(self->fd, self->ioas_id, 2,
+					       &afd));
+	ASSERT_ERRNO(EBADFD, access_replace_ioas(self->fd, self->fd,
+						 self->ioas_id));
+	ASSERT_ERRNO(ENOENT, access_replace_ioas(self->fd, self->access_fd,
+						 UNUSED_ID));
+}
+
+TEST_F(access, replace_moves_the_access)
+{
+	__u64 iova = 0x20000000;
+	char tmp[SZ_4K];
+	__u32 other, id;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &other));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, other, self->buf + ACCESS_LEN,
+				    SZ_4K, iova));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  SZ_4K, NULL, 0, &id));
+	/* Same IOAS: nothing happens, the pin stays */
+	ASSERT_EQ(0, access_replace_ioas(self->fd, self->access_fd,
+					 self->ioas_id));
+	ASSERT_EQ(0, destroy_access_pages(self->fd, self->access_fd, id));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, ACCESS_IOVA,
+				  SZ_4K, NULL, 0, &id));
+
+	/* The move releases the pin through the callback */
+	ASSERT_EQ(0, access_replace_ioas(self->fd, self->access_fd, other));
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  id));
+	ASSERT_EQ(0, access_rw(self->fd, self->access_fd, iova, tmp, SZ_4K,
+			       0));
+	ASSERT_EQ(0, memcmp(tmp, self->buf + ACCESS_LEN, SZ_4K));
+	ASSERT_ERRNO(ENOENT, access_rw(self->fd, self->access_fd, ACCESS_IOVA,
+				       tmp, 1, 0));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, iova, SZ_4K,
+				  self->buf + ACCESS_LEN, 0, NULL));
+
+	/* The old IOAS is free, the new one is held */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
+				ACCESS_LEN, NULL));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, other));
+	ASSERT_ERRNO(ENOENT, access_replace_ioas(self->fd, self->access_fd,
+						 self->ioas_id));
+	ASSERT_EQ(0, close(self->access_fd));
+	self->access_fd = -1;
+	ASSERT_EQ(0, destroy(self->fd, other));
+}
+
+static void *access_pin_thread(void *p)
+{
+	int *fds = p;
+	unsigned int i;
+	__u32 id;
+
+	for (i = 0; i != 200; i++) {
+		if (access_pages(fds[0], fds[1], ACCESS_IOVA, SZ_4K, NULL, 0,
+				 &id))
+			continue;
+		destroy_access_pages(fds[0], fds[1], id);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(access, pins_race_with_unmap, 300)
+{
+	int fds[2] = { self->fd, self->access_fd };
+	unsigned int i, busy = 0;
+	pthread_t thread;
+	int rc;
+
+	if (self->access_fd < 0)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, access_pin_thread, fds));
+	for (i = 0; i != 200; i++) {
+		rc = ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
+				ACCESS_LEN, NULL);
+		if (rc) {
+			/* A pin that raced with the callback */
+			ASSERT_EQ(EBUSY, errno);
+			busy++;
+			continue;
+		}
+		ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+					    ACCESS_LEN, ACCESS_IOVA));
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	TH_LOG("unmap saw EBUSY %u times", busy);
 }
 
 TEST_HARNESS_MAIN

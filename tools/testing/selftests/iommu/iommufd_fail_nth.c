@@ -101,12 +101,14 @@ static long fail_nth_read(int nth_fd)
 }
 
 /*
- * The state of one run. Scenarios set @fd once the file is open, add to
+ * The state of one run. Scenarios set @fd once the file is open (and
+ * @access_fd once they have an access, closed first), add to
  * @pinned_kb what each successful call pins and subtract what it
  * releases, and record in @step and @err where and how they stopped.
  */
 struct fail_run {
 	int fd;
+	int access_fd;
 	long pinned_kb;
 	int step;
 	int err;
@@ -374,6 +376,114 @@ static int scenario_iova_ranges(struct fail_run *run)
 	return 0;
 }
 
+static int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOMMU_TEST_CMD, cmd);
+}
+
+/*
+ * An emulated device's access: pinned, read and written through, its pin
+ * released by hand and by an unmap's callback, moved to another IOAS and
+ * closed while holding a pin.
+ */
+static int scenario_access(struct fail_run *run)
+{
+	struct iommu_test_cmd cmd;
+	char tmp[2 * SZ_4K];
+	__u64 iova;
+	__u32 a, b;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_alloc(fd, &b)))
+		return -1;
+	iova = SZ_1M;
+	if (step_failed(run, ioas_map(fd, a, MAP_FIXED_RW, run->buf,
+				      4 * SZ_64K, &iova)))
+		return -1;
+	run->pinned_kb += 4 * SZ_64K / 1024;
+	if (step_failed(run, ioas_copy(fd, b, a, MAP_FIXED_RW, SZ_1M, SZ_64K,
+				       &iova)))
+		return -1;
+
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = a,
+		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+	run->access_fd = cmd.create_access.out_access_fd;
+
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = run->access_fd,
+		.access_rw = { .iova = SZ_1M + SZ_4K - 5, .length = sizeof(tmp),
+			       .uptr = (uintptr_t)tmp },
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+	cmd.access_rw.flags = MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH;
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = run->access_fd,
+		.access_pages = { .iova = SZ_1M + SZ_64K, .length = 3 * SZ_4K,
+				  .uptr = (uintptr_t)(run->buf + SZ_64K),
+				  .flags = MOCK_FLAGS_ACCESS_WRITE },
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = run->access_fd,
+		.destroy_access_pages.access_pages_id =
+			cmd.access_pages.out_access_pages_id,
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+
+	/* Pinned again, and released by the unmap's callback */
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = run->access_fd,
+		.access_pages = { .iova = SZ_1M, .length = 4 * SZ_64K },
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)) ||
+	    step_failed(run, ioas_unmap(fd, a, SZ_1M, 4 * SZ_64K)))
+		return -1;
+
+	/* To the copy in b, pinned there, closed with the pin held */
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = run->access_fd,
+		.access_replace_ioas.ioas_id = b,
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+	cmd = (struct iommu_test_cmd){
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = run->access_fd,
+		.access_pages = { .iova = iova, .length = SZ_64K,
+				  .uptr = (uintptr_t)run->buf },
+	};
+	if (step_failed(run, test_cmd(fd, &cmd)))
+		return -1;
+	close(run->access_fd);
+	run->access_fd = -1;
+	if (step_failed(run, destroy(fd, a)) ||
+	    step_failed(run, destroy(fd, b)))
+		return -1;
+	run->pinned_kb -= 4 * SZ_64K / 1024;
+	return 0;
+}
+
 FIXTURE(fail_nth) {
 	long base_kb;
 	void *raw;
@@ -420,7 +530,7 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 	ASSERT_LE(0, nth_fd);
 
 	for (nth = 1; nth != MAX_NTH; nth++) {
-		struct fail_run run = { .fd = -1, .buf = buf };
+		struct fail_run run = { .fd = -1, .access_fd = -1, .buf = buf };
 		long left;
 		int rc;
 
@@ -440,6 +550,8 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 		/* The failed call left nothing pinned behind */
 		ASSERT_EQ(base_kb + run.pinned_kb, vmpin_kb())
 			TH_LOG("nth %u: stopped at step %d", nth, run.step);
+		if (run.access_fd >= 0)
+			ASSERT_EQ(0, close(run.access_fd));
 		if (run.fd >= 0)
 			ASSERT_EQ(0, close(run.fd));
 		ASSERT_EQ(base_kb, vmpin_kb()) TH_LOG("nth %u", nth);
@@ -473,6 +585,22 @@ TEST_F_TIMEOUT(fail_nth, iova_ranges, 600)
 {
 	run_fail_nth(_metadata, self->buf, self->base_kb,
 		     scenario_iova_ranges);
+}
+
+TEST_F_TIMEOUT(fail_nth, access, 600)
+{
+	if (!access("/dev/iommu", F_OK)) {
+		int fd = open(IOMMUFD_DEV, O_RDWR);
+		struct iommu_test_cmd cmd = { .op = 0 };
+		bool have;
+
+		ASSERT_LE(0, fd);
+		have = test_cmd(fd, &cmd) == -1 && errno == EOPNOTSUPP;
+		close(fd);
+		if (!have)
+			SKIP(return, "no IOMMU_TEST_CMD");
+	}
+	run_fail_nth(_metadata, self->buf, self->base_kb, scenario_access);
 }
 
 TEST_HARNESS_MAIN

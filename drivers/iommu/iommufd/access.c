@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Accesses: how drivers of emulated devices reach user memory by IOVA.
+ *
+ * A device without an IOMMU of its own (an mdev, a software model) cannot
+ * have an IOAS installed in hardware. Its driver instead creates a struct
+ * iommufd_access in the iommufd context userspace gave it, attaches it to
+ * an IOAS and then either pins the pages behind an IOVA range
+ * (iommufd_access_pin_pages()) or copies to and from it
+ * (iommufd_access_rw()).
+ *
+ * The access is an object of the context (IOMMUFD_OTYPE_ACCESS) so that
+ * userspace sees its ID, but the driver owns it: the driver's reference
+ * makes IOMMU_DESTROY fail with -EBUSY, and only iommufd_access_destroy()
+ * removes it. The access holds a reference on the context's file, and
+ * one on the IOAS it is attached to, so that IOAS cannot be destroyed
+ * under it (-EBUSY too).
+ *
+ * Pins: every area the user pinned memory for (struct iopt_area) already
+ * keeps its pages pinned for as long as it exists. Pinning for an access
+ * therefore only hands out those pages and counts, per area, how many
+ * access pins cover it (area->access_pins). An unmap that meets a pinned
+ * area first calls the unmap callback of every access attached to the
+ * IOAS (iommufd_access_notify_unmap()), with no io_pagetable lock held;
+ * the driver must unpin what it holds in the range before returning.
+ * io_pagetable.c then retries once and fails with -EBUSY if a pin is
+ * still there. Moving an access to another IOAS (replace) or detaching it
+ * calls the callback for the whole IOVA space first; a replace fails with
+ * -EBUSY and leaves the access where it was if pins remain.
+ *
+ * Locking, outermost first:
+ *   access->attach_lock   serialises attach, replace and detach
+ *   iopt->accesses_lock   the list of accesses of an IOAS; held for
+ *                         reading across the unmap callbacks
+ *   (driver locks taken in the unmap callback)
+ *   access->ioas_lock     access->ioas, ->ioas_unpin and ->npins; held
+ *                         across a pin, unpin or rw
+ *   iopt->lock            the areas and their access_pins
+ * attach_lock and ioas_lock are never held while taking accesses_lock,
+ * and no lock of ours is held while a replace or detach calls the
+ * callback.
+ */
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+/**
+ * struct iommufd_access - an emulated device's window on an IOAS
+ * @obj: object header (IOMMUFD_OTYPE_ACCESS)
+ * @ictx: the context, whose file the access holds a reference on
+ * @ops: the driver's callbacks
+ * @data: the driver's cookie for @ops
+ * @attach_lock: serialises iommufd_access_attach(), _replace() and _detach()
+ * @ioas_lock: protects @ioas, @ioas_unpin and @npins
+ * @ioas: where new pins go; NULL when detached and while the access is
+ *        being moved
+ * @ioas_unpin: the IOAS the access is attached to, where its pins are and
+ *              where rw goes; the access holds a reference on it
+ * @npins: pin_pages calls not yet undone by unpin_pages
+ * @iopt_node: entry in @ioas_unpin's iopt.accesses
+ */
+struct iommufd_access {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	const struct iommufd_access_ops *ops;
+	void *data;
+	struct mutex attach_lock; /* see the kernel-doc above */
+	struct mutex ioas_lock; /* see the kernel-doc above */
+	struct iommufd_ioas *ioas;
+	struct iommufd_ioas *ioas_unpin;
+	unsigned long npins;
+	struct list_head iopt_node;
+};
+
+static void iommufd_access_destroy_obj(struct iommufd_object *obj)
+{
+	struct iommufd_access *access =
+		container_of(obj, struct iommufd_access, obj);
+
+	/* iommufd_access_destroy() detached it before getting here. */
+	WARN_ON(access->ioas_unpin);
+	mutex_destroy(&access->ioas_lock);
+	mutex_destroy(&access->attach_lock);
+}
+
+const struct iommufd_otype_ops iommufd_access_ops = {
+	.destroy = iommufd_access_destroy_obj,
+};
+
+/**
+ * iommufd_access_create() - create an access object for a driver
+ * @ictx: the context, from iommufd_ctx_from_file() or iommufd_ctx_from_fd()
+ * @ops: the driver's callbacks; they must outlive the access
+ * @data: cookie passed to @ops
+ * @id: receives the object ID userspace knows the access by
+ *
+ * The access starts detached. The caller owns it until
+ * iommufd_access_destroy(); meanwhile IOMMU_DESTROY of @id fails with
+ * -EBUSY. The access keeps @ictx alive on its own.
+ *
+ * Return: the access or an ERR_PTR: -EINVAL when @ops needs pinning but
+ * has no unmap callback, -ENOMEM.
+ */
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data,
+		      u32 *id)
+{
+	struct iommufd_access *access;
+
+	if (ops->needs_pin_pages && !ops->unmap)
+		return ERR_PTR(-EINVAL);
+
+	access = iommufd_obj_new(ictx, struct iommufd_access,
+				 IOMMUFD_OTYPE_ACCESS);
+	if (IS_ERR(access))
+		return access;
+	access->ictx = ictx;
+	access->ops = ops;
+	access->data = data;
+	mutex_init(&access->attach_lock);
+	mutex_init(&access->ioas_lock);
+	INIT_LIST_HEAD(&access->iopt_node);
+	get_file(ictx->file);
+
+	/* The driver's reference, given back by iommufd_access_destroy() */
+	refcount_inc(&access->obj.users);
+	*id = access->obj.id;
+	iommufd_obj_publish(ictx, &access->obj);
+	return access;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_create, IOMMUFD);
+
+/**
+ * iommufd_access_destroy() - detach and free an access
+ * @access: the access, from iommufd_access_create()
+ *
+ * Detaches @access if needed (calling its unmap callback when it holds
+ * pins) and removes it from its context. May drop the last reference on
+ * the context's file.
+ */
+void iommufd_access_destroy(struct iommufd_access *access)
+{
+	struct iommufd_ctx *ictx = access->ictx;
+
+	iommufd_access_detach(access);
+	iommufd_obj_destroy_held(ictx, &access->obj);
+	iommufd_ctx_put(ictx);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_destroy, IOMMUFD);
+
+/*
+ * Move @access from the IOAS it is on (if any) to @new_ioas (or to none).
+ * The caller holds attach_lock and a reference on @new_ioas, which it
+ * keeps; the access takes its own.
+ */
+static int iommufd_access_change_ioas(struct iommufd_access *access,
+				      struct iommufd_ioas *new_ioas)
+{
+	struct iommufd_ioas *cur_ioas = access->ioas_unpin;
+	unsigned long npins;
+
+	lockdep_assert_held(&access->attach_lock);
+
+	if (cur_ioas == new_ioas)
+		return 0;
+
+	if (cur_ioas) {
+		/* No new pins from here on; rw still goes to cur_ioas. */
+		mutex_lock(&access->ioas_lock);
+		access->ioas = NULL;
+		npins = access->npins;
+		mutex_unlock(&access->ioas_lock);
+
+		if (npins && access->ops->unmap)
+			access->ops->unmap(access->data, 0, ULONG_MAX);
+
+		mutex_lock(&access->ioas_lock);
+		if (access->npins) {
+			/* A detach cannot fail: the driver broke the rules. */
+			if (WARN_ON(!new_ioas))
+				goto move;
+			access->ioas = cur_ioas;
+			mutex_unlock(&access->ioas_lock);
+			return -EBUSY;
+		}
+move:
+		mutex_unlock(&access->ioas_lock);
+
+		down_write(&cur_ioas->iopt.accesses_lock);
+		list_del_init(&access->iopt_node);
+		up_write(&cur_ioas->iopt.accesses_lock);
+	}
+
+	if (new_ioas) {
+		refcount_inc(&new_ioas->obj.users);
+		down_write(&new_ioas->iopt.accesses_lock);
+		list_add_tail(&access->iopt_node, &new_ioas->iopt.accesses);
+		up_write(&new_ioas->iopt.accesses_lock);
+	}
+
+	/* The switch is atomic for pin, unpin and rw. */
+	mutex_lock(&access->ioas_lock);
+	access->ioas = new_ioas;
+	access->ioas_unpin = new_ioas;
+	mutex_unlock(&access->ioas_lock);
+
+	if (cur_ioas)
+		iommufd_ioas_put(cur_ioas);
+	return 0;
+}
+
+/* Look up @ioas_id and move the access there; @attached is the rule. */
+static int iommufd_access_set_ioas(struct iommufd_access *access,
+				   u32 ioas_id, bool attached)
+{
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	mutex_lock(&access->attach_lock);
+	if (!access->ioas_unpin == attached) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	ioas = iommufd_ioas_get(access->ictx, ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out_unlock;
+	}
+	rc = iommufd_access_change_ioas(access, ioas);
+	iommufd_ioas_put(ioas);
+out_unlock:
+	mutex_unlock(&access->attach_lock);
+	return rc;
+}
+
+/**
+ * iommufd_access_attach() - attach a detached access to an IOAS
+ * @access: the access
+ * @ioas_id: ID of an IOAS in the access's context
+ *
+ * Return: 0; -EINVAL when @access is already attached; -ENOENT when
+ * @ioas_id names no IOAS.
+ */
+int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id)
+{
+	return iommufd_access_set_ioas(access, ioas_id, false);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_attach, IOMMUFD);
+
+/**
+ * iommufd_access_replace() - move an attached access to another IOAS
+ * @access: the access
+ * @ioas_id: ID of an IOAS in the access's context; the current one is a
+ *           no-op
+ *
+ * When the access holds pins, its unmap callback is called for the whole
+ * IOVA space first. Once the move is done, pins and rw go to the new IOAS
+ * only; rw keeps working on the old one until then.
+ *
+ * Return: 0; -EINVAL when @access is not attached; -ENOENT when @ioas_id
+ * names no IOAS; -EBUSY when pins remained after the callback (the access
+ * stays where it was).
+ */
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
+{
+	return iommufd_access_set_ioas(access, ioas_id, true);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_replace, IOMMUFD);
+
+/**
+ * iommufd_access_detach() - detach an access from its IOAS
+ * @access: the access; nothing happens when it is not attached
+ *
+ * When the access holds pins, its unmap callback is called for the whole
+ * IOVA space first, and it must release all of them.
+ */
+void iommufd_access_detach(struct iommufd_access *access)
+{
+	mutex_lock(&access->attach_lock);
+	if (access->ioas_unpin)
+		WARN_ON(iommufd_access_change_ioas(access, NULL));
+	mutex_unlock(&access->attach_lock);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_detach, IOMMUFD);
+
+/*
+ * Is [iova, last] covered by areas without a hole, and are they all
+ * writable when @write? Return 0, -ENOENT or -EPERM.
+ */
+static int iommufd_access_check_range(struct io_pagetable *iopt,
+				      unsigned long iova, unsigned long last,
+				      bool write)
+{
+	struct interval_tree_node *node;
+	unsigned long next = iova;
+
+	lockdep_assert_held(&iopt->lock);
+
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		if (node->start > next)
+			return -ENOENT;
+		if (write && !(area->iommu_prot & IOMMU_WRITE))
+			return -EPERM;
+		if (node->last >= last)
+			return 0;
+		next = node->last + 1;
+	}
+	return -ENOENT;
+}
+
+/* The page of @area holding @iova */
+static struct page *iommufd_area_page(struct iopt_area *area,
+				      unsigned long iova)
+{
+	return area->pages->page_list[area->pages_first +
+				      ((iova - area->node.start) >>
+				       PAGE_SHIFT)];
+}
+
+/* Compute the inclusive end of [iova, iova + length); 0 or errno. */
+static int iommufd_access_range(unsigned long iova, unsigned long length,
+				unsigned long *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/**
+ * iommufd_access_pin_pages() - get the pages behind an IOVA range
+ * @access: an attached access whose ops have needs_pin_pages
+ * @iova: first IOVA; need not be page aligned
+ * @length: bytes, not zero
+ * @out_pages: receives one page per PAGE_SIZE page the range touches, in
+ *             IOVA order
+ * @flags: IOMMUFD_ACCESS_RW_WRITE when the device will write
+ *
+ * The pages stay valid until iommufd_access_unpin_pages() is called with
+ * the same @iova and @length, which the driver must do at the latest from
+ * its unmap callback. The core keeps the IOVA range mapped meanwhile.
+ *
+ * Return: 0; -EINVAL for a zero @length, unknown @flags or an access
+ * that does not pin; -EOVERFLOW when the range wraps; -ENOENT when the
+ * access is not attached or part of the range is not mapped; -EPERM for
+ * a write to a read-only mapping.
+ */
+int iommufd_access_pin_pages(struct iommufd_access *access,
+			     unsigned long iova, unsigned long length,
+			     struct page **out_pages, unsigned int flags)
+{
+	struct interval_tree_node *node;
+	struct io_pagetable *iopt;
+	unsigned long last;
+	int rc;
+
+	rc = iommufd_access_range(iova, length, &last);
+	if (rc)
+		return rc;
+	if (!access->ops->needs_pin_pages || (flags & ~IOMMUFD_ACCESS_RW_WRITE))
+		return -EINVAL;
+
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	iopt = &access->ioas->iopt;
+
+	down_write(&iopt->lock);
+	rc = iommufd_access_check_range(iopt, iova, last,
+					flags & IOMMUFD_ACCESS_RW_WRITE);
+	if (rc)
+		goto out_unlock_iopt;
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+		unsigned long idx = (max(node->start, iova) - node->start) >>
+				    PAGE_SHIFT;
+		unsigned long last_idx = (min(node->last, last) -
+					  node->start) >> PAGE_SHIFT;
+
+		area->access_pins++;
+		/* Areas start on a page, so no page belongs to two of them. */
+		for (; idx <= last_idx; idx++)
+			*out_pages++ =
+				area->pages->page_list[area->pages_first + idx];
+	}
+	access->npins++;
+out_unlock_iopt:
+	up_write(&iopt->lock);
+out_unlock:
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_pin_pages, IOMMUFD);
+
+/**
+ * iommufd_access_unpin_pages() - give back pages from pin_pages
+ * @access: the access the pages were pinned through
+ * @iova: the @iova given to iommufd_access_pin_pages()
+ * @length: the @length given to iommufd_access_pin_pages()
+ *
+ * The driver must not touch the pages afterwards. Safe to call from the
+ * unmap callback.
+ */
+void iommufd_access_unpin_pages(struct iommufd_access *access,
+				unsigned long iova, unsigned long length)
+{
+	struct interval_tree_node *node;
+	struct io_pagetable *iopt;
+	unsigned long last;
+
+	if (WARN_ON(iommufd_access_range(iova, length, &last)))
+		return;
+
+	mutex_lock(&access->ioas_lock);
+	if (WARN_ON(!access->ioas_unpin || !access->npins))
+		goto out_unlock;
+	iopt = &access->ioas_unpin->iopt;
+
+	down_write(&iopt->lock);
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		if (!WARN_ON(!area->access_pins))
+			area->access_pins--;
+	}
+	up_write(&iopt->lock);
+	access->npins--;
+out_unlock:
+	mutex_unlock(&access->ioas_lock);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_unpin_pages, IOMMUFD);
+
+/**
+ * iommufd_access_rw() - copy between a kernel buffer and an IOVA range
+ * @access: an attached access
+ * @iova: first IOVA
+ * @data: kernel buffer of @len bytes
+ * @len: bytes to copy, not zero
+ * @flags: IOMMUFD_ACCESS_RW_WRITE to copy @data to the IOVA range (else
+ *         from it); IOMMUFD_ACCESS_RW_KTHREAD when the caller may be a
+ *         kernel thread without an mm
+ *
+ * The copy goes through the pinned pages of the areas with
+ * kmap_local_page(), never through a user address, so it works from any
+ * task that may sleep and IOMMUFD_ACCESS_RW_KTHREAD needs nothing
+ * special. Nothing is pinned for the access.
+ *
+ * Return: 0; -EINVAL for a zero @len or unknown @flags; -EOVERFLOW when
+ * the range wraps; -ENOENT when the access is not attached or part of the
+ * range is not mapped; -EPERM for a write to a read-only mapping. On
+ * error nothing was copied.
+ */
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, size_t len, unsigned int flags)
+{
+	bool write = flags & IOMMUFD_ACCESS_RW_WRITE;
+	struct interval_tree_node *node;
+	struct io_pagetable *iopt;
+	unsigned long last;
+	int rc;
+
+	rc = iommufd_access_range(iova, len, &last);
+	if (rc)
+		return rc;
+	if (flags & ~(IOMMUFD_ACCESS_RW_WRITE | IOMMUFD_ACCESS_RW_KTHREAD))
+		return -EINVAL;
+
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas_unpin) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	iopt = &access->ioas_unpin->iopt;
+
+	down_read(&iopt->lock);
+	rc = iommufd_access_check_range(iopt, iova, last, write);
+	if (rc)
+		goto out_unlock_iopt;
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+		unsigned long cur = max(node->start, iova);
+		unsigned long to = min(node->last, last);
+
+		while (true) {
+			size_t chunk = min(PAGE_SIZE - offset_in_page(cur),
+					   to - cur + 1);
+			void *va = kmap_local_page(iommufd_area_page(area, cur));
+
+			if (write)
+				memcpy(va + offset_in_page(cur), data, chunk);
+			else
+				memcpy(data, va + offset_in_page(cur), chunk);
+			kunmap_local(va);
+			data += chunk;
+			/* @to may be ULONG_MAX: stop before stepping past it */
+			if (cur + (chunk - 1) == to)
+				break;
+			cur += chunk;
+		}
+		cond_resched();
+	}
+out_unlock_iopt:
+	up_read(&iopt->lock);
+out_unlock:
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_access_rw, IOMMUFD);
+
+/**
+ * iommufd_access_notify_unmap() - ask accesses to let go of a range
+ * @iopt: the io_pagetable about to lose [@iova, @iova + @length)
+ * @iova: first IOVA of the range
+ * @length: bytes
+ *
+ * Calls the unmap callback of every access attached to @iopt. Called by
+ * the unmap code with no io_pagetable lock held.
+ */
+void iommufd_access_notify_unmap(struct io_pagetable *iopt,
+				 unsigned long iova, unsigned long length)
+{
+	struct iommufd_access *access;
+
+	down_read(&iopt->accesses_lock);
+	list_for_each_entry(access, &iopt->accesses, iopt_node)
+		if (access->ops->unmap)
+			access->ops->unmap(access->data, iova, length);
+	up_read(&iopt->accesses_lock);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * iommufd interfaces for kernel drivers.
+ *
+ * A driver receives an open /dev/iommu file (or its fd) from userspace and
+ * turns it into a struct iommufd_ctx. Drivers of emulated devices, which
+ * have no IOMMU of their own and reach guest memory by IOVA in software
+ * (mdev style), then create an access: an object of the context that is
+ * attached to one IOAS and through which the driver pins the pages behind
+ * an IOVA range or copies to and from it.
+ */
+#ifndef __LINUX_IOMMUFD_H
+#define __LINUX_IOMMUFD_H
+
+#include <linux/err.h>
+#include <linux/errno.h>
+#include <linux/types.h>
+
+struct file;
+struct iommufd_access;
+struct iommufd_ctx;
+struct page;
+
+/**
+ * struct iommufd_access_ops - what an access driver provides
+ * @needs_pin_pages: the driver calls iommufd_access_pin_pages(); @unmap
+ *                   must then be set
+ * @unmap: the IOVA range [@iova, @iova + @length) is about to disappear
+ *         from the IOAS; when the access is leaving its IOAS, @iova is
+ *         0 and @length ULONG_MAX, meaning all of the IOVA space. The
+ *         driver must stop using the range and
+ *         call iommufd_access_unpin_pages() for every pinned range that
+ *         intersects it before returning. Called with no iommufd lock
+ *         held that the driver could take; it may sleep, but must not
+ *         attach, replace or detach the access.
+ */
+struct iommufd_access_ops {
+	u8 needs_pin_pages : 1;
+	void (*unmap)(void *data, unsigned long iova, unsigned long length);
+};
+
+/* Flags of iommufd_access_pin_pages() and iommufd_access_rw() */
+enum {
+	IOMMUFD_ACCESS_RW_READ = 0,
+	IOMMUFD_ACCESS_RW_WRITE = 1 << 0,
+	IOMMUFD_ACCESS_RW_KTHREAD = 1 << 1,
+};
+
+#if IS_ENABLED(CONFIG_IOMMUFD)
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
+struct iommufd_ctx *iommufd_ctx_from_fd(int fd);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
+
+struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data,
+		      u32 *id);
+void iommufd_access_destroy(struct iommufd_access *access);
+int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id);
+int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id);
+void iommufd_access_detach(struct iommufd_access *access);
+
+int iommufd_access_pin_pages(struct iommufd_access *access,
+			     unsigned long iova, unsigned long length,
+			     struct page **out_pages, unsigned int flags);
+void iommufd_access_unpin_pages(struct iommufd_access *access,
+				unsigned long iova, unsigned long length);
+int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
+		      void *data, size_t len, unsigned int flags);
+#else
+static inline struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+}
+
+static inline struct iommufd_access *
+iommufd_access_create(struct iommufd_ctx *ictx,
+		      const struct iommufd_access_ops *ops, void *data,
+		      u32 *id)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void iommufd_access_destroy(struct iommufd_access *access)
+{
+}
+
+static inline int iommufd_access_attach(struct iommufd_access *access,
+					u32 ioas_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int iommufd_access_replace(struct iommufd_access *access,
+					 u32 ioas_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void iommufd_access_detach(struct iommufd_access *access)
+{
+}
+
+static inline int iommufd_access_pin_pages(struct iommufd_access *access,
+					   unsigned long iova,
+					   unsigned long length,
+					   struct page **out_pages,
+					   unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void iommufd_access_unpin_pages(struct iommufd_access *access,
+					      unsigned long iova,
+					      unsigned long length)
+{
+}
+
+static inline int iommufd_access_rw(struct iommufd_access *access,
+				    unsigned long iova, void *data,
+				    size_t len, unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+#endif
