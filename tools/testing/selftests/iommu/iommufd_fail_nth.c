@@ -38,38 +38,12 @@
 #include <linux/iommufd.h>
 
 #include "../kselftest_harness.h"
-#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
+#include "iommufd_utils.h"
 
-#define IOMMUFD_DEV "/dev/iommu"
-
-#define SZ_4K 0x1000UL
-#define SZ_64K 0x10000UL
-#define SZ_1M 0x100000UL
-#define SZ_2M 0x200000UL
 #define BUF_SIZE (4 * SZ_1M)
 
 /* A scenario needing more injection points than this is a bug */
 #define MAX_NTH 10000
-
-#define MAP_RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
-#define MAP_FIXED_RW (MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
-
-/* VmPin of this process in kB, or -1 */
-static long vmpin_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/status", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* The fail-nth file of the calling thread */
 static void fail_nth_path(char *path, size_t len)
@@ -125,23 +99,6 @@ static bool step_failed(struct fail_run *run, int rc)
 	return true;
 }
 
-static int ioas_alloc(int fd, __u32 *id)
-{
-	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-	int rc;
-
-	rc = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
-	*id = cmd.out_ioas_id;
-	return rc;
-}
-
-static int destroy(int fd, __u32 id)
-{
-	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &cmd);
-}
-
 static int set_mm_mode(int fd)
 {
 	struct iommu_option cmd = {
@@ -152,84 +109,6 @@ static int set_mm_mode(int fd)
 	};
 
 	return ioctl(fd, IOMMU_OPTION, &cmd);
-}
-
-static int ioas_map(int fd, __u32 id, __u32 flags, void *uva, __u64 length,
-		    __u64 *iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.ioas_id = id,
-		.user_va = (uintptr_t)uva,
-		.length = length,
-		.iova = *iova,
-	};
-	int rc;
-
-	rc = ioctl(fd, IOMMU_IOAS_MAP, &cmd);
-	*iova = cmd.iova;
-	return rc;
-}
-
-static int ioas_copy(int fd, __u32 dst, __u32 src, __u32 flags,
-		     __u64 src_iova, __u64 length, __u64 *dst_iova)
-{
-	struct iommu_ioas_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dst_ioas_id = dst,
-		.src_ioas_id = src,
-		.length = length,
-		.dst_iova = *dst_iova,
-		.src_iova = src_iova,
-	};
-	int rc;
-
-	rc = ioctl(fd, IOMMU_IOAS_COPY, &cmd);
-	*dst_iova = cmd.dst_iova;
-	return rc;
-}
-
-static int ioas_unmap(int fd, __u32 id, __u64 iova, __u64 length)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = id,
-		.iova = iova,
-		.length = length,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
-}
-
-static int allow_iovas(int fd, __u32 id, struct iommu_iova_range *ranges,
-		       __u32 num)
-{
-	struct iommu_ioas_allow_iovas cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = id,
-		.num_iovas = num,
-		.allowed_iovas = (uintptr_t)ranges,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
-}
-
-static int iova_ranges(int fd, __u32 id, struct iommu_iova_range *ranges,
-		       __u32 *num)
-{
-	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = id,
-		.num_iovas = *num,
-		.allowed_iovas = (uintptr_t)ranges,
-	};
-	int rc;
-
-	rc = ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
-	*num = cmd.num_iovas;
-	return rc;
 }
 
 /* Reserve IOVA through IOMMU_TEST_CMD; 0 without CONFIG_IOMMUFD_TEST */
@@ -306,10 +185,10 @@ static int scenario_map_copy_unmap(struct fail_run *run)
 	if (step_failed(run, ioas_copy(fd, b, a, ro_fixed, 2 * SZ_64K,
 				       3 * SZ_64K, &iova)) ||
 	    step_failed(run, ioas_copy(fd, a, a, MAP_RW, 0, SZ_64K, &iova)) ||
-	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX)))
+	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)))
 		return -1;
 	/* The copy in b kept both pinnings until now */
-	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX)))
+	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
 		return -1;
 	run->pinned_kb -= (4 * SZ_64K + SZ_2M) / 1024;
 
@@ -370,16 +249,10 @@ static int scenario_iova_ranges(struct fail_run *run)
 	    step_failed(run, add_reserved(fd, a, 0, SZ_64K)) ||
 	    step_failed(run, add_reserved(fd, a, SZ_1M, SZ_1M)) ||
 	    step_failed(run, add_reserved(fd, a, SZ_1M + SZ_64K, 4 * SZ_1M)) ||
-	    step_failed(run, iova_ranges(fd, a, r, &num)) ||
+	    step_failed(run, iova_ranges(fd, a, r, &num, NULL)) ||
 	    step_failed(run, destroy(fd, a)))
 		return -1;
 	return 0;
-}
-
-static int test_cmd(int fd, struct iommu_test_cmd *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOMMU_TEST_CMD, cmd);
 }
 
 /*
@@ -456,7 +329,7 @@ static int scenario_access(struct fail_run *run)
 		.access_pages = { .iova = SZ_1M, .length = 4 * SZ_64K },
 	};
 	if (step_failed(run, test_cmd(fd, &cmd)) ||
-	    step_failed(run, ioas_unmap(fd, a, SZ_1M, 4 * SZ_64K)))
+	    step_failed(run, ioas_unmap(fd, a, SZ_1M, 4 * SZ_64K, NULL)))
 		return -1;
 
 	/* To the copy in b, pinned there, closed with the pin held */

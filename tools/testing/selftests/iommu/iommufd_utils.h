@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the iommufd selftests: thin wrappers that issue one
+ * /dev/iommu command each. They return what ioctl() returns and leave
+ * errno alone, so a test can assert a call's result in one line; they
+ * assert nothing themselves and are safe to call from any thread.
+ */
+#ifndef __SELFTEST_IOMMUFD_UTILS_H
+#define __SELFTEST_IOMMUFD_UTILS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#include <linux/iommufd.h>
+
+#include "../../../../drivers/iommu/iommufd/iommufd_test.h"
+
+#define IOMMUFD_DEV "/dev/iommu"
+
+#define SZ_4K 0x1000UL
+#define SZ_64K 0x10000UL
+#define SZ_1M 0x100000UL
+#define SZ_2M 0x200000UL
+
+#define MAP_RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
+#define MAP_FIXED_RW (MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
+
+static inline int ioas_alloc(int fd, __u32 *ioas_id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+	if (!rc)
+		*ioas_id = cmd.out_ioas_id;
+	return rc;
+}
+
+static inline int destroy(int fd, __u32 id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+static inline int allow_iovas(int fd, __u32 ioas_id,
+			      const struct iommu_iova_range *ranges, __u32 num)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+/* *num: capacity of @ranges in, count reported by the kernel out */
+static inline int iova_ranges(int fd, __u32 ioas_id, struct iommu_iova_range *ranges,
+			      __u32 *num, __u64 *alignment)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = *num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+	*num = cmd.num_iovas;
+	if (alignment)
+		*alignment = cmd.out_iova_alignment;
+	return rc;
+}
+
+/* *iova: the fixed IOVA in; the IOVA of the new mapping out */
+static inline int ioas_map(int fd, __u32 ioas_id, __u32 flags, const void *uva,
+			   __u64 length, __u64 *iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)uva,
+		.length = length,
+		.iova = *iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+	if (!rc)
+		*iova = cmd.iova;
+	return rc;
+}
+
+/* Map at a fixed IOVA */
+static inline int ioas_map_fixed(int fd, __u32 ioas_id, const void *uva,
+				 __u64 length, __u64 iova)
+{
+	return ioas_map(fd, ioas_id, MAP_FIXED_RW, uva, length, &iova);
+}
+
+/* *dst_iova: the fixed IOVA in; the IOVA of the new mapping out */
+static inline int ioas_copy(int fd, __u32 dst_id, __u32 src_id, __u32 flags,
+			    __u64 src_iova, __u64 length, __u64 *dst_iova)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst_id,
+		.src_ioas_id = src_id,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_COPY, &cmd);
+	if (!rc)
+		*dst_iova = cmd.dst_iova;
+	return rc;
+}
+
+/* Copy to a fixed IOVA, read-write */
+static inline int ioas_copy_fixed(int fd, __u32 dst_id, __u32 src_id,
+				  __u64 src_iova, __u64 length, __u64 dst_iova)
+{
+	return ioas_copy(fd, dst_id, src_id, MAP_FIXED_RW, src_iova, length,
+			 &dst_iova);
+}
+
+/* *unmapped: the length written back, when not NULL */
+static inline int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
+			     __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+	if (unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+/* VmPin of this process in kB (pages charged in RLIMIT_MODE 1), or -1 */
+static inline long vmpin_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOMMU_TEST_CMD, cmd);
+}
+
+#endif
