@@ -30,9 +30,12 @@ struct page;
  *         0 and @length ULONG_MAX, meaning all of the IOVA space. The
  *         driver must stop using the range and
  *         call iommufd_access_unpin_pages() for every pinned range that
- *         intersects it before returning. Called with no iommufd lock
- *         held that the driver could take; it may sleep, but must not
- *         attach, replace or detach the access.
+ *         intersects it before returning. It may sleep, but must not
+ *         attach, replace, detach or destroy any access. Callbacks run
+ *         while the IOAS's list of accesses is held for reading, so a
+ *         driver must not call iommufd_access_attach(), _replace(),
+ *         _detach() or _destroy() while holding a lock that its @unmap
+ *         takes.
  */
 struct iommufd_access_ops {
 	u8 needs_pin_pages : 1;

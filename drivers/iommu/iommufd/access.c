@@ -179,6 +179,14 @@ static int iommufd_access_change_ioas(struct iommufd_access *access,
 
 		if (npins && access->ops->unmap)
 			access->ops->unmap(access->data, 0, ULONG_MAX);
+		/*
+		 * An unmap notification may be running the driver's callback
+		 * on another thread right now, with pins about to go; it
+		 * holds accesses_lock for reading, so wait for it to finish
+		 * before deciding that pins were leaked.
+		 */
+		down_write(&cur_ioas->iopt.accesses_lock);
+		up_write(&cur_ioas->iopt.accesses_lock);
 
 		mutex_lock(&access->ioas_lock);
 		if (access->npins) {

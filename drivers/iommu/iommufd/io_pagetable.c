@@ -641,7 +641,10 @@ again:
 		up_write(&iopt->lock);
 		if (notified)
 			return -EBUSY;
+		/* A span of the whole IOVA space is "everything": ULONG_MAX */
 		iommufd_access_notify_unmap(iopt, pinned_first,
+					    pinned_last - pinned_first ==
+					    ULONG_MAX ? ULONG_MAX :
 					    pinned_last - pinned_first + 1);
 		notified = true;
 		goto again;

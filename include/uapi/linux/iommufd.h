@@ -316,7 +316,10 @@ struct iommu_ioas_copy {
  *
  * Errors: ENOENT for a bad @ioas_id, when the range holds no mapping,
  * or when a mapping sticks out of it; EINVAL for a zero @length;
- * EOVERFLOW when @iova + @length wraps.
+ * EOVERFLOW when @iova + @length wraps; EBUSY when a kernel driver
+ * (an emulated device) keeps pages of the range pinned after it was
+ * asked to let go. EFAULT when @length cannot be written back: the
+ * mappings are gone all the same.
  */
 struct iommu_ioas_unmap {
 	__u32 size;

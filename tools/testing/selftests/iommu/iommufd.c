@@ -2490,6 +2490,36 @@ FIXTURE_TEARDOWN(access)
 	munmap(self->buf, 4 * ACCESS_LEN);
 }
 
+/*
+ * Pins at both ends of the IOVA space: the unmap notification for
+ * "everything" must not wrap to an empty range.
+ */
+TEST_F(access, unmap_all_with_pins_at_both_ends)
+{
+	__u64 unmapped = 0;
+	__u32 low, high;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + ACCESS_LEN, SZ_4K, 0));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + ACCESS_LEN + SZ_4K, SZ_4K,
+				    TOP_PAGE));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, 0, SZ_4K,
+				  self->buf + ACCESS_LEN, 0, &low));
+	ASSERT_EQ(0, access_pages(self->fd, self->access_fd, TOP_PAGE, SZ_4K,
+				  self->buf + ACCESS_LEN + SZ_4K, 0, &high));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX,
+				&unmapped));
+	ASSERT_EQ(ACCESS_LEN + 2 * SZ_4K, unmapped);
+	/* The driver was told to let go of both */
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  low));
+	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, self->access_fd,
+						  high));
+}
+
 TEST_F(access, rw_reads_what_the_user_wrote)
 {
 	static const __u32 paths[] = RW_BOTH_PATHS;
