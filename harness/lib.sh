@@ -13,7 +13,7 @@
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=$REPO/harness
-CACHE=${IOMMUFD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommufd}
+CACHE=${IOMMUFD_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommufd}
 SRC=$CACHE/src
 PROFILE=${PROFILE:-test}
 OBJ=$CACHE/obj-$PROFILE
