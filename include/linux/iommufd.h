@@ -8,6 +8,13 @@
  * (mdev style), then create an access: an object of the context that is
  * attached to one IOAS and through which the driver pins the pages behind
  * an IOVA range or copies to and from it.
+ *
+ * Drivers of devices behind a real IOMMU instead bind the device to the
+ * context (which takes DMA ownership of it away from the kernel) and
+ * attach it to an IOAS or a hardware page table by ID; the device's DMA
+ * is then translated by page tables that follow the IOAS. Bind, attach,
+ * replace, detach and unbind of one device must not run concurrently;
+ * the driver serializes them.
  */
 #ifndef __LINUX_IOMMUFD_H
 #define __LINUX_IOMMUFD_H
@@ -16,9 +23,11 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 
+struct device;
 struct file;
 struct iommufd_access;
 struct iommufd_ctx;
+struct iommufd_device;
 struct page;
 
 /**
@@ -54,6 +63,15 @@ struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
 struct iommufd_ctx *iommufd_ctx_from_fd(int fd);
 void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct device *dev, u32 *id);
+void iommufd_device_unbind(struct iommufd_device *idev);
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev);
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
+u32 iommufd_device_to_id(struct iommufd_device *idev);
+
 struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
 		      const struct iommufd_access_ops *ops, void *data,
@@ -83,6 +101,43 @@ static inline struct iommufd_ctx *iommufd_ctx_from_fd(int fd)
 
 static inline void iommufd_ctx_put(struct iommufd_ctx *ictx)
 {
+}
+
+static inline struct iommufd_device *
+iommufd_device_bind(struct iommufd_ctx *ictx, struct device *dev, u32 *id)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void iommufd_device_unbind(struct iommufd_device *idev)
+{
+}
+
+static inline int iommufd_device_attach(struct iommufd_device *idev,
+					u32 *pt_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int iommufd_device_replace(struct iommufd_device *idev,
+					 u32 *pt_id)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void iommufd_device_detach(struct iommufd_device *idev)
+{
+}
+
+static inline struct iommufd_ctx *
+iommufd_device_to_ictx(struct iommufd_device *idev)
+{
+	return NULL;
+}
+
+static inline u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return 0;
 }
 
 static inline struct iommufd_access *

@@ -8,8 +8,11 @@
  *  - no reserved range overlaps an allowed range;
  *  - areas never overlap each other nor a reserved range;
  *  - a set of allowed ranges is installed whole or not at all;
- *  - every area in area_itree is installed in every domain of
- *    iopt->domains (trivially today: there are no domains).
+ *  - every area in area_itree is mapped in every domain of
+ *    iopt->domains, and every domain maps nothing else;
+ *  - every area is aligned to the smallest page size of every domain
+ *    (iopt->iova_alignment), and lies inside every domain's aperture
+ *    (the rest is reserved with the domain as owner).
  * The IOVAs usable for mappings are those outside every reserved range;
  * the allowed ranges do not narrow them, they only promise that the
  * ranges listed stay usable and steer IOVA allocation. Allowed ranges may
@@ -344,47 +347,296 @@ bool iopt_huge_pages_enabled(struct io_pagetable *iopt)
  * @iopt: the io_pagetable
  * @enable: allow entries larger than PAGE_SIZE
  *
- * Return: 0. Later, -EINVAL when turning huge pages off while mappings
- * are already installed in a hardware page table.
+ * Return: 0; -EINVAL when the setting would change while mappings are
+ * installed in a hardware page table.
  */
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable)
 {
+	int rc = 0;
+
 	down_write(&iopt->lock);
 	/*
-	 * HOOK(domains): turning huge pages off must fail with -EINVAL once
-	 * a hardware page table already holds mappings of this IOAS.
+	 * Entries already in a hardware page table keep their size, so the
+	 * setting cannot change under installed mappings.
 	 */
-	iopt->small_pages_only = !enable;
+	if (iopt->small_pages_only != !enable &&
+	    !xa_empty(&iopt->domains) &&
+	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root))
+		rc = -EINVAL;
+	else
+		iopt->small_pages_only = !enable;
 	up_write(&iopt->lock);
-	return 0;
+	return rc;
+}
+
+/* Number of pages an area shows */
+static unsigned long iopt_area_npages(struct iopt_area *area)
+{
+	return (area->node.last - area->node.start + 1) >> PAGE_SHIFT;
 }
 
 /*
- * HOOK(domains): install a freshly inserted area in every domain that
- * mirrors the IOAS (iommu_map() of its pages at its IOVA), undoing the
- * domains already filled when one fails. Nothing can attach a domain
- * before devices exist, so today there is nothing to do.
+ * Map @area into @domain. Physically contiguous runs of the pinned pages
+ * go to iommu_map() in one call, which lets the driver use its large
+ * page sizes where the IOVA and the physical address allow; with
+ * @small_pages every page is mapped on its own. On failure whatever was
+ * mapped is unmapped again.
+ */
+static int iopt_area_map_domain(struct iopt_area *area,
+				struct iommu_domain *domain, bool small_pages)
+{
+	struct page **pages = area->pages->page_list + area->pages_first;
+	unsigned long npages = iopt_area_npages(area);
+	unsigned long done = 0;
+	int rc;
+
+	while (done < npages) {
+		unsigned long pfn = page_to_pfn(pages[done]);
+		unsigned long run = 1;
+
+		if (!small_pages)
+			while (done + run < npages &&
+			       page_to_pfn(pages[done + run]) == pfn + run)
+				run++;
+		rc = iommu_map(domain, area->node.start + done * PAGE_SIZE,
+			       PFN_PHYS(pfn), run * PAGE_SIZE,
+			       area->iommu_prot);
+		if (rc) {
+			if (done)
+				iommu_unmap(domain, area->node.start,
+					    done * PAGE_SIZE);
+			return rc;
+		}
+		done += run;
+		cond_resched();
+	}
+	return 0;
+}
+
+static void iopt_area_unmap_domain(struct iopt_area *area,
+				   struct iommu_domain *domain)
+{
+	size_t length = area->node.last - area->node.start + 1;
+
+	WARN_ON(iommu_unmap(domain, area->node.start, length) != length);
+}
+
+/*
+ * Install a freshly inserted area in every domain that mirrors the IOAS,
+ * undoing the domains already filled when one fails.
  */
 static int iopt_area_fill_domains(struct io_pagetable *iopt,
 				  struct iopt_area *area)
 {
+	struct iommu_domain *domain;
+	unsigned long index, undo;
+	int rc;
+
 	lockdep_assert_held_write(&iopt->lock);
 
-	if (WARN_ON_ONCE(!xa_empty(&iopt->domains)))
-		return -EOPNOTSUPP;
+	xa_for_each(&iopt->domains, index, domain) {
+		rc = iopt_area_map_domain(area, domain,
+					  iopt->small_pages_only);
+		if (rc)
+			goto err_unmap;
+	}
 	return 0;
+
+err_unmap:
+	xa_for_each(&iopt->domains, undo, domain) {
+		if (undo == index)
+			break;
+		iopt_area_unmap_domain(area, domain);
+	}
+	return rc;
 }
 
 /*
- * HOOK(domains): remove an area that is leaving the tree from every
- * domain (iommu_unmap()), before its pages may be unpinned.
+ * Remove an area that is leaving the tree from every domain, before its
+ * pages may be unpinned.
  */
 static void iopt_area_unfill_domains(struct io_pagetable *iopt,
 				     struct iopt_area *area)
 {
+	struct iommu_domain *domain;
+	unsigned long index;
+
 	lockdep_assert_held_write(&iopt->lock);
 
-	WARN_ON_ONCE(!xa_empty(&iopt->domains));
+	xa_for_each(&iopt->domains, index, domain)
+		iopt_area_unmap_domain(area, domain);
+}
+
+/* The granule every domain of @iopt can map: their largest smallest page */
+static unsigned long iopt_domains_alignment(struct io_pagetable *iopt,
+					    struct iommu_domain *extra)
+{
+	unsigned long align = PAGE_SIZE;
+	struct iommu_domain *domain;
+	unsigned long index;
+
+	xa_for_each(&iopt->domains, index, domain)
+		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
+	if (extra)
+		align = max(align, 1UL << __ffs(extra->pgsize_bitmap));
+	return align;
+}
+
+/**
+ * iopt_table_add_domain() - make a domain mirror an IO address space
+ * @iopt: the io_pagetable
+ * @domain: an unmanaged domain that is not in any io_pagetable
+ *
+ * The IOVAs outside the domain's aperture become reserved (owned by
+ * @domain) and every existing area is mapped into it; from then on every
+ * map and unmap of @iopt reaches @domain too.
+ *
+ * Return: 0; -EINVAL when the domain's smallest page is larger than an
+ * existing area's alignment allows; -EADDRINUSE when an area or an
+ * allowed range lies outside the aperture; -ENOMEM, or an error of the
+ * IOMMU driver's map. On error nothing changed.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	const struct iommu_domain_geometry *geo = &domain->geometry;
+	struct interval_tree_node *node, *undo;
+	unsigned long align, mask;
+	u32 index;
+	int rc;
+
+	down_write(&iopt->lock);
+	align = iopt_domains_alignment(iopt, domain);
+	mask = align - 1;
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if ((node->start & mask) || ((node->last + 1) & mask)) {
+			rc = -EINVAL;
+			goto err_unlock;
+		}
+	}
+
+	if (geo->force_aperture) {
+		if (geo->aperture_start) {
+			rc = iopt_reserve_iova_locked(iopt, 0,
+						      geo->aperture_start - 1,
+						      domain);
+			if (rc)
+				goto err_unreserve;
+		}
+		if (geo->aperture_end < ULONG_MAX) {
+			rc = iopt_reserve_iova_locked(iopt,
+						      geo->aperture_end + 1,
+						      ULONG_MAX, domain);
+			if (rc)
+				goto err_unreserve;
+		}
+	}
+
+	rc = xa_alloc(&iopt->domains, &index, XA_ZERO_ENTRY, xa_limit_32b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_unreserve;
+
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		rc = iopt_area_map_domain(container_of(node, struct iopt_area,
+						       node),
+					  domain, iopt->small_pages_only);
+		if (rc)
+			goto err_unmap;
+	}
+
+	xa_store(&iopt->domains, index, domain, GFP_KERNEL);
+	iopt->iova_alignment = align;
+	up_write(&iopt->lock);
+	return 0;
+
+err_unmap:
+	for (undo = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     undo != node; undo = interval_tree_iter_next(undo, 0, ULONG_MAX))
+		iopt_area_unmap_domain(container_of(undo, struct iopt_area,
+						    node), domain);
+	xa_erase(&iopt->domains, index);
+err_unreserve:
+	iopt_remove_reserved_iova_locked(iopt, domain);
+err_unlock:
+	up_write(&iopt->lock);
+	return rc;
+}
+
+/**
+ * iopt_table_remove_domain() - undo iopt_table_add_domain()
+ * @iopt: the io_pagetable
+ * @domain: a domain added to it
+ *
+ * Every area is unmapped from @domain, which is left empty.
+ */
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct interval_tree_node *node;
+	struct iommu_domain *cur;
+	unsigned long index;
+
+	down_write(&iopt->lock);
+	xa_for_each(&iopt->domains, index, cur)
+		if (cur == domain)
+			break;
+	if (WARN_ON(cur != domain))
+		goto out_unlock;
+	xa_erase(&iopt->domains, index);
+
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		iopt_area_unmap_domain(container_of(node, struct iopt_area,
+						    node), domain);
+	iopt_remove_reserved_iova_locked(iopt, domain);
+	iopt->iova_alignment = iopt_domains_alignment(iopt, NULL);
+out_unlock:
+	up_write(&iopt->lock);
+}
+
+/**
+ * iopt_reserve_dev_regions() - reserve what a device must never reach
+ * @iopt: the io_pagetable
+ * @dev: a device about to be translated by a domain of @iopt
+ * @owner: cookie for the reserved ranges, to remove them later
+ * @sw_msi_start: receives the base of the device's software-managed MSI
+ *                window, or PHYS_ADDR_MAX when it has none
+ *
+ * Every region iommu_get_resv_regions() reports for @dev (MSI windows,
+ * firmware-owned direct mappings, holes) becomes reserved in @iopt.
+ *
+ * Return: 0; -EADDRINUSE when a region collides with an area or an
+ * allowed range; -ENOMEM. On error nothing changed.
+ */
+int iopt_reserve_dev_regions(struct io_pagetable *iopt, struct device *dev,
+			     const void *owner, phys_addr_t *sw_msi_start)
+{
+	struct iommu_resv_region *resv;
+	LIST_HEAD(resv_regions);
+	int rc = 0;
+
+	*sw_msi_start = PHYS_ADDR_MAX;
+	iommu_get_resv_regions(dev, &resv_regions);
+
+	down_write(&iopt->lock);
+	list_for_each_entry(resv, &resv_regions, list) {
+		if (resv->type == IOMMU_RESV_SW_MSI)
+			*sw_msi_start = resv->start;
+		rc = iopt_reserve_iova_locked(iopt, resv->start,
+					      resv->start + resv->length - 1,
+					      owner);
+		if (rc) {
+			iopt_remove_reserved_iova_locked(iopt, owner);
+			break;
+		}
+	}
+	up_write(&iopt->lock);
+
+	iommu_put_resv_regions(dev, &resv_regions);
+	return rc;
 }
 
 /* Check the parts of a map request that depend on the layout. */

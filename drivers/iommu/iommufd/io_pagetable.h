@@ -15,10 +15,8 @@
  *    references a struct iopt_pages, the pinned user memory it shows
  *    (pages.c), or a page-aligned slice of it; several areas may share
  *    one iopt_pages.
- *  - domains: the hardware page tables that mirror the areas. None can
- *    exist before devices do; the list is kept so that the points where
- *    areas are added and removed are already where domains get filled
- *    and emptied.
+ *  - domains: the hardware page tables (iommu_domains of HWPT objects)
+ *    that mirror the areas: every area is mapped in each of them.
  *  - accesses: the struct iommufd_access objects of emulated devices
  *    attached to the IOAS (access.c). They may pin the pages of areas;
  *    an area with access pins is only removed after every access was
@@ -39,6 +37,8 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+struct device;
+struct iommu_domain;
 struct mm_struct;
 struct page;
 struct user_struct;
@@ -49,8 +49,7 @@ struct user_struct;
  * @allowed_itree: struct iopt_allowed nodes
  * @reserved_itree: struct iopt_reserved nodes
  * @area_itree: struct iopt_area nodes
- * @domains: the struct iommu_domain pointers that mirror this IOAS, by
- *           index; empty until devices can be attached
+ * @domains: the struct iommu_domain pointers that mirror this IOAS
  * @iova_alignment: IOVAs and lengths of mappings must be multiples of this
  *                  power of two
  * @small_pages_only: IOMMU_OPTION_HUGE_PAGES was set to 0: page tables
@@ -211,6 +210,13 @@ int iopt_visit_usable_ranges(struct io_pagetable *iopt,
 
 void iommufd_access_notify_unmap(struct io_pagetable *iopt,
 				 unsigned long iova, unsigned long length);
+
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+int iopt_reserve_dev_regions(struct io_pagetable *iopt, struct device *dev,
+			     const void *owner, phys_addr_t *sw_msi_start);
 
 bool iopt_huge_pages_enabled(struct io_pagetable *iopt);
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable);

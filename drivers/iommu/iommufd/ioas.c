@@ -28,7 +28,10 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
 
+	/* Every HWPT holds its IOAS, so none is left. */
+	WARN_ON(!list_empty(&ioas->hwpt_list));
 	iopt_destroy(&ioas->iopt);
+	mutex_destroy(&ioas->mutex);
 }
 
 const struct iommufd_otype_ops iommufd_ioas_ops = {
@@ -67,6 +70,8 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iopt_init(&ioas->iopt);
+	mutex_init(&ioas->mutex);
+	INIT_LIST_HEAD(&ioas->hwpt_list);
 
 	/* Tell userspace the ID before anyone can destroy the object. */
 	cmd->out_ioas_id = ioas->obj.id;

@@ -29,6 +29,9 @@
 #include <linux/build_bug.h>
 #include <linux/container_of.h>
 #include <linux/err.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
@@ -36,7 +39,10 @@
 
 #include "io_pagetable.h"
 
+struct device;
 struct file;
+struct iommu_domain;
+struct iommu_group;
 
 /* How pinned pages are charged to RLIMIT_MEMLOCK (IOMMU_OPTION_RLIMIT_MODE) */
 enum iommufd_charge_mode {
@@ -57,12 +63,17 @@ enum iommufd_charge_mode {
  *             written under the xa_lock of @objects, and the code that
  *             takes an object out of @objects clears it in the same
  *             critical section.
+ * @groups_lock: protects @groups
+ * @groups: iommu_group ID -> struct iommufd_group, for every group with a
+ *          device bound to this context
  * @test_batch_limit_set: (CONFIG_IOMMUFD_TEST) this context changed the
  *                        global pinning batch, which its release restores
  */
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
+	struct mutex groups_lock; /* see the kernel-doc above */
+	struct xarray groups;
 	u8 charge_mode;
 	struct iommufd_ioas *vfio_ioas;
 #ifdef CONFIG_IOMMUFD_TEST
@@ -78,6 +89,9 @@ enum iommufd_otype {
 	IOMMUFD_OTYPE_ANY = 0,
 	IOMMUFD_OTYPE_IOAS,
 	IOMMUFD_OTYPE_ACCESS,
+	IOMMUFD_OTYPE_HWPT_PAGING,
+	IOMMUFD_OTYPE_DEVICE,
+	IOMMUFD_OTYPE_SELFTEST,
 	IOMMUFD_OTYPE_COUNT,
 };
 
@@ -116,6 +130,14 @@ struct iommufd_object *iommufd_obj_get(struct iommufd_ctx *ictx, u32 id,
 				       enum iommufd_otype type);
 void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj);
+void iommufd_obj_put_destroy_unused(struct iommufd_ctx *ictx,
+				    struct iommufd_object *obj);
+
+/* Take another reference unless the object is already being destroyed */
+static inline bool iommufd_obj_tryget(struct iommufd_object *obj)
+{
+	return refcount_inc_not_zero(&obj->users);
+}
 
 /* Drop a reference taken with iommufd_obj_get() */
 static inline void iommufd_obj_put(struct iommufd_object *obj)
@@ -162,10 +184,16 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd);
  * struct iommufd_ioas - an IO address space object (IOMMUFD_OTYPE_IOAS)
  * @obj: object header
  * @iopt: the IOVA layout
+ * @mutex: protects @hwpt_list, and serializes the choice or creation of
+ *         an automatic HWPT for a device attaching to this IOAS
+ * @hwpt_list: the struct iommufd_hwpt_paging built on this IOAS, through
+ *             their hwpt_item; entries may be mid-destruction (users 0)
  */
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
+	struct mutex mutex; /* see the kernel-doc above */
+	struct list_head hwpt_list;
 };
 
 struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id);
@@ -175,8 +203,90 @@ static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
 	iommufd_obj_put(&ioas->obj);
 }
 
+/**
+ * struct iommufd_hwpt_paging - a hardware page table that mirrors an IOAS
+ *                              (IOMMUFD_OTYPE_HWPT_PAGING)
+ * @obj: object header; every device attached to it holds a reference
+ * @ioas: the IOAS mirrored, with a reference held
+ * @domain: the iommu_domain, in @ioas's io_pagetable for the object's
+ *          whole life
+ * @auto_domain: created by attaching a device to the IOAS itself; it is
+ *               destroyed when its last device leaves
+ * @enforce_cache_coherency: the domain forces DMA to snoop CPU caches
+ * @msi_lock: protects @msi_cookie
+ * @msi_cookie: the domain has its software MSI window set up
+ * @hwpt_item: entry in @ioas's hwpt_list, under the IOAS mutex
+ */
+struct iommufd_hwpt_paging {
+	struct iommufd_object obj;
+	struct iommufd_ioas *ioas;
+	struct iommu_domain *domain;
+	bool auto_domain;
+	bool enforce_cache_coherency;
+	struct mutex msi_lock; /* see the kernel-doc above */
+	bool msi_cookie;
+	struct list_head hwpt_item;
+};
+
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct device *dev, bool auto_domain);
+int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd);
+
+/**
+ * struct iommufd_group - an iommu_group as seen by one context
+ * @ref: one per bound device of the group
+ * @ictx: the context
+ * @group: the iommu_group, with a reference held
+ * @lock: protects @hwpt and @devices
+ * @hwpt: the HWPT whose domain the group is attached to, or NULL. The
+ *        IOMMU translates a whole group at once, so every attached device
+ *        of the group is attached to this one HWPT.
+ * @devices: the attached struct iommufd_device, through their group_item
+ *
+ * Lock order: the IOAS mutex -> @lock -> the io_pagetable lock and the
+ * iommu_group's own mutex.
+ */
+struct iommufd_group {
+	struct kref ref;
+	struct iommufd_ctx *ictx;
+	struct iommu_group *group;
+	struct mutex lock; /* see the kernel-doc above */
+	struct iommufd_hwpt_paging *hwpt;
+	struct list_head devices;
+};
+
+/**
+ * struct iommufd_device - a device bound to a context by its driver
+ *                         (IOMMUFD_OTYPE_DEVICE)
+ * @obj: object header; the driver holds a reference until it unbinds
+ * @ictx: the context
+ * @igroup: the device's group in this context, with a reference held
+ * @dev: the device
+ * @group_item: entry in @igroup's devices while attached, else empty
+ * @sw_msi_start: base of the device's software MSI window while attached,
+ *                PHYS_ADDR_MAX when it has none
+ * @holds_ctx: the binding holds a reference on the context's file
+ */
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommufd_group *igroup;
+	struct device *dev;
+	struct list_head group_item;
+	phys_addr_t sw_msi_start;
+	bool holds_ctx;
+};
+
+struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
+						    struct device *dev,
+						    u32 *id, bool hold_ctx);
+
 extern const struct iommufd_otype_ops iommufd_ioas_ops;
 extern const struct iommufd_otype_ops iommufd_access_ops;
+extern const struct iommufd_otype_ops iommufd_hwpt_paging_ops;
+extern const struct iommufd_otype_ops iommufd_device_ops;
+extern const struct iommufd_otype_ops iommufd_selftest_ops;
 
 /* ioctl handlers */
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
@@ -193,8 +303,19 @@ struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
 #ifdef CONFIG_IOMMUFD_TEST
 int iommufd_test_ioctl(struct iommufd_ucmd *ucmd);
 void iommufd_test_ctx_release(struct iommufd_ctx *ictx);
+int iommufd_test_init(void);
+void iommufd_test_exit(void);
 #else
 static inline void iommufd_test_ctx_release(struct iommufd_ctx *ictx)
+{
+}
+
+static inline int iommufd_test_init(void)
+{
+	return 0;
+}
+
+static inline void iommufd_test_exit(void)
 {
 }
 #endif

@@ -85,9 +85,15 @@ enum {
  * @add_reserved: IOMMU_TEST_OP_ADD_RESERVED: reserve [@start, @start +
  *                @length) in IOAS @id, as a device's reserved region
  *                would
- * @mock_domain: IOMMU_TEST_OP_MOCK_DOMAIN (not implemented yet)
- * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP (not implemented yet)
- * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS (not implemented yet)
+ * @mock_domain: IOMMU_TEST_OP_MOCK_DOMAIN: create a mock device, bind it
+ *               and attach it to the IOAS or HWPT @id; returns the owning
+ *               selftest object, the HWPT attached and the device object
+ * @check_map: IOMMU_TEST_OP_MD_CHECK_MAP: EINVAL unless the mock HWPT
+ *             @id maps [@iova, @iova + @length) to the pages at @uptr
+ * @check_refs: IOMMU_TEST_OP_MD_CHECK_REFS: EINVAL unless every page of
+ *              [@uptr, @uptr + @length) has exactly @refs FOLL_PIN pins;
+ *              pages of large folios only tell pinned (any @refs > 0)
+ *              from not pinned (0)
  * @create_access: IOMMU_TEST_OP_CREATE_ACCESS: create an access attached
  *                 to IOAS @id, returned as a new fd in @out_access_fd;
  *                 @flags MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES lets it
@@ -109,12 +115,14 @@ enum {
  *                the default of one page of pointers; @id is ignored.
  *                The setting is global and returns to the default when
  *                the file that set it is closed.
- * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE (not
- *                       implemented yet)
+ * @mock_domain_replace: IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: move the
+ *                       mock device of selftest object @id to IOAS or
+ *                       HWPT @pt_id; @pt_id returns the HWPT attached
  * @access_replace_ioas: IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: move access fd
  *                       @id to IOAS @ioas_id
- * @mock_domain_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS (not implemented
- *                     yet)
+ * @mock_domain_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: as @mock_domain
+ *                     with device flags @dev_flags; only
+ *                     MOCK_FLAGS_DEVICE_NO_DIRTY is supported so far
  * @dirty: IOMMU_TEST_OP_DIRTY (not implemented yet)
  * @check_iotlb: IOMMU_TEST_OP_MD_CHECK_IOTLB (not implemented yet)
  * @trigger_iopf: IOMMU_TEST_OP_TRIGGER_IOPF (not implemented yet)

@@ -56,6 +56,11 @@
 static const struct iommufd_otype_ops *const iommufd_otypes[] = {
 	[IOMMUFD_OTYPE_IOAS] = &iommufd_ioas_ops,
 	[IOMMUFD_OTYPE_ACCESS] = &iommufd_access_ops,
+	[IOMMUFD_OTYPE_HWPT_PAGING] = &iommufd_hwpt_paging_ops,
+	[IOMMUFD_OTYPE_DEVICE] = &iommufd_device_ops,
+#ifdef CONFIG_IOMMUFD_TEST
+	[IOMMUFD_OTYPE_SELFTEST] = &iommufd_selftest_ops,
+#endif
 };
 
 static_assert(ARRAY_SIZE(iommufd_otypes) == IOMMUFD_OTYPE_COUNT);
@@ -254,6 +259,32 @@ void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
 }
 
 /**
+ * iommufd_obj_put_destroy_unused() - drop a reference, destroying the
+ *                                    object if nobody else uses it
+ * @ictx: the object's context
+ * @obj: a published object the caller holds a reference on
+ *
+ * For objects the kernel created on the user's behalf and removes by
+ * itself when their last user goes (automatic HWPTs). If someone else
+ * still holds the object, only the caller's reference is dropped.
+ */
+void iommufd_obj_put_destroy_unused(struct iommufd_ctx *ictx,
+				    struct iommufd_object *obj)
+{
+	xa_lock(&ictx->objects);
+	/* The table's reference keeps this from reaching zero. */
+	refcount_dec(&obj->users);
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ictx->objects);
+		return;
+	}
+	iommufd_obj_unlink_locked(ictx, obj);
+	xa_unlock(&ictx->objects);
+
+	iommufd_obj_free(obj);
+}
+
+/**
  * iommufd_ucmd_respond() - copy a command's argument back to userspace
  * @ucmd: the call being handled
  *
@@ -345,6 +376,7 @@ static int iommufd_option_ioctl(struct iommufd_ucmd *ucmd)
 /* Room for the argument of any command in iommufd_ioctl_ops[] */
 union iommufd_ucmd_buffer {
 	struct iommu_destroy destroy;
+	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_iova_ranges iova_ranges;
@@ -410,6 +442,8 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_option, val64),
 	IOMMUFD_IOCTL(VFIO_IOAS, iommufd_vfio_ioas_ioctl,
 		      struct iommu_vfio_ioas, __reserved),
+	IOMMUFD_IOCTL(HWPT_ALLOC, iommufd_hwpt_alloc_ioctl,
+		      struct iommu_hwpt_alloc, __reserved),
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_TEST, IOMMU_TEST_CMD, iommufd_test_ioctl,
 			 struct iommu_test_cmd, last),
@@ -459,6 +493,8 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	mutex_init(&ictx->groups_lock);
+	xa_init(&ictx->groups);
 	ictx->charge_mode = IOMMUFD_CHARGE_USER;
 	ictx->file = filp;
 	filp->private_data = ictx;
@@ -557,6 +593,9 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 
 	iommufd_destroy_all(ictx);
 	xa_destroy(&ictx->objects);
+	WARN_ON(!xa_empty(&ictx->groups));
+	xa_destroy(&ictx->groups);
+	mutex_destroy(&ictx->groups_lock);
 	iommufd_test_ctx_release(ictx);
 	kfree(ictx);
 	return 0;
@@ -580,12 +619,21 @@ static struct miscdevice iommufd_misc = {
 
 static int __init iommufd_init(void)
 {
-	return misc_register(&iommufd_misc);
+	int rc;
+
+	rc = iommufd_test_init();
+	if (rc)
+		return rc;
+	rc = misc_register(&iommufd_misc);
+	if (rc)
+		iommufd_test_exit();
+	return rc;
 }
 
 static void __exit iommufd_exit(void)
 {
 	misc_deregister(&iommufd_misc);
+	iommufd_test_exit();
 }
 
 module_init(iommufd_init);

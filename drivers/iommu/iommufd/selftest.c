@@ -26,19 +26,46 @@
  *    range through iommufd_access_rw(), in one call or (slow path) one
  *    call per page as a kernel thread would.
  *  - IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: move the access to another IOAS.
+ *  - IOMMU_TEST_OP_MOCK_DOMAIN / _MOCK_DOMAIN_FLAGS: create a mock device
+ *    (below), bind it to the context like a VFIO driver would and attach
+ *    it to the IOAS or HWPT @id. The result is a "selftest" object that
+ *    owns the device; destroying it detaches, unbinds and removes the
+ *    device.
+ *  - IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: replace the HWPT of such a device.
+ *  - IOMMU_TEST_OP_MD_CHECK_MAP: check that a mock domain translates an
+ *    IOVA range to the physical pages behind a user buffer.
+ *  - IOMMU_TEST_OP_MD_CHECK_REFS: check the number of long-term pins
+ *    (FOLL_PIN) on every page of a user buffer.
  * Every other operation number is reserved for later and fails with
  * EOPNOTSUPP.
+ *
+ * The mock IOMMU: a software IOMMU driver whose domains are xarrays from
+ * IOVA page number to PFN. It translates the devices of a private bus,
+ * "iommufd_mock", registered with iommu_device_register_bus() so that it
+ * coexists with the machine's real IOMMU driver. Its aperture is
+ * [MOCK_APERTURE_START, MOCK_APERTURE_LAST] and it maps PAGE_SIZE and
+ * 2 MiB pages. It reports cache coherency and interrupt isolation, so
+ * binding its devices never depends on the platform.
  *
  * Locking: ictx->test_batch_limit_set is only touched by ioctls on the
  * context and by its release, and a stale value merely restores the
  * default once too often. Each test access has a mutex for its list of
  * pinned ranges; it is never held while calling into the access API, so
- * it nests inside nothing of the core's.
+ * it nests inside nothing of the core's. A selftest object's mutex plays
+ * the driver's part of serializing calls on its device and is taken
+ * outside every lock of the core. A mock domain's xarray has its own
+ * internal lock; the iommu core and iommufd never map and unmap the same
+ * IOVA at once.
  */
 #include <linux/anon_inodes.h>
+#include <linux/device.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
 #include <linux/iommufd.h>
+#include <linux/sizes.h>
+#include <linux/xarray.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -482,6 +509,499 @@ static int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/* The mock IOMMU driver */
+
+#define MOCK_APERTURE_START BIT(24)
+#define MOCK_APERTURE_LAST (BIT(31) - 1)
+
+/**
+ * struct mock_iommu_domain - an unmanaged domain of the mock IOMMU
+ * @domain: the core's domain
+ * @pfns: IOVA >> PAGE_SHIFT -> xa_mk_value(PFN), one entry per PAGE_SIZE
+ *        of every mapping, whatever page size it was mapped with
+ */
+struct mock_iommu_domain {
+	struct iommu_domain domain;
+	struct xarray pfns;
+};
+
+static struct mock_iommu_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_iommu_domain, domain);
+}
+
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
+{
+	return 0;
+}
+
+static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
+{
+}
+
+static void mock_blocking_free(struct iommu_domain *domain)
+{
+	kfree(domain);
+}
+
+static const struct iommu_domain_ops mock_blocking_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.free = mock_blocking_free,
+};
+
+static void mock_domain_erase(struct mock_iommu_domain *mock,
+			      unsigned long iova, size_t length)
+{
+	unsigned long off;
+
+	for (off = 0; off < length; off += PAGE_SIZE)
+		xa_erase(&mock->pfns, (iova + off) >> PAGE_SHIFT);
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+	unsigned long off;
+	int rc;
+
+	for (; pgcount; pgcount--) {
+		for (off = 0; off < pgsize; off += PAGE_SIZE) {
+			rc = xa_insert(&mock->pfns, (iova + off) >> PAGE_SHIFT,
+				       xa_mk_value(PHYS_PFN(paddr + off)), gfp);
+			if (rc) {
+				/* Mapping over a mapping is a core bug. */
+				WARN_ON(rc == -EBUSY);
+				mock_domain_erase(mock, iova, off);
+				return rc;
+			}
+		}
+		iova += pgsize;
+		paddr += pgsize;
+		*mapped += pgsize;
+	}
+	return 0;
+}
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+	size_t length = pgsize * pgcount;
+	unsigned long off;
+
+	for (off = 0; off < length; off += PAGE_SIZE) {
+		/* Unmapping a hole is a core bug. */
+		if (WARN_ON(!xa_erase(&mock->pfns,
+				      (iova + off) >> PAGE_SHIFT)))
+			break;
+	}
+	return off;
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova)
+{
+	void *entry = xa_load(&to_mock_domain(domain)->pfns,
+			      iova >> PAGE_SHIFT);
+
+	if (!entry)
+		return 0;
+	return PFN_PHYS(xa_to_value(entry)) + offset_in_page(iova);
+}
+
+static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
+{
+	return true;
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_iommu_domain *mock = to_mock_domain(domain);
+
+	WARN_ON(!xa_empty(&mock->pfns));
+	xa_destroy(&mock->pfns);
+	kfree(mock);
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+	.iova_to_phys = mock_iova_to_phys,
+	.enforce_cache_coherency = mock_enforce_cache_coherency,
+	.free = mock_domain_free,
+};
+
+static struct iommu_domain *mock_domain_alloc(unsigned int type)
+{
+	struct mock_iommu_domain *mock;
+	struct iommu_domain *blocking;
+
+	if (type == IOMMU_DOMAIN_BLOCKED) {
+		blocking = kzalloc(sizeof(*blocking), GFP_KERNEL);
+		if (blocking)
+			blocking->ops = &mock_blocking_ops;
+		return blocking;
+	}
+	/* No DMA API domains: mock devices never do DMA for the kernel. */
+	if (type != IOMMU_DOMAIN_UNMANAGED)
+		return NULL;
+
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return NULL;
+	xa_init(&mock->pfns);
+	mock->domain.ops = &mock_domain_ops;
+	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
+	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
+	mock->domain.geometry.force_aperture = true;
+	return &mock->domain;
+}
+
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	return cap == IOMMU_CAP_CACHE_COHERENCY || cap == IOMMU_CAP_INTR_REMAP;
+}
+
+static struct iommu_device mock_iommu;
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	return &mock_iommu;
+}
+
+static const struct iommu_ops mock_iommu_ops = {
+	.owner = THIS_MODULE,
+	.capable = mock_capable,
+	.domain_alloc = mock_domain_alloc,
+	.probe_device = mock_probe_device,
+	.device_group = generic_device_group,
+	.pgsize_bitmap = PAGE_SIZE | SZ_2M,
+	.default_domain_ops = &mock_domain_ops,
+};
+
+static struct bus_type iommufd_mock_bus = {
+	.name = "iommufd_mock",
+};
+
+static struct notifier_block mock_bus_nb;
+static DEFINE_IDA(mock_dev_ida);
+
+/**
+ * struct mock_dev - a device of the mock bus
+ * @dev: the device
+ * @id: its number in mock_dev_ida
+ */
+struct mock_dev {
+	struct device dev;
+	int id;
+};
+
+static void mock_dev_release(struct device *dev)
+{
+	struct mock_dev *mdev = container_of(dev, struct mock_dev, dev);
+
+	ida_free(&mock_dev_ida, mdev->id);
+	kfree(mdev);
+}
+
+/* Add a device to the mock bus; the iommu core probes it on the way. */
+static struct mock_dev *mock_dev_create(void)
+{
+	struct mock_dev *mdev;
+	int rc;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	mdev->id = ida_alloc(&mock_dev_ida, GFP_KERNEL);
+	if (mdev->id < 0) {
+		rc = mdev->id;
+		kfree(mdev);
+		return ERR_PTR(rc);
+	}
+	device_initialize(&mdev->dev);
+	mdev->dev.release = mock_dev_release;
+	mdev->dev.bus = &iommufd_mock_bus;
+	rc = dev_set_name(&mdev->dev, "iommufd_mock%d", mdev->id);
+	if (!rc)
+		rc = device_add(&mdev->dev);
+	if (rc) {
+		put_device(&mdev->dev);
+		return ERR_PTR(rc);
+	}
+	return mdev;
+}
+
+static void mock_dev_destroy(struct mock_dev *mdev)
+{
+	device_unregister(&mdev->dev);
+}
+
+/**
+ * iommufd_test_init() - register the mock bus and the mock IOMMU
+ *
+ * Return: 0 or an error, in which case nothing stays registered.
+ */
+int iommufd_test_init(void)
+{
+	int rc;
+
+	rc = bus_register(&iommufd_mock_bus);
+	if (rc)
+		return rc;
+	rc = iommu_device_sysfs_add(&mock_iommu, NULL, NULL, "%s",
+				    "iommufd_mock");
+	if (rc)
+		goto err_bus;
+	rc = iommu_device_register_bus(&mock_iommu, &mock_iommu_ops,
+				       &iommufd_mock_bus, &mock_bus_nb);
+	if (rc)
+		goto err_sysfs;
+	return 0;
+
+err_sysfs:
+	iommu_device_sysfs_remove(&mock_iommu);
+err_bus:
+	bus_unregister(&iommufd_mock_bus);
+	return rc;
+}
+
+/**
+ * iommufd_test_exit() - undo iommufd_test_init()
+ */
+void iommufd_test_exit(void)
+{
+	iommu_device_unregister_bus(&mock_iommu, &iommufd_mock_bus,
+				    &mock_bus_nb);
+	iommu_device_sysfs_remove(&mock_iommu);
+	bus_unregister(&iommufd_mock_bus);
+}
+
+/**
+ * struct selftest_obj - a mock device owned by the context
+ *                       (IOMMUFD_OTYPE_SELFTEST)
+ * @obj: object header
+ * @lock: serializes replace against destroy, as a driver would
+ * @mdev: the device
+ * @idev: its binding to the context
+ */
+struct selftest_obj {
+	struct iommufd_object obj;
+	struct mutex lock; /* see the kernel-doc above */
+	struct mock_dev *mdev;
+	struct iommufd_device *idev;
+};
+
+static void iommufd_selftest_destroy(struct iommufd_object *obj)
+{
+	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
+
+	if (sobj->idev)
+		iommufd_device_unbind(sobj->idev);
+	if (sobj->mdev)
+		mock_dev_destroy(sobj->mdev);
+	mutex_destroy(&sobj->lock);
+}
+
+const struct iommufd_otype_ops iommufd_selftest_ops = {
+	.destroy = iommufd_selftest_destroy,
+};
+
+static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_obj *sobj;
+	u32 pt_id = cmd->id;
+	u32 idev_id;
+	int rc;
+
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS &&
+	    (cmd->mock_domain_flags.dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return -EOPNOTSUPP;
+
+	sobj = iommufd_obj_new(ucmd->ictx, struct selftest_obj,
+			       IOMMUFD_OTYPE_SELFTEST);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	mutex_init(&sobj->lock);
+
+	sobj->mdev = mock_dev_create();
+	if (IS_ERR(sobj->mdev)) {
+		rc = PTR_ERR(sobj->mdev);
+		sobj->mdev = NULL;
+		goto err_abort;
+	}
+	sobj->idev = iommufd_device_bind_internal(ucmd->ictx, &sobj->mdev->dev,
+						  &idev_id, false);
+	if (IS_ERR(sobj->idev)) {
+		rc = PTR_ERR(sobj->idev);
+		sobj->idev = NULL;
+		goto err_abort;
+	}
+	rc = iommufd_device_attach(sobj->idev, &pt_id);
+	if (rc)
+		goto err_abort;
+
+	/* Both op layouts start with the same three outputs. */
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_idev_id = idev_id;
+	rc = iommufd_ucmd_respond(ucmd);
+	if (rc)
+		goto err_abort;
+	iommufd_obj_publish(ucmd->ictx, &sobj->obj);
+	return 0;
+
+err_abort:
+	iommufd_obj_abort(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+static struct selftest_obj *iommufd_test_sobj_get(struct iommufd_ucmd *ucmd,
+						  u32 id)
+{
+	struct iommufd_object *obj;
+
+	obj = iommufd_obj_get(ucmd->ictx, id, IOMMUFD_OTYPE_SELFTEST);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct selftest_obj, obj);
+}
+
+static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_obj *sobj;
+	u32 pt_id = cmd->mock_domain_replace.pt_id;
+	int rc;
+
+	sobj = iommufd_test_sobj_get(ucmd, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	mutex_lock(&sobj->lock);
+	rc = iommufd_device_replace(sobj->idev, &pt_id);
+	mutex_unlock(&sobj->lock);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+	iommufd_obj_put(&sobj->obj);
+	return rc;
+}
+
+/* Look up a HWPT whose domain belongs to the mock IOMMU. */
+static struct iommufd_hwpt_paging *
+iommufd_test_mock_hwpt_get(struct iommufd_ucmd *ucmd, u32 id)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_object *obj;
+
+	obj = iommufd_obj_get(ucmd->ictx, id, IOMMUFD_OTYPE_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
+	if (hwpt->domain->ops != &mock_domain_ops) {
+		iommufd_obj_put(obj);
+		return ERR_PTR(-EINVAL);
+	}
+	return hwpt;
+}
+
+/* The page mapped at user address @uptr, with a reference, or NULL */
+static struct page *iommufd_test_user_page(unsigned long uptr)
+{
+	struct page *page;
+
+	if (get_user_pages_fast(uptr, 1, 0, &page) != 1)
+		return NULL;
+	return page;
+}
+
+static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long iova = cmd->check_map.iova;
+	unsigned long uptr = cmd->check_map.uptr;
+	struct iommufd_hwpt_paging *hwpt;
+	struct mock_iommu_domain *mock;
+	unsigned long off;
+	int rc = 0;
+
+	if (!PAGE_ALIGNED(iova) || !PAGE_ALIGNED(uptr) ||
+	    !PAGE_ALIGNED(cmd->check_map.length) ||
+	    cmd->check_map.length > ULONG_MAX - iova)
+		return -EINVAL;
+
+	hwpt = iommufd_test_mock_hwpt_get(ucmd, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	mock = to_mock_domain(hwpt->domain);
+
+	for (off = 0; off < cmd->check_map.length; off += PAGE_SIZE) {
+		void *entry = xa_load(&mock->pfns, (iova + off) >> PAGE_SHIFT);
+		struct page *page = iommufd_test_user_page(uptr + off);
+
+		if (!page) {
+			rc = -EFAULT;
+			break;
+		}
+		if (!entry || xa_to_value(entry) != page_to_pfn(page))
+			rc = -EINVAL;
+		put_page(page);
+		if (rc)
+			break;
+		cond_resched();
+	}
+	iommufd_obj_put(&hwpt->obj);
+	return rc;
+}
+
+/*
+ * Does @page, which the caller holds once, have exactly @refs FOLL_PIN
+ * pins? A large folio (THP, hugetlb) counts pins for the whole folio,
+ * not per page, so for its pages only "pinned or not" can be checked.
+ */
+static bool iommufd_test_pins_match(struct page *page, unsigned int refs)
+{
+	struct folio *folio = page_folio(page);
+
+	if (folio_test_large(folio))
+		return !refs == !atomic_read(folio_pincount_ptr(folio));
+	return (folio_ref_count(folio) - 1) / GUP_PIN_COUNTING_BIAS == refs;
+}
+
+static int iommufd_test_md_check_refs(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	unsigned long uptr = cmd->check_refs.uptr;
+	unsigned long off;
+	int rc = 0;
+
+	if (!PAGE_ALIGNED(uptr) || !PAGE_ALIGNED(cmd->check_refs.length) ||
+	    cmd->check_refs.length > ULONG_MAX - uptr)
+		return -EINVAL;
+
+	for (off = 0; off < cmd->check_refs.length; off += PAGE_SIZE) {
+		struct page *page = iommufd_test_user_page(uptr + off);
+
+		if (!page)
+			return -EFAULT;
+		if (!iommufd_test_pins_match(page, cmd->check_refs.refs))
+			rc = -EINVAL;
+		put_page(page);
+		if (rc)
+			return rc;
+		cond_resched();
+	}
+	return 0;
+}
+
 /**
  * iommufd_test_ioctl() - handler of IOMMU_TEST_CMD
  * @ucmd: the call; ucmd->cmd is a struct iommu_test_cmd
@@ -511,6 +1031,15 @@ int iommufd_test_ioctl(struct iommufd_ucmd *ucmd)
 		return iommufd_test_access_rw(ucmd);
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
 		return iommufd_test_access_replace_ioas(ucmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return iommufd_test_mock_domain(ucmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return iommufd_test_mock_domain_replace(ucmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return iommufd_test_md_check_map(ucmd);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return iommufd_test_md_check_refs(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

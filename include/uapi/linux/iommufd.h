@@ -432,6 +432,75 @@ struct iommu_vfio_ioas {
 #define IOMMU_VFIO_IOAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
 
 /**
+ * enum iommu_hwpt_data_type - format of the driver data of a HWPT
+ * @IOMMU_HWPT_DATA_NONE: no data: a paging HWPT that the kernel fills
+ *                        from an IOAS
+ * @IOMMU_HWPT_DATA_VTD_S1: Intel VT-d stage-1 table (nested)
+ * @IOMMU_HWPT_DATA_ARM_SMMUV3: ARM SMMUv3 stage-1 context (nested)
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+	IOMMU_HWPT_DATA_VTD_S1 = 1,
+	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+};
+
+/**
+ * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT may later parent nested ones
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the domain tracks dirty IOVAs
+ * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue
+ * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs
+ */
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
+};
+
+/**
+ * struct iommu_hwpt_alloc - argument of IOMMU_HWPT_ALLOC
+ * @size: sizeof(struct iommu_hwpt_alloc), set by the caller; at least
+ *        the offset of @data_type (24)
+ * @flags: a combination of enum iommufd_hwpt_alloc_flags
+ * @dev_id: a device bound to this context; its IOMMU builds the table
+ * @pt_id: the IOAS the new HWPT mirrors
+ * @out_hwpt_id: filled with the new HWPT's ID
+ * @__reserved: must be 0
+ * @data_type: one of enum iommu_hwpt_data_type
+ * @data_len: bytes at @data_uptr; 0 for IOMMU_HWPT_DATA_NONE
+ * @data_uptr: driver-specific data; 0 for IOMMU_HWPT_DATA_NONE
+ * @fault_id: with IOMMU_HWPT_FAULT_ID_VALID, the fault queue to report to
+ * @__reserved2: must be 0
+ *
+ * Creates a hardware page table for @dev_id's IOMMU that maps everything
+ * the IOAS @pt_id maps, from now on, whether or not a device is attached
+ * to it. Devices are attached to it by its ID. It exists until destroyed
+ * with IOMMU_DESTROY, which fails with EBUSY while a device is attached.
+ *
+ * Errors: EOPNOTSUPP for flags, a data type or reserved fields this
+ * kernel does not support; EINVAL when @pt_id is not an IOAS or data is
+ * given for IOMMU_HWPT_DATA_NONE; ENOENT for a bad @dev_id or @pt_id;
+ * EINVAL or EADDRINUSE when the IOAS already holds mappings that the
+ * device's IOMMU cannot translate (page size, aperture); ENOMEM.
+ */
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+
+#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
  * struct iommu_ioas_map_file - argument of IOMMU_IOAS_MAP_FILE
  * @size: sizeof(struct iommu_ioas_map_file), set by the caller
  * @flags: a combination of enum iommufd_ioas_map_flags

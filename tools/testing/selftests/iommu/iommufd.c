@@ -2164,7 +2164,12 @@ TEST_F(iommufd_ioas, test_cmd_errors)
 		    op == IOMMU_TEST_OP_DESTROY_ACCESS_PAGES ||
 		    op == IOMMU_TEST_OP_ACCESS_PAGES ||
 		    op == IOMMU_TEST_OP_ACCESS_RW ||
-		    op == IOMMU_TEST_OP_ACCESS_REPLACE_IOAS)
+		    op == IOMMU_TEST_OP_ACCESS_REPLACE_IOAS ||
+		    op == IOMMU_TEST_OP_MOCK_DOMAIN ||
+		    op == IOMMU_TEST_OP_MD_CHECK_MAP ||
+		    op == IOMMU_TEST_OP_MD_CHECK_REFS ||
+		    op == IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE ||
+		    op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
 			continue;
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.op = op;
@@ -2936,6 +2941,87 @@ TEST_F_TIMEOUT(access, pins_race_with_unmap, 300)
 	}
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	TH_LOG("unmap saw EBUSY %u times", busy);
+}
+
+/* Mock domains: a mock device attached to an IOAS mirrors its mappings */
+TEST_F(ioas_map, mock_domain_mirrors_maps)
+{
+	__u64 iova = MOCK_APERTURE_START;
+	__u32 stdev_id, hwpt_id, idev_id;
+
+	memset(self->buf, 0x5a, SZ_64K);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, &hwpt_id,
+				 &idev_id));
+	ASSERT_NE(0, stdev_id);
+	ASSERT_NE(0, hwpt_id);
+	ASSERT_NE(0, idev_id);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_FIXED_RW, self->buf,
+			      SZ_64K, &iova));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, iova, self->buf, SZ_64K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, SZ_64K, 1));
+	/* Outside the aperture is reserved */
+	iova = 0;
+	ASSERT_ERRNO(EINVAL, ioas_map(self->fd, self->ioas_id, MAP_FIXED_RW,
+				      self->buf, SZ_64K, &iova));
+	/* In use: the HWPT holds the IOAS, the device holds the HWPT */
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, idev_id));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, MOCK_APERTURE_START,
+				SZ_64K, NULL));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt_id,
+					  MOCK_APERTURE_START, self->buf,
+					  SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, SZ_64K, 0));
+	/* The automatic HWPT goes with its last device */
+	ASSERT_EQ(0, destroy(self->fd, stdev_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, idev_id));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(ioas_map, mock_domain_filled_from_existing_maps)
+{
+	__u64 iova = MOCK_APERTURE_START + SZ_2M;
+	__u32 stdev_id, hwpt_id, hwpt2_id, idev_id, ioas2_id;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_FIXED_RW, self->buf,
+			      SZ_2M, &iova));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, &hwpt_id,
+				 &idev_id));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, iova, self->buf, SZ_2M));
+	/* A user-allocated HWPT on a second IOAS, then replace onto it */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2_id));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, idev_id, ioas2_id, &hwpt2_id));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, stdev_id, hwpt2_id, NULL));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt2_id));
+	ASSERT_EQ(0, destroy(self->fd, stdev_id));
+	ASSERT_EQ(0, destroy(self->fd, hwpt2_id));
+	ASSERT_EQ(0, destroy(self->fd, ioas2_id));
+}
+
+TEST(close_with_mock_domain_live)
+{
+	__u32 ioas_id, hwpt_id;
+	__u64 iova = MOCK_APERTURE_START;
+	void *buf;
+	int fd;
+
+	buf = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, &hwpt_id, NULL));
+	ASSERT_EQ(0, ioas_map(fd, ioas_id, MAP_FIXED_RW, buf, SZ_64K, &iova));
+	ASSERT_EQ(0, close(fd));
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, md_check_refs(fd, buf, SZ_64K, 0));
+	close(fd);
+	munmap(buf, SZ_64K);
 }
 
 TEST_HARNESS_MAIN

@@ -173,4 +173,87 @@ static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
 	return ioctl(fd, IOMMU_TEST_CMD, cmd);
 }
 
+/* First IOVA of the mock IOMMU's aperture, [1 << 24, (1 << 31) - 1] */
+#define MOCK_APERTURE_START 0x1000000UL
+
+/* Create a mock device attached to @pt_id (an IOAS or a HWPT) */
+static inline int mock_domain(int fd, __u32 pt_id, __u32 *stdev_id,
+			      __u32 *hwpt_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = pt_id,
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain.out_idev_id;
+	return rc;
+}
+
+/* Move the mock device of @stdev_id to @pt_id; *@hwpt_id gets the HWPT */
+static inline int mock_domain_replace(int fd, __u32 stdev_id, __u32 pt_id,
+				      __u32 *hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace.pt_id = pt_id,
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
+/* 0 when mock HWPT @hwpt_id maps [@iova, @iova + @length) to @buf */
+static inline int md_check_map(int fd, __u32 hwpt_id, __u64 iova,
+			       const void *buf, __u64 length)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)buf },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* 0 when every page of @buf has exactly @refs long-term pins */
+static inline int md_check_refs(int fd, const void *buf, __u64 length,
+				__u32 refs)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = length, .uptr = (uintptr_t)buf,
+				.refs = refs },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
+			     __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
 #endif

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Devices bound to a context by their driver, and their attachment to
+ * hardware page tables.
+ *
+ * Security model: a driver (VFIO, vDPA) binds a device only to a context
+ * that userspace handed it as a file descriptor; the device never reaches
+ * a context by any other link. Binding claims DMA ownership of the device
+ * for the context (iommu_device_claim_dma_owner()), which the iommu core
+ * refuses while a kernel driver uses the DMA API on any device of the
+ * same iommu_group or another owner holds the group: a group is isolated
+ * only as a whole, so it is usable only when every device in it is bound
+ * to this context or has no DMA-capable driver. Until the device is
+ * attached, the group sits on the core's blocking domain. Binding also
+ * requires MSI isolation (interrupt remapping), unless the administrator
+ * set iommufd.allow_unsafe_interrupts: without it a device could forge
+ * interrupts of other devices by DMA.
+ *
+ * Attaching: the IOMMU translates a whole iommu_group through one domain,
+ * so the devices of a group that are attached (all in this context, by
+ * the ownership rule) share one HWPT, recorded in their struct
+ * iommufd_group. Attaching the first device of a group installs the
+ * HWPT's domain for the group; attaching further devices of the group to
+ * the same HWPT only counts them, and to another HWPT fails. Replacing
+ * moves the whole group to the new domain with iommu_group_replace_domain(),
+ * which does not go through the blocking domain. The driver's own
+ * attach_dev may still drop the old context before writing the new one
+ * (6.1's VT-d does), so DMA may briefly fault during a replace.
+ *
+ * Each attached device's reserved regions (MSI window, firmware direct
+ * mappings) are reserved in the IOAS of its HWPT, owned by the device,
+ * so nothing can be mapped over them while it is attached; a device
+ * whose regions collide with existing mappings cannot attach.
+ *
+ * Attaching to an IOAS rather than a HWPT picks an automatic HWPT of that
+ * IOAS the device can use, or creates one, under the IOAS mutex. The
+ * device holds a reference on its HWPT; an automatic HWPT is destroyed
+ * when the last device holding it detaches.
+ *
+ * Locking: ictx->groups_lock protects the context's group table and
+ * iommufd_group lifetimes. igroup->lock protects the group's HWPT and
+ * device list and is held across the attach or replace in the iommu
+ * core. Order: IOAS mutex -> igroup->lock -> iopt lock / iommu_group
+ * mutex. A HWPT reference that may be the last one of an automatic HWPT
+ * is dropped only after every lock is released, since destroying the
+ * HWPT takes the IOAS mutex.
+ */
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/iommufd.h>
+#include <linux/irqdomain.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "iommufd_private.h"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow binding devices whose IOMMU cannot isolate MSIs (no interrupt remapping). A device given to userspace could then raise other devices' interrupts. Off by default.");
+
+/* Find or create the context's struct iommufd_group for @dev. */
+static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
+					       struct device *dev)
+{
+	struct iommufd_group *igroup;
+	struct iommu_group *group;
+	int rc;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+
+	mutex_lock(&ictx->groups_lock);
+	igroup = xa_load(&ictx->groups, iommu_group_id(group));
+	if (igroup) {
+		kref_get(&igroup->ref);
+		mutex_unlock(&ictx->groups_lock);
+		iommu_group_put(group);
+		return igroup;
+	}
+
+	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
+	if (!igroup) {
+		rc = -ENOMEM;
+		goto err_unlock;
+	}
+	kref_init(&igroup->ref);
+	mutex_init(&igroup->lock);
+	INIT_LIST_HEAD(&igroup->devices);
+	igroup->ictx = ictx;
+	igroup->group = group;
+	rc = xa_insert(&ictx->groups, iommu_group_id(group), igroup,
+		       GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_free;
+	mutex_unlock(&ictx->groups_lock);
+	return igroup;
+
+err_free:
+	mutex_destroy(&igroup->lock);
+	kfree(igroup);
+err_unlock:
+	mutex_unlock(&ictx->groups_lock);
+	iommu_group_put(group);
+	return ERR_PTR(rc);
+}
+
+/* Called by kref_put_mutex() with ictx->groups_lock held; releases it. */
+static void iommufd_group_release(struct kref *kref)
+{
+	struct iommufd_group *igroup =
+		container_of(kref, struct iommufd_group, ref);
+	struct iommufd_ctx *ictx = igroup->ictx;
+
+	xa_erase(&ictx->groups, iommu_group_id(igroup->group));
+	mutex_unlock(&ictx->groups_lock);
+
+	WARN_ON(igroup->hwpt || !list_empty(&igroup->devices));
+	iommu_group_put(igroup->group);
+	mutex_destroy(&igroup->lock);
+	kfree(igroup);
+}
+
+static void iommufd_group_put(struct iommufd_group *igroup)
+{
+	kref_put_mutex(&igroup->ref, iommufd_group_release,
+		       &igroup->ictx->groups_lock);
+}
+
+static void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+
+	iommu_device_release_dma_owner(idev->dev);
+	iommufd_group_put(idev->igroup);
+}
+
+const struct iommufd_otype_ops iommufd_device_ops = {
+	.destroy = iommufd_device_destroy,
+};
+
+/**
+ * iommufd_device_bind_internal() - bind a device, choosing whether the
+ *                                  binding keeps the context alive
+ * @ictx: the context
+ * @dev: the device
+ * @id: receives the device object's ID
+ * @hold_ctx: take a reference on the context's file. Drivers always do;
+ *            only the selftest's mock devices, which are themselves
+ *            objects of the context, must not, or the context could
+ *            never be released.
+ *
+ * Return: see iommufd_device_bind().
+ */
+struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
+						    struct device *dev,
+						    u32 *id, bool hold_ctx)
+{
+	struct iommufd_group *igroup;
+	struct iommufd_device *idev;
+	int rc;
+
+	/* Mappings are made with IOMMU_CACHE; userspace cannot flush. */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return ERR_PTR(-EINVAL);
+
+	if (!allow_unsafe_interrupts &&
+	    !device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP) &&
+	    !irq_domain_check_msi_remap()) {
+		dev_warn(dev,
+			 "MSIs are not isolated on this platform; not binding to iommufd (module parameter iommufd.allow_unsafe_interrupts overrides)\n");
+		return ERR_PTR(-EPERM);
+	}
+
+	igroup = iommufd_group_get(ictx, dev);
+	if (IS_ERR(igroup))
+		return ERR_CAST(igroup);
+
+	rc = iommu_device_claim_dma_owner(dev, ictx);
+	if (rc)
+		goto err_put_group;
+
+	idev = iommufd_obj_new(ictx, struct iommufd_device,
+			       IOMMUFD_OTYPE_DEVICE);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto err_release_owner;
+	}
+	idev->ictx = ictx;
+	idev->igroup = igroup;
+	idev->dev = dev;
+	idev->sw_msi_start = PHYS_ADDR_MAX;
+	INIT_LIST_HEAD(&idev->group_item);
+	idev->holds_ctx = hold_ctx;
+	if (hold_ctx)
+		get_file(ictx->file);
+
+	/* The driver's reference, given back by iommufd_device_unbind() */
+	refcount_inc(&idev->obj.users);
+	*id = idev->obj.id;
+	iommufd_obj_publish(ictx, &idev->obj);
+	return idev;
+
+err_release_owner:
+	iommu_device_release_dma_owner(dev);
+err_put_group:
+	iommufd_group_put(igroup);
+	return ERR_PTR(rc);
+}
+
+/**
+ * iommufd_device_bind() - bind a device to a context for userspace DMA
+ * @ictx: a context obtained from a file descriptor the user passed in
+ * @dev: the device; the caller keeps it alive until it unbinds
+ * @id: receives the ID userspace uses for the device
+ *
+ * Claims DMA ownership of @dev for @ictx: from now on the device reaches
+ * no memory until it is attached to a HWPT, and no kernel driver may use
+ * the DMA API on its iommu_group. The binding holds a reference on the
+ * context until iommufd_device_unbind().
+ *
+ * Return: the device object; ERR_PTR(-EINVAL) when the IOMMU cannot
+ * enforce cache-coherent DMA for @dev; ERR_PTR(-EPERM) when MSIs cannot
+ * be isolated (see the module parameter allow_unsafe_interrupts) or the
+ * iommu_group is in use by a kernel driver or bound to another context;
+ * ERR_PTR(-ENODEV) when @dev has no IOMMU; ERR_PTR(-ENOMEM).
+ */
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct device *dev, u32 *id)
+{
+	return iommufd_device_bind_internal(ictx, dev, id, true);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_bind, IOMMUFD);
+
+/* Drop a device's reference on its former HWPT, with no lock held. */
+static void iommufd_hwpt_put_attached(struct iommufd_ctx *ictx,
+				      struct iommufd_hwpt_paging *hwpt)
+{
+	if (hwpt->auto_domain)
+		iommufd_obj_put_destroy_unused(ictx, &hwpt->obj);
+	else
+		iommufd_obj_put(&hwpt->obj);
+}
+
+/* Set up the software MSI window of @idev in @hwpt's domain once. */
+static int iommufd_hwpt_setup_msi(struct iommufd_hwpt_paging *hwpt,
+				  struct iommufd_device *idev)
+{
+	int rc = 0;
+
+	if (idev->sw_msi_start == PHYS_ADDR_MAX)
+		return 0;
+
+	mutex_lock(&hwpt->msi_lock);
+	if (!hwpt->msi_cookie) {
+		rc = iommu_get_msi_cookie(hwpt->domain, idev->sw_msi_start);
+		hwpt->msi_cookie = !rc;
+	}
+	mutex_unlock(&hwpt->msi_lock);
+	return rc;
+}
+
+/*
+ * Reserve the regions of every device in @list (a group's attached
+ * devices, plus @extra when not NULL) in @iopt. On error nothing is left
+ * reserved.
+ */
+static int iommufd_group_reserve(struct iommufd_group *igroup,
+				 struct iommufd_device *extra,
+				 struct io_pagetable *iopt)
+{
+	struct iommufd_device *cur;
+	int rc;
+
+	list_for_each_entry(cur, &igroup->devices, group_item) {
+		rc = iopt_reserve_dev_regions(iopt, cur->dev, cur,
+					      &cur->sw_msi_start);
+		if (rc)
+			goto err_undo;
+	}
+	if (extra) {
+		rc = iopt_reserve_dev_regions(iopt, extra->dev, extra,
+					      &extra->sw_msi_start);
+		if (rc)
+			goto err_undo;
+	}
+	return 0;
+
+err_undo:
+	list_for_each_entry_continue_reverse(cur, &igroup->devices, group_item)
+		iopt_remove_reserved_iova(iopt, cur);
+	return rc;
+}
+
+static void iommufd_group_unreserve(struct iommufd_group *igroup,
+				    struct io_pagetable *iopt)
+{
+	struct iommufd_device *cur;
+
+	list_for_each_entry(cur, &igroup->devices, group_item)
+		iopt_remove_reserved_iova(iopt, cur);
+}
+
+/*
+ * Attach (@replace false) or move (@replace true) @idev's group to @hwpt.
+ * On success the caller must drop *@old_hwpt with
+ * iommufd_hwpt_put_attached() once it holds no lock, when it is not NULL.
+ */
+static int iommufd_device_set_hwpt(struct iommufd_device *idev,
+				   struct iommufd_hwpt_paging *hwpt,
+				   bool replace,
+				   struct iommufd_hwpt_paging **old_hwpt)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_hwpt_paging *old;
+	struct iommufd_device *cur;
+	bool attached;
+	int rc;
+
+	*old_hwpt = NULL;
+	mutex_lock(&igroup->lock);
+	attached = !list_empty(&idev->group_item);
+	old = igroup->hwpt;
+	if (attached != replace) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+
+	if (!replace && old) {
+		/* Another device of the group set the group's domain. */
+		if (old != hwpt) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+		rc = iopt_reserve_dev_regions(&hwpt->ioas->iopt, idev->dev,
+					      idev, &idev->sw_msi_start);
+		if (rc)
+			goto out_unlock;
+		goto out_add;
+	}
+
+	if (replace && old == hwpt) {
+		rc = 0;
+		goto out_unlock;
+	}
+
+	/* Moving between HWPTs of one IOAS keeps the reservations. */
+	if (!old || old->ioas != hwpt->ioas) {
+		rc = iommufd_group_reserve(igroup, replace ? NULL : idev,
+					   &hwpt->ioas->iopt);
+		if (rc)
+			goto out_unlock;
+	}
+
+	rc = iommufd_hwpt_setup_msi(hwpt, idev);
+	if (!rc)
+		list_for_each_entry(cur, &igroup->devices, group_item) {
+			rc = iommufd_hwpt_setup_msi(hwpt, cur);
+			if (rc)
+				break;
+		}
+	if (!rc)
+		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
+	if (rc) {
+		if (!old || old->ioas != hwpt->ioas) {
+			iommufd_group_unreserve(igroup, &hwpt->ioas->iopt);
+			if (!replace)
+				iopt_remove_reserved_iova(&hwpt->ioas->iopt,
+							  idev);
+		}
+		goto out_unlock;
+	}
+
+	if (replace) {
+		/* Every attached device moves its reference to @hwpt. */
+		if (old->ioas != hwpt->ioas)
+			iommufd_group_unreserve(igroup, &old->ioas->iopt);
+		list_for_each_entry(cur, &igroup->devices, group_item) {
+			refcount_inc(&hwpt->obj.users);
+			if (cur != idev)
+				iommufd_obj_put(&old->obj);
+		}
+		/* @idev's reference on @old is left to the caller. */
+		*old_hwpt = old;
+		igroup->hwpt = hwpt;
+		rc = 0;
+		goto out_unlock;
+	}
+
+	igroup->hwpt = hwpt;
+out_add:
+	refcount_inc(&hwpt->obj.users);
+	list_add_tail(&idev->group_item, &igroup->devices);
+	rc = 0;
+out_unlock:
+	mutex_unlock(&igroup->lock);
+	return rc;
+}
+
+/*
+ * Attach or move @idev to an automatic HWPT of @ioas: the first existing
+ * one whose domain accepts the device, or a new one.
+ */
+static int iommufd_device_auto_hwpt(struct iommufd_device *idev,
+				    struct iommufd_ioas *ioas, bool replace,
+				    u32 *hwpt_id,
+				    struct iommufd_hwpt_paging **old_hwpt)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	int rc;
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->auto_domain || !iommufd_obj_tryget(&hwpt->obj))
+			continue;
+		rc = iommufd_device_set_hwpt(idev, hwpt, replace, old_hwpt);
+		*hwpt_id = hwpt->obj.id;
+		/* On success the device holds its own reference. */
+		iommufd_obj_put(&hwpt->obj);
+		/* -EINVAL: this domain does not suit the device */
+		if (rc != -EINVAL)
+			goto out_unlock;
+	}
+
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev->dev, true);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out_unlock;
+	}
+	rc = iommufd_device_set_hwpt(idev, hwpt, replace, old_hwpt);
+	if (rc) {
+		iommufd_obj_abort(idev->ictx, &hwpt->obj);
+		goto out_unlock;
+	}
+	*hwpt_id = hwpt->obj.id;
+	iommufd_obj_publish(idev->ictx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
+				    bool replace)
+{
+	struct iommufd_hwpt_paging *hwpt, *old_hwpt = NULL;
+	struct iommufd_object *obj;
+	int rc;
+
+	obj = iommufd_obj_get(idev->ictx, *pt_id, IOMMUFD_OTYPE_ANY);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+
+	switch (obj->type) {
+	case IOMMUFD_OTYPE_HWPT_PAGING:
+		hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
+		rc = iommufd_device_set_hwpt(idev, hwpt, replace, &old_hwpt);
+		break;
+	case IOMMUFD_OTYPE_IOAS:
+		rc = iommufd_device_auto_hwpt(idev,
+					      container_of(obj,
+							   struct iommufd_ioas,
+							   obj),
+					      replace, pt_id, &old_hwpt);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	iommufd_obj_put(obj);
+	if (old_hwpt)
+		iommufd_hwpt_put_attached(idev->ictx, old_hwpt);
+	return rc;
+}
+
+/**
+ * iommufd_device_attach() - attach a bound device to a page table
+ * @idev: a device from iommufd_device_bind() that is not attached
+ * @pt_id: in: the ID of a HWPT, or of an IOAS to pick or create an
+ *         automatic HWPT of; out: the ID of the HWPT attached
+ *
+ * From now on the device's DMA is translated by the HWPT.
+ *
+ * Return: 0; -ENOENT when @pt_id names no object; -EINVAL when it names
+ * neither an IOAS nor a HWPT, when the device is already attached, when
+ * another device of its group is attached to a different HWPT, or when
+ * the IOMMU driver finds the domain incompatible; -EADDRINUSE when the
+ * device's reserved regions collide with existing mappings; -ENOMEM.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
+{
+	return iommufd_device_change_pt(idev, pt_id, false);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
+
+/**
+ * iommufd_device_replace() - move an attached device to another page table
+ * @idev: an attached device
+ * @pt_id: as for iommufd_device_attach()
+ *
+ * The whole iommu_group of the device moves (its attached devices share
+ * one domain), straight from the old domain to the new one. On failure
+ * the device stays where it was.
+ *
+ * Return: as iommufd_device_attach(), with -EINVAL also when @idev is not
+ * attached. Replacing with the current HWPT succeeds and changes nothing.
+ */
+int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id)
+{
+	return iommufd_device_change_pt(idev, pt_id, true);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_replace, IOMMUFD);
+
+/**
+ * iommufd_device_detach() - undo iommufd_device_attach()
+ * @idev: an attached device
+ *
+ * When the last attached device of its group leaves, the group goes back
+ * to the blocking domain and DMA stops.
+ */
+void iommufd_device_detach(struct iommufd_device *idev)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_hwpt_paging *hwpt;
+
+	mutex_lock(&igroup->lock);
+	hwpt = igroup->hwpt;
+	if (WARN_ON(list_empty(&idev->group_item))) {
+		mutex_unlock(&igroup->lock);
+		return;
+	}
+	list_del_init(&idev->group_item);
+	if (list_empty(&igroup->devices)) {
+		iommu_detach_group(hwpt->domain, igroup->group);
+		igroup->hwpt = NULL;
+	}
+	iopt_remove_reserved_iova(&hwpt->ioas->iopt, idev);
+	idev->sw_msi_start = PHYS_ADDR_MAX;
+	mutex_unlock(&igroup->lock);
+
+	iommufd_hwpt_put_attached(idev->ictx, hwpt);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, IOMMUFD);
+
+/**
+ * iommufd_device_unbind() - undo iommufd_device_bind()
+ * @idev: the device; detached first if the driver left it attached
+ *
+ * DMA ownership is given back; the device object and the context
+ * reference go away.
+ */
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	struct iommufd_ctx *ictx = idev->ictx;
+	bool holds_ctx = idev->holds_ctx;
+
+	if (!list_empty(&idev->group_item))
+		iommufd_device_detach(idev);
+	iommufd_obj_destroy_held(ictx, &idev->obj);
+	if (holds_ctx)
+		iommufd_ctx_put(ictx);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
+
+/**
+ * iommufd_device_to_ictx() - the context a device is bound to
+ * @idev: a bound device
+ *
+ * Return: the context, valid while the device stays bound.
+ */
+struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev)
+{
+	return idev->ictx;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_ictx, IOMMUFD);
+
+/**
+ * iommufd_device_to_id() - the ID userspace knows a bound device by
+ * @idev: a bound device
+ *
+ * Return: the object ID.
+ */
+u32 iommufd_device_to_id(struct iommufd_device *idev)
+{
+	return idev->obj.id;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
