@@ -713,6 +713,7 @@ static void mock_dev_release(struct device *dev)
 /* Add a device to the mock bus; the iommu core probes it on the way. */
 static struct mock_dev *mock_dev_create(void)
 {
+	struct iommu_group *group;
 	struct mock_dev *mdev;
 	int rc;
 
@@ -735,6 +736,17 @@ static struct mock_dev *mock_dev_create(void)
 		put_device(&mdev->dev);
 		return ERR_PTR(rc);
 	}
+	/*
+	 * The core's bus notifier drops the error of the IOMMU probe. The
+	 * mock IOMMU's own probe cannot fail, so a device left without a
+	 * group means the core ran out of memory probing it.
+	 */
+	group = iommu_group_get(&mdev->dev);
+	if (!group) {
+		device_unregister(&mdev->dev);
+		return ERR_PTR(-ENOMEM);
+	}
+	iommu_group_put(group);
 	return mdev;
 }
 

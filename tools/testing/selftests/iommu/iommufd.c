@@ -7,8 +7,9 @@
  * page pinning and RLIMIT_MEMLOCK accounting, IOMMU_OPTION and
  * IOMMU_VFIO_IOAS, plus fork, close and many-thread use of one file.
  * Tests that need the test-only IOMMU_TEST_CMD (reserved IOVA, small
- * pinning batches, accesses of emulated devices) skip when the kernel
- * lacks CONFIG_IOMMUFD_TEST.
+ * pinning batches, accesses of emulated devices, mock IOMMU devices and
+ * domains, and with them IOMMU_HWPT_ALLOC) skip when the kernel lacks
+ * CONFIG_IOMMUFD_TEST.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -3022,6 +3023,1468 @@ TEST(close_with_mock_domain_live)
 	ASSERT_EQ(0, md_check_refs(fd, buf, SZ_64K, 0));
 	close(fd);
 	munmap(buf, SZ_64K);
+}
+
+/* ------------------------------------------------------------------ */
+/* Mappings mirrored into mock domains, with 0, 1 or 2 domains          */
+
+/* Last IOVA of the mock IOMMU's aperture */
+#define MOCK_APERTURE_LAST ((1ULL << 31) - 1)
+#define MOCK_IOVA(off) (MOCK_APERTURE_START + (off))
+/* Small pages only, so MD_CHECK_REFS counts the pins of each page */
+#define MOCK_BUF_SIZE (32 * SZ_4K)
+
+/* @len bytes of small pages, faulted in with a pattern; MAP_FAILED */
+static char *small_pages_buf(size_t len)
+{
+	char *p;
+	size_t i;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	if (madvise(p, len, MADV_NOHUGEPAGE)) {
+		munmap(p, len);
+		return MAP_FAILED;
+	}
+	for (i = 0; i != len; i++)
+		p[i] = (char)(i * 3 + i / SZ_4K);
+	return p;
+}
+
+/*
+ * @len bytes (a multiple of 2 MiB) starting on a 2 MiB boundary, backed by
+ * transparent huge pages where the kernel can; *@raw receives what to
+ * unmap (@len + 2 MiB bytes). NULL on failure.
+ */
+static char *huge_pages_buf(size_t len, void **raw)
+{
+	char *p;
+
+	*raw = mmap(NULL, len + SZ_2M, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)*raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	madvise(p, len, MADV_HUGEPAGE);
+	memset(p, 0x3c, len);
+	return p;
+}
+
+/*
+ * An IOAS with a variant number of mock domains: none; one automatic
+ * HWPT (a mock device attached to the IOAS); or that plus a second HWPT
+ * from IOMMU_HWPT_ALLOC with a second mock device attached to it. Every
+ * test checks each domain after each change.
+ */
+FIXTURE(mock_map) {
+	int fd;
+	__u32 ioas_id;
+	unsigned int nr_hwpts;
+	__u32 hwpt_ids[2];
+	__u32 stdev_ids[2];
+	__u32 idev_ids[2];
+	char *buf;
+	bool test_cmd;
+};
+
+FIXTURE_VARIANT(mock_map) {
+	unsigned int mock_domains;
+};
+
+FIXTURE_VARIANT_ADD(mock_map, no_domain) {
+	.mock_domains = 0,
+};
+
+FIXTURE_VARIANT_ADD(mock_map, one_domain) {
+	.mock_domains = 1,
+};
+
+FIXTURE_VARIANT_ADD(mock_map, two_domains) {
+	.mock_domains = 2,
+};
+
+FIXTURE_SETUP(mock_map)
+{
+	__u32 hwpt_id;
+
+	self->fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->buf = small_pages_buf(MOCK_BUF_SIZE);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->test_cmd = have_test_cmd(self->fd);
+	if (!self->test_cmd)
+		return;
+
+	if (variant->mock_domains >= 1)
+		ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id,
+					 &self->stdev_ids[0],
+					 &self->hwpt_ids[0],
+					 &self->idev_ids[0]));
+	if (variant->mock_domains >= 2) {
+		ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev_ids[0],
+					self->ioas_id, &self->hwpt_ids[1]));
+		ASSERT_NE(self->hwpt_ids[0], self->hwpt_ids[1]);
+		ASSERT_EQ(0, mock_domain(self->fd, self->hwpt_ids[1],
+					 &self->stdev_ids[1], &hwpt_id,
+					 &self->idev_ids[1]));
+		ASSERT_EQ(self->hwpt_ids[1], hwpt_id);
+	}
+	self->nr_hwpts = variant->mock_domains;
+}
+
+FIXTURE_TEARDOWN(mock_map)
+{
+	close(self->fd);
+	munmap(self->buf, MOCK_BUF_SIZE);
+}
+
+/* Each of the @nr mock HWPTs maps [@iova, @iova + @len) to @buf */
+static void check_hwpts_map(struct __test_metadata *_metadata, int fd,
+			    const __u32 *hwpt_ids, unsigned int nr,
+			    __u64 iova, const void *buf, __u64 len)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != nr; i++) {
+		rc = md_check_map(fd, hwpt_ids[i], iova, buf, len);
+		ASSERT_EQ(0, rc) TH_LOG("HWPT %u at IOVA %#llx, errno %d",
+					hwpt_ids[i], (unsigned long long)iova,
+					errno);
+	}
+}
+
+/* No page of [@iova, @iova + @len) maps to @buf in any of the HWPTs */
+static void check_hwpts_unmapped(struct __test_metadata *_metadata, int fd,
+				 const __u32 *hwpt_ids, unsigned int nr,
+				 __u64 iova, const char *buf, __u64 len)
+{
+	unsigned int i;
+	__u64 off;
+
+	for (i = 0; i != nr; i++) {
+		for (off = 0; off < len; off += SZ_4K)
+			ASSERT_ERRNO(EINVAL,
+				     md_check_map(fd, hwpt_ids[i], iova + off,
+						  buf + off, SZ_4K));
+	}
+}
+
+/* The same for every domain of a mock_map test */
+#define check_domains_map(_iova, _buf, _len)                            \
+	check_hwpts_map(_metadata, self->fd, self->hwpt_ids,            \
+			self->nr_hwpts, _iova, _buf, _len)
+#define check_domains_unmapped(_iova, _buf, _len)                       \
+	check_hwpts_unmapped(_metadata, self->fd, self->hwpt_ids,       \
+			     self->nr_hwpts, _iova, _buf, _len)
+
+/* Assert that a call succeeded (@_errno 0) or failed with @_errno */
+#define ASSERT_RESULT(_errno, _call)                          \
+	do {                                                  \
+		int __want = (_errno);                        \
+		int __rc;                                     \
+		errno = 0;                                    \
+		__rc = (_call);                               \
+		ASSERT_EQ(__want ? -1 : 0, __rc);             \
+		ASSERT_EQ(__want, errno);                     \
+	} while (0)
+
+TEST_F(mock_map, iova_ranges_are_the_aperture)
+{
+	struct iommu_iova_range r[4] = {};
+	__u64 alignment = 0;
+	__u32 num = ARRAY_SIZE(r);
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, iova_ranges(self->fd, self->ioas_id, r, &num,
+				 &alignment));
+	ASSERT_EQ(1, num);
+	ASSERT_EQ(SZ_4K, alignment);
+	if (self->nr_hwpts) {
+		ASSERT_EQ(MOCK_APERTURE_START, r[0].start);
+		ASSERT_EQ(MOCK_APERTURE_LAST, r[0].last);
+	} else {
+		ASSERT_EQ(0, r[0].start);
+		ASSERT_EQ(UINT64_MAX, r[0].last);
+	}
+}
+
+TEST_F(mock_map, map_fixed_then_unmap)
+{
+	__u64 iova = MOCK_IOVA(SZ_1M), len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_FIXED_RW,
+			      self->buf + 4 * SZ_4K, 16 * SZ_4K, &iova));
+	ASSERT_EQ(MOCK_IOVA(SZ_1M), iova);
+	check_domains_map(iova, self->buf + 4 * SZ_4K, 16 * SZ_4K);
+	/* Exactly the mapped pages are pinned, once */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 4 * SZ_4K, 0));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + 4 * SZ_4K,
+				   16 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + 20 * SZ_4K,
+				   12 * SZ_4K, 0));
+	/* The page before and the page after are not mapped */
+	check_domains_unmapped(iova - SZ_4K, self->buf + 3 * SZ_4K, SZ_4K);
+	check_domains_unmapped(iova + 16 * SZ_4K, self->buf + 20 * SZ_4K,
+			       SZ_4K);
+	/* Other memory than the one mapped there */
+	check_domains_unmapped(iova, self->buf, SZ_4K);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, 16 * SZ_4K,
+				&len));
+	ASSERT_EQ(16 * SZ_4K, len);
+	check_domains_unmapped(iova, self->buf + 4 * SZ_4K, 16 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, MOCK_BUF_SIZE, 0));
+}
+
+TEST_F(mock_map, map_auto_iova_is_inside_the_aperture)
+{
+	__u64 iova = 0, iova2 = 0;
+	__u64 first = self->nr_hwpts ? MOCK_APERTURE_START : 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      4 * SZ_4K, &iova));
+	ASSERT_EQ(first, iova);
+	check_domains_map(iova, self->buf, 4 * SZ_4K);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW,
+			      self->buf + 4 * SZ_4K, 4 * SZ_4K, &iova2));
+	ASSERT_EQ(first + 4 * SZ_4K, iova2);
+	check_domains_map(iova, self->buf, 8 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + 8 * SZ_4K,
+				   MOCK_BUF_SIZE - 8 * SZ_4K, 0));
+}
+
+TEST_F(mock_map, map_outside_the_aperture)
+{
+	static const __u64 outside[] = {
+		0, MOCK_APERTURE_START - SZ_4K, MOCK_APERTURE_LAST + 1,
+		1ULL << 40,
+	};
+	unsigned int i;
+	__u64 len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	for (i = 0; i != ARRAY_SIZE(outside); i++)
+		ASSERT_RESULT(self->nr_hwpts ? EINVAL : 0,
+			      ioas_map_fixed(self->fd, self->ioas_id,
+					     self->buf, SZ_4K, outside[i]));
+	/* Straddling the first IOVA of the aperture */
+	if (self->nr_hwpts)
+		ASSERT_ERRNO(EINVAL,
+			     ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf + SZ_4K, 2 * SZ_4K,
+					    MOCK_APERTURE_START - SZ_4K));
+	/* Failed maps pinned nothing */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + SZ_4K, 2 * SZ_4K,
+				   0));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, SZ_4K,
+				   self->nr_hwpts ? 0 : ARRAY_SIZE(outside)));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(self->nr_hwpts ? 0 : ARRAY_SIZE(outside) * SZ_4K, len);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, SZ_4K, 0));
+}
+
+TEST_F(mock_map, allow_iovas_outside_the_aperture)
+{
+	struct iommu_iova_range inside = {
+		.start = MOCK_APERTURE_START,
+		.last = MOCK_APERTURE_LAST,
+	};
+	struct iommu_iova_range below = { .start = 0, .last = SZ_1M - 1 };
+	__u64 iova = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_RESULT(self->nr_hwpts ? EADDRINUSE : 0,
+		      allow_iovas(self->fd, self->ioas_id, &below, 1));
+	ASSERT_EQ(0, allow_iovas(self->fd, self->ioas_id, &inside, 1));
+	/* The kernel now picks IOVAs from the aperture in every variant */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW, self->buf,
+			      2 * SZ_4K, &iova));
+	ASSERT_EQ(MOCK_APERTURE_START, iova);
+	check_domains_map(iova, self->buf, 2 * SZ_4K);
+}
+
+TEST_F(mock_map, same_memory_mapped_twice)
+{
+	__u64 a = MOCK_IOVA(0), b = MOCK_IOVA(SZ_2M), len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, a));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, b));
+	check_domains_map(a, self->buf, 8 * SZ_4K);
+	check_domains_map(b, self->buf, 8 * SZ_4K);
+	/* Each map pins on its own */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 2));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, a, 8 * SZ_4K, &len));
+	ASSERT_EQ(8 * SZ_4K, len);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	check_domains_unmapped(a, self->buf, 8 * SZ_4K);
+	check_domains_map(b, self->buf, 8 * SZ_4K);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, b, 8 * SZ_4K, &len));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0));
+	check_domains_unmapped(b, self->buf, 8 * SZ_4K);
+}
+
+TEST_F(mock_map, map_readonly)
+{
+	__u64 iova = MOCK_IOVA(SZ_64K);
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      IOMMU_IOAS_MAP_READABLE |
+			      IOMMU_IOAS_MAP_FIXED_IOVA,
+			      self->buf, 4 * SZ_4K, &iova));
+	check_domains_map(iova, self->buf, 4 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 4 * SZ_4K, 1));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, 4 * SZ_4K,
+				NULL));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 4 * SZ_4K, 0));
+	check_domains_unmapped(iova, self->buf, 4 * SZ_4K);
+}
+
+TEST_F(mock_map, unmap_part_of_an_area_is_enoent)
+{
+	__u64 iova = MOCK_IOVA(SZ_1M);
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, iova));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id, iova,
+					4 * SZ_4K, NULL));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(self->fd, self->ioas_id,
+					iova + SZ_4K, 8 * SZ_4K, NULL));
+	/* Nothing of it left any domain, nothing was unpinned */
+	check_domains_map(iova, self->buf, 8 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+}
+
+TEST_F(mock_map, unmap_range_over_several_areas)
+{
+	__u64 len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* Three areas with holes between them */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    4 * SZ_4K, MOCK_IOVA(0)));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + 4 * SZ_4K, 4 * SZ_4K,
+				    MOCK_IOVA(SZ_64K)));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + 8 * SZ_4K, 4 * SZ_4K,
+				    MOCK_IOVA(2 * SZ_64K)));
+	check_domains_map(MOCK_IOVA(0), self->buf, 4 * SZ_4K);
+	check_domains_map(MOCK_IOVA(SZ_64K), self->buf + 4 * SZ_4K, 4 * SZ_4K);
+	check_domains_map(MOCK_IOVA(2 * SZ_64K), self->buf + 8 * SZ_4K,
+			  4 * SZ_4K);
+
+	/* The first two, holes included */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, MOCK_IOVA(0),
+				2 * SZ_64K, &len));
+	ASSERT_EQ(8 * SZ_4K, len);
+	check_domains_unmapped(MOCK_IOVA(0), self->buf, 4 * SZ_4K);
+	check_domains_unmapped(MOCK_IOVA(SZ_64K), self->buf + 4 * SZ_4K,
+			       4 * SZ_4K);
+	check_domains_map(MOCK_IOVA(2 * SZ_64K), self->buf + 8 * SZ_4K,
+			  4 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + 8 * SZ_4K,
+				   4 * SZ_4K, 1));
+}
+
+TEST_F(mock_map, unmap_all)
+{
+	__u64 iova = 0, len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    4 * SZ_4K, MOCK_IOVA(SZ_1M)));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + 4 * SZ_4K, 8 * SZ_4K,
+				    MOCK_APERTURE_LAST + 1 - 8 * SZ_4K));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW,
+			      self->buf + 16 * SZ_4K, 2 * SZ_4K, &iova));
+	check_domains_map(MOCK_IOVA(SZ_1M), self->buf, 4 * SZ_4K);
+	check_domains_map(MOCK_APERTURE_LAST + 1 - 8 * SZ_4K,
+			  self->buf + 4 * SZ_4K, 8 * SZ_4K);
+	check_domains_map(iova, self->buf + 16 * SZ_4K, 2 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 12 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + 16 * SZ_4K,
+				   2 * SZ_4K, 1));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(14 * SZ_4K, len);
+	check_domains_unmapped(MOCK_IOVA(SZ_1M), self->buf, 4 * SZ_4K);
+	check_domains_unmapped(MOCK_APERTURE_LAST + 1 - 8 * SZ_4K,
+			       self->buf + 4 * SZ_4K, 8 * SZ_4K);
+	check_domains_unmapped(iova, self->buf + 16 * SZ_4K, 2 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, MOCK_BUF_SIZE, 0));
+	/* Nothing left: still a success */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+}
+
+TEST_F(mock_map, copy_within_the_ioas)
+{
+	__u64 src = MOCK_IOVA(0), dst = MOCK_IOVA(SZ_1M), len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    16 * SZ_4K, src));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, self->ioas_id, self->ioas_id,
+				     src + 4 * SZ_4K, 8 * SZ_4K, dst));
+	check_domains_map(src, self->buf, 16 * SZ_4K);
+	check_domains_map(dst, self->buf + 4 * SZ_4K, 8 * SZ_4K);
+	/* The copy shares the pin of the source */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 16 * SZ_4K, 1));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, src, 16 * SZ_4K,
+				&len));
+	ASSERT_EQ(16 * SZ_4K, len);
+	check_domains_unmapped(src, self->buf, 16 * SZ_4K);
+	check_domains_map(dst, self->buf + 4 * SZ_4K, 8 * SZ_4K);
+	/* The whole source stays pinned while the copy shows part of it */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 16 * SZ_4K, 1));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, dst, 8 * SZ_4K,
+				&len));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 16 * SZ_4K, 0));
+	check_domains_unmapped(dst, self->buf + 4 * SZ_4K, 8 * SZ_4K);
+}
+
+TEST_F(mock_map, copy_to_an_ioas_with_its_own_domain)
+{
+	__u64 src = MOCK_IOVA(0), dst = MOCK_IOVA(4 * SZ_1M), len = 0;
+	__u32 ioas2, stdev2, hwpt2;
+	unsigned int i;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, mock_domain(self->fd, ioas2, &stdev2, &hwpt2, NULL));
+	for (i = 0; i != self->nr_hwpts; i++)
+		ASSERT_NE(self->hwpt_ids[i], hwpt2);
+
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    16 * SZ_4K, src));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, ioas2, self->ioas_id,
+				     src + 2 * SZ_4K, 12 * SZ_4K, dst));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt2, dst, self->buf + 2 * SZ_4K,
+				  12 * SZ_4K));
+	/* Only the copy is in the other IOAS's domain */
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt2, src, self->buf,
+					  SZ_4K));
+	check_domains_map(src, self->buf, 16 * SZ_4K);
+	check_domains_unmapped(dst, self->buf + 2 * SZ_4K, SZ_4K);
+	/* Pinned once, by the map; the copy did not pin again */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 16 * SZ_4K, 1));
+
+	/* The copy outlives the source mapping and keeps the pages pinned */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, src, 16 * SZ_4K,
+				&len));
+	ASSERT_EQ(16 * SZ_4K, len);
+	check_domains_unmapped(src, self->buf, 16 * SZ_4K);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt2, dst, self->buf + 2 * SZ_4K,
+				  12 * SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 16 * SZ_4K, 1));
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, 0, UINT64_MAX, &len));
+	ASSERT_EQ(12 * SZ_4K, len);
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt2, dst,
+					  self->buf + 2 * SZ_4K, SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 16 * SZ_4K, 0));
+
+	ASSERT_EQ(0, destroy(self->fd, stdev2));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt2));
+	ASSERT_EQ(0, destroy(self->fd, ioas2));
+}
+
+TEST_F(mock_map, attach_after_map_fills_the_domain)
+{
+	struct iommu_iova_range aperture = {
+		.start = MOCK_APERTURE_START,
+		.last = MOCK_APERTURE_LAST,
+	};
+	__u32 stdev, hwpt, idev, hwpt_user;
+	__u64 auto_iova = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* Kernel-chosen IOVAs inside the aperture in every variant */
+	ASSERT_EQ(0, allow_iovas(self->fd, self->ioas_id, &aperture, 1));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, MOCK_IOVA(SZ_1M)));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id, MAP_RW,
+			      self->buf + 8 * SZ_4K, 4 * SZ_4K, &auto_iova));
+	ASSERT_EQ(MOCK_APERTURE_START, auto_iova);
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev, &hwpt,
+				 &idev));
+	/* A device attached to the IOAS joins its automatic HWPT */
+	if (self->nr_hwpts)
+		ASSERT_EQ(self->hwpt_ids[0], hwpt);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(SZ_1M), self->buf,
+				  8 * SZ_4K));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, auto_iova,
+				  self->buf + 8 * SZ_4K, 4 * SZ_4K));
+
+	/* A new HWPT is filled from the existing maps at creation */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, idev, self->ioas_id, &hwpt_user));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_user, MOCK_IOVA(SZ_1M),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_user, auto_iova,
+				  self->buf + 8 * SZ_4K, 4 * SZ_4K));
+	/* Domains do not pin: the pages stay pinned once */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 12 * SZ_4K, 1));
+	check_domains_map(MOCK_IOVA(SZ_1M), self->buf, 8 * SZ_4K);
+
+	/* And it follows later changes */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, auto_iova, 4 * SZ_4K,
+				NULL));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt_user, auto_iova,
+					  self->buf + 8 * SZ_4K, SZ_4K));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt, auto_iova,
+					  self->buf + 8 * SZ_4K, SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + 8 * SZ_4K, 4 * SZ_4K,
+				   0));
+
+	ASSERT_EQ(0, destroy(self->fd, hwpt_user));
+	ASSERT_EQ(0, destroy(self->fd, stdev));
+	/* The automatic HWPT went with its last device, or stayed */
+	if (self->nr_hwpts)
+		ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt));
+	else
+		ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+}
+
+TEST_F(mock_map, huge_pages_off_then_map)
+{
+	char *huge;
+	void *raw;
+	__u64 len = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	huge = huge_pages_buf(2 * SZ_2M, &raw);
+	ASSERT_NE(NULL, huge);
+	/* No mapping yet: the option may change whatever the domains */
+	ASSERT_EQ(0, option_set(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id, 0));
+	ASSERT_EQ(0, option_get(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, huge, 2 * SZ_2M,
+				    MOCK_IOVA(SZ_2M)));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    4 * SZ_4K, MOCK_IOVA(0)));
+	check_domains_map(MOCK_IOVA(SZ_2M), huge, 2 * SZ_2M);
+	check_domains_map(MOCK_IOVA(0), self->buf, 4 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, huge, 2 * SZ_2M, 1));
+
+	/* With domains and maps the setting is frozen */
+	ASSERT_RESULT(self->nr_hwpts ? EINVAL : 0,
+		      option_set(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				 self->ioas_id, 1));
+	ASSERT_EQ(self->nr_hwpts ? 0 : 1,
+		  option_get(self->fd, IOMMU_OPTION_HUGE_PAGES,
+			     self->ioas_id));
+	/* Setting the value it has is no change */
+	ASSERT_EQ(0, option_set(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id,
+				self->nr_hwpts ? 0 : 1));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(2 * SZ_2M + 4 * SZ_4K, len);
+	check_domains_unmapped(MOCK_IOVA(SZ_2M), huge, 2 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, huge, 2 * SZ_2M, 0));
+	ASSERT_EQ(0, option_set(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id, 1));
+	ASSERT_EQ(1, option_get(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id));
+	munmap(raw, 3 * SZ_2M);
+}
+
+TEST_F(mock_map, huge_pages_on_then_off_with_maps)
+{
+	char *huge;
+	void *raw;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	huge = huge_pages_buf(SZ_2M, &raw);
+	ASSERT_NE(NULL, huge);
+	ASSERT_EQ(1, option_get(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id));
+	/* A whole 2 MiB page, and part of it at an unaligned IOVA */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, huge, SZ_2M,
+				    MOCK_IOVA(0)));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, huge + SZ_64K,
+				    SZ_64K, MOCK_IOVA(SZ_2M + SZ_4K)));
+	check_domains_map(MOCK_IOVA(0), huge, SZ_2M);
+	check_domains_map(MOCK_IOVA(SZ_2M + SZ_4K), huge + SZ_64K, SZ_64K);
+	/* Exact counts where the pages are small, pinned-or-not on a THP */
+	ASSERT_EQ(0, md_check_refs(self->fd, huge, SZ_64K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, huge + SZ_64K, SZ_64K, 2));
+	ASSERT_EQ(0, md_check_refs(self->fd, huge + 2 * SZ_64K,
+				   SZ_2M - 2 * SZ_64K, 1));
+
+	ASSERT_RESULT(self->nr_hwpts ? EINVAL : 0,
+		      option_set(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				 self->ioas_id, 0));
+	ASSERT_EQ(self->nr_hwpts ? 1 : 0,
+		  option_get(self->fd, IOMMU_OPTION_HUGE_PAGES,
+			     self->ioas_id));
+	/* Without maps the setting may change again */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, NULL));
+	ASSERT_EQ(0, md_check_refs(self->fd, huge, SZ_2M, 0));
+	check_domains_unmapped(MOCK_IOVA(0), huge, SZ_4K);
+	ASSERT_EQ(0, option_set(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id, 0));
+	ASSERT_EQ(0, option_get(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				self->ioas_id));
+	munmap(raw, 2 * SZ_2M);
+}
+
+TEST_F(mock_map, destroy_ioas_with_maps)
+{
+	unsigned int i;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, MOCK_IOVA(0)));
+	if (self->nr_hwpts) {
+		/* Each HWPT holds the IOAS */
+		ASSERT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
+		check_domains_map(MOCK_IOVA(0), self->buf, 8 * SZ_4K);
+		ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+		for (i = 0; i != self->nr_hwpts; i++)
+			ASSERT_EQ(0, destroy(self->fd, self->stdev_ids[i]));
+	}
+	/* The HWPT from HWPT_ALLOC is still there and holds the IOAS */
+	if (self->nr_hwpts == 2) {
+		ASSERT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
+		ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_ids[1],
+					  MOCK_IOVA(0), self->buf, 8 * SZ_4K));
+		ASSERT_EQ(0, destroy(self->fd, self->hwpt_ids[1]));
+	}
+	if (self->nr_hwpts)
+		ASSERT_ERRNO(ENOENT, destroy(self->fd, self->hwpt_ids[0]));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0));
+}
+
+TEST_F(mock_map, detach_keeps_the_maps)
+{
+	__u32 stdev, hwpt;
+	unsigned int i;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, MOCK_IOVA(0)));
+	for (i = 0; i != self->nr_hwpts; i++)
+		ASSERT_EQ(0, destroy(self->fd, self->stdev_ids[i]));
+	if (self->nr_hwpts == 2)
+		ASSERT_EQ(0, destroy(self->fd, self->hwpt_ids[1]));
+	/* The IOAS keeps its map and its pins; the aperture is gone */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    SZ_4K, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, SZ_4K, NULL));
+	/* A new device gets a new domain, filled again */
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev, &hwpt,
+				 NULL));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(0), self->buf,
+				  8 * SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, MOCK_IOVA(0),
+				8 * SZ_4K, NULL));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt, MOCK_IOVA(0),
+					  self->buf, SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0));
+}
+
+/* ------------------------------------------------------------------ */
+/* Mock devices and HWPTs: attach, replace, lifetime, IOMMU_HWPT_ALLOC  */
+
+static int mock_domain_flags(int fd, __u32 pt_id, __u32 dev_flags,
+			     __u32 *stdev_id, __u32 *hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (!rc) {
+		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
+		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	}
+	return rc;
+}
+
+/*
+ * An IOAS with 8 pages of the buffer mapped at the start of the mock
+ * aperture and one mock device attached to it (through an automatic
+ * HWPT). IDs are handed out lowest first, so the four objects are
+ * consecutive: IOAS, selftest object, device, HWPT.
+ */
+FIXTURE(mock_dev) {
+	int fd;
+	__u32 ioas_id;
+	__u32 stdev_id;
+	__u32 idev_id;
+	__u32 hwpt_id;
+	char *buf;
+	bool test_cmd;
+};
+
+FIXTURE_SETUP(mock_dev)
+{
+	self->fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->buf = small_pages_buf(MOCK_BUF_SIZE);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	self->test_cmd = have_test_cmd(self->fd);
+	if (!self->test_cmd)
+		return;
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &self->stdev_id,
+				 &self->hwpt_id, &self->idev_id));
+	ASSERT_EQ(self->ioas_id + 1, self->stdev_id);
+	ASSERT_EQ(self->ioas_id + 2, self->idev_id);
+	ASSERT_EQ(self->ioas_id + 3, self->hwpt_id);
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    8 * SZ_4K, MOCK_IOVA(0)));
+}
+
+FIXTURE_TEARDOWN(mock_dev)
+{
+	close(self->fd);
+	munmap(self->buf, MOCK_BUF_SIZE);
+}
+
+/* The lowest free ID of the context, which stays free */
+static __u32 next_free_id(int fd)
+{
+	__u32 id = 0;
+
+	if (ioas_alloc(fd, &id) || destroy(fd, id))
+		return 0;
+	return id;
+}
+
+TEST_F(mock_dev, devices_on_one_ioas_share_the_auto_hwpt)
+{
+	__u32 stdev2, hwpt2, idev2, stdev3, hwpt3;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev2, &hwpt2,
+				 &idev2));
+	ASSERT_EQ(self->hwpt_id, hwpt2);
+	ASSERT_NE(self->stdev_id, stdev2);
+	ASSERT_NE(self->idev_id, idev2);
+	/* A device attached by the HWPT's ID uses it as well */
+	ASSERT_EQ(0, mock_domain(self->fd, self->hwpt_id, &stdev3, &hwpt3,
+				 NULL));
+	ASSERT_EQ(self->hwpt_id, hwpt3);
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+
+	/* The HWPT stays while any of them is attached */
+	ASSERT_EQ(0, destroy(self->fd, self->stdev_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
+	ASSERT_EQ(0, destroy(self->fd, stdev2));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+				    self->buf + 8 * SZ_4K, 4 * SZ_4K,
+				    MOCK_IOVA(SZ_1M)));
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(SZ_1M),
+				  self->buf + 8 * SZ_4K, 4 * SZ_4K));
+	ASSERT_EQ(0, destroy(self->fd, stdev3));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->hwpt_id));
+	ASSERT_ERRNO(ENOENT, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(0), self->buf, SZ_4K));
+	/* Nothing holds the IOAS any more; its maps go with it */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 12 * SZ_4K, 1));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, MOCK_BUF_SIZE, 0));
+}
+
+TEST_F(mock_dev, attach_to_other_objects_is_einval)
+{
+	__u32 access_id, hwpt;
+	int access_fd;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* The access takes the lowest free ID */
+	access_id = next_free_id(self->fd);
+	ASSERT_EQ(self->hwpt_id + 1, access_id);
+	ASSERT_EQ(0, create_access(self->fd, self->ioas_id, 0, &access_fd));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, access_id));
+
+	ASSERT_ERRNO(EINVAL, mock_domain(self->fd, self->stdev_id, NULL, NULL,
+					 NULL));
+	ASSERT_ERRNO(EINVAL, mock_domain(self->fd, self->idev_id, NULL, NULL,
+					 NULL));
+	ASSERT_ERRNO(EINVAL, mock_domain(self->fd, access_id, NULL, NULL,
+					 NULL));
+	ASSERT_ERRNO(EINVAL, mock_domain_replace(self->fd, self->stdev_id,
+						 self->stdev_id, NULL));
+	ASSERT_ERRNO(EINVAL, mock_domain_replace(self->fd, self->stdev_id,
+						 self->idev_id, NULL));
+	ASSERT_ERRNO(EINVAL, mock_domain_replace(self->fd, self->stdev_id,
+						 access_id, NULL));
+	ASSERT_EQ(0, close(access_fd));
+
+	/* The device stayed where it was */
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id,
+					 self->ioas_id, &hwpt));
+	ASSERT_EQ(self->hwpt_id, hwpt);
+	/* The failed attaches left no object: the access's ID is free */
+	ASSERT_EQ(access_id, next_free_id(self->fd));
+	ASSERT_EQ(0, destroy(self->fd, self->stdev_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->hwpt_id));
+	ASSERT_EQ(self->stdev_id, next_free_id(self->fd));
+}
+
+TEST_F(mock_dev, attach_to_missing_objects_is_enoent)
+{
+	__u32 gone;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &gone));
+	ASSERT_EQ(0, destroy(self->fd, gone));
+
+	ASSERT_ERRNO(ENOENT, mock_domain(self->fd, 0, NULL, NULL, NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain(self->fd, gone, NULL, NULL, NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain(self->fd, UNUSED_ID, NULL, NULL,
+					 NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->stdev_id, 0,
+						 NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->stdev_id,
+						 gone, NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->stdev_id,
+						 UNUSED_ID, NULL));
+	/* Replace needs the selftest object, nothing else will do */
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->idev_id,
+						 self->ioas_id, NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->hwpt_id,
+						 self->ioas_id, NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, UNUSED_ID,
+						 self->ioas_id, NULL));
+
+	ASSERT_EQ(gone, next_free_id(self->fd));
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
+}
+
+TEST_F(mock_dev, replace_between_ioases_and_hwpts)
+{
+	char *other = self->buf + 16 * SZ_4K;
+	__u32 ioas2, hwpt2, hwpt_user, hwpt;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* The same IOVA shows other memory in the second IOAS */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, other, 8 * SZ_4K,
+				    MOCK_IOVA(0)));
+
+	/* To the second IOAS: a new automatic HWPT, the old one is gone */
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id, ioas2,
+					 &hwpt2));
+	ASSERT_NE(self->hwpt_id, hwpt2);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt2, MOCK_IOVA(0), other,
+				  8 * SZ_4K));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt2, MOCK_IOVA(0),
+					  self->buf, SZ_4K));
+	ASSERT_ERRNO(ENOENT, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(0), self->buf, SZ_4K));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->hwpt_id));
+	/* The aperture moved along: reserved in the second, free in the first */
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, ioas2, other, SZ_4K, 0));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_4K,
+				    0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, SZ_4K, NULL));
+
+	/* To a HWPT of the first IOAS that the user allocated */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev_id, self->ioas_id,
+				&hwpt_user));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id, hwpt_user,
+					 &hwpt));
+	ASSERT_EQ(hwpt_user, hwpt);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_user, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt2));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt_user));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, other, SZ_4K, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, 0, SZ_4K, NULL));
+
+	/*
+	 * To the IOAS of that HWPT: IOAS IDs pick automatic HWPTs only, so
+	 * the device moves to a new one.
+	 */
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id,
+					 self->ioas_id, &hwpt));
+	ASSERT_NE(hwpt_user, hwpt);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(0), self->buf,
+				  8 * SZ_4K));
+	ASSERT_EQ(0, destroy(self->fd, hwpt_user));
+
+	/* And back to the second IOAS */
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id, ioas2,
+					 &hwpt2));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt2, MOCK_IOVA(0), other,
+				  8 * SZ_4K));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt));
+	/* Replacing moved no pin */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 8 * SZ_4K, 1));
+
+	/* Only the second IOAS is held */
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, ioas2));
+	ASSERT_EQ(0, destroy(self->fd, self->stdev_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, hwpt2));
+	ASSERT_EQ(0, destroy(self->fd, ioas2));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 8 * SZ_4K, 0));
+}
+
+TEST_F(mock_dev, replace_to_the_current_hwpt_changes_nothing)
+{
+	__u32 hwpt = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id,
+					 self->hwpt_id, &hwpt));
+	ASSERT_EQ(self->hwpt_id, hwpt);
+	hwpt = 0;
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id,
+					 self->ioas_id, &hwpt));
+	ASSERT_EQ(self->hwpt_id, hwpt);
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
+	/* No reference was taken twice: the HWPT goes with the device */
+	ASSERT_EQ(0, destroy(self->fd, self->stdev_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->hwpt_id));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+}
+
+TEST_F(mock_dev, iovas_outside_the_aperture_are_eaddrinuse)
+{
+	struct iommu_iova_range below = { .start = 0, .last = SZ_1M - 1 };
+	char *other = self->buf + 16 * SZ_4K;
+	__u32 ioas2, ioas3, id;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* A mapping below the aperture */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, other, 4 * SZ_4K, 0));
+	/* An allowed range below the aperture */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas3));
+	ASSERT_EQ(0, allow_iovas(self->fd, ioas3, &below, 1));
+	id = next_free_id(self->fd);
+
+	ASSERT_ERRNO(EADDRINUSE, mock_domain(self->fd, ioas2, NULL, NULL,
+					     NULL));
+	ASSERT_ERRNO(EADDRINUSE, mock_domain(self->fd, ioas3, NULL, NULL,
+					     NULL));
+	ASSERT_ERRNO(EADDRINUSE, mock_domain_replace(self->fd, self->stdev_id,
+						     ioas2, NULL));
+	ASSERT_ERRNO(EADDRINUSE, mock_domain_replace(self->fd, self->stdev_id,
+						     ioas3, NULL));
+	ASSERT_ERRNO(EADDRINUSE, hwpt_alloc(self->fd, self->idev_id, ioas2,
+					    NULL));
+	ASSERT_ERRNO(EADDRINUSE, hwpt_alloc(self->fd, self->idev_id, ioas3,
+					    NULL));
+
+	/* Nothing was created, nothing moved */
+	ASSERT_EQ(id, next_free_id(self->fd));
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 4 * SZ_4K, 1));
+	/* No domain reserved anything in the two IOASes */
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, other + 4 * SZ_4K, SZ_4K,
+				    MOCK_APERTURE_LAST + 1));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas3, other, SZ_4K, SZ_64K));
+	ASSERT_EQ(0, destroy(self->fd, ioas2));
+	ASSERT_EQ(0, destroy(self->fd, ioas3));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 5 * SZ_4K, 0));
+}
+
+TEST_F(mock_dev, destroy_in_use_is_ebusy)
+{
+	__u32 hwpt_user, stdev2, idev2;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
+	/* The device object belongs to its driver (the selftest object) */
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->idev_id));
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev_id, self->ioas_id,
+				&hwpt_user));
+	ASSERT_EQ(0, mock_domain(self->fd, hwpt_user, &stdev2, NULL, &idev2));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt_user));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, idev2));
+	ASSERT_EQ(0, destroy(self->fd, stdev2));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, idev2));
+
+	/* Destroying the selftest object detaches and unbinds */
+	ASSERT_EQ(0, destroy(self->fd, self->stdev_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->idev_id));
+	ASSERT_ERRNO(ENOENT, destroy(self->fd, self->hwpt_id));
+	ASSERT_ERRNO(ENOENT, hwpt_alloc(self->fd, self->idev_id,
+					self->ioas_id, NULL));
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->stdev_id,
+						 self->ioas_id, NULL));
+
+	/* The unused HWPT from HWPT_ALLOC still mirrors and holds the IOAS */
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_user, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf, SZ_4K, 0));
+	ASSERT_EQ(0, destroy(self->fd, hwpt_user));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf, SZ_4K,
+				    0));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, SZ_4K, 2));
+	ASSERT_EQ(0, destroy(self->fd, self->ioas_id));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, MOCK_BUF_SIZE, 0));
+}
+
+TEST_F(mock_dev, mock_domain_flags)
+{
+	__u32 stdev, hwpt;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas_id,
+				       MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev,
+				       &hwpt));
+	ASSERT_EQ(self->hwpt_id, hwpt);
+	ASSERT_EQ(0, destroy(self->fd, stdev));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->hwpt_id, 0, &stdev,
+				       &hwpt));
+	ASSERT_EQ(self->hwpt_id, hwpt);
+	ASSERT_EQ(0, destroy(self->fd, stdev));
+
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     mock_domain_flags(self->fd, self->ioas_id,
+				       MOCK_FLAGS_DEVICE_HUGE_IOVA, &stdev,
+				       &hwpt));
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     mock_domain_flags(self->fd, self->ioas_id,
+				       MOCK_FLAGS_DEVICE_PASID, &stdev, &hwpt));
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     mock_domain_flags(self->fd, self->ioas_id,
+				       MOCK_FLAGS_DEVICE_NO_DIRTY | 1u << 31,
+				       &stdev, &hwpt));
+	/* The refused ones left no object */
+	ASSERT_EQ(self->hwpt_id + 1, next_free_id(self->fd));
+}
+
+static int hwpt_alloc_cmd(int fd, struct iommu_hwpt_alloc *cmd)
+{
+	return ioctl(fd, IOMMU_HWPT_ALLOC, cmd);
+}
+
+TEST_F(mock_dev, hwpt_alloc_errors)
+{
+	const struct iommu_hwpt_alloc good = {
+		.size = sizeof(good),
+		.dev_id = self->idev_id,
+		.pt_id = self->ioas_id,
+	};
+	static const __u32 bad_flags[] = {
+		IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		IOMMU_HWPT_FAULT_ID_VALID, IOMMU_HWPT_ALLOC_PASID, 1u << 31,
+	};
+	static const __u32 bad_types[] = {
+		IOMMU_HWPT_DATA_VTD_S1, IOMMU_HWPT_DATA_ARM_SMMUV3, UINT32_MAX,
+	};
+	struct iommu_hwpt_alloc cmd;
+	__u32 first_free;
+	unsigned int i;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	first_free = next_free_id(self->fd);
+	ASSERT_EQ(self->hwpt_id + 1, first_free);
+
+	for (i = 0; i != ARRAY_SIZE(bad_flags); i++) {
+		cmd = good;
+		cmd.flags = bad_flags[i];
+		ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_cmd(self->fd, &cmd));
+	}
+	cmd = good;
+	cmd.__reserved = 1;
+	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd = good;
+	cmd.__reserved2 = 1;
+	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_cmd(self->fd, &cmd));
+	for (i = 0; i != ARRAY_SIZE(bad_types); i++) {
+		cmd = good;
+		cmd.data_type = bad_types[i];
+		ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_cmd(self->fd, &cmd));
+	}
+	/* No data goes with IOMMU_HWPT_DATA_NONE */
+	cmd = good;
+	cmd.data_len = 8;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd = good;
+	cmd.data_uptr = (uintptr_t)self->buf;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.data_len = 8;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+
+	/* @pt_id must be an IOAS */
+	cmd = good;
+	cmd.pt_id = self->hwpt_id;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.pt_id = self->stdev_id;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.pt_id = self->idev_id;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.pt_id = 0;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.pt_id = first_free;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.pt_id = UNUSED_ID;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+
+	/* @dev_id must be a bound device */
+	cmd = good;
+	cmd.dev_id = self->stdev_id;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.dev_id = self->ioas_id;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.dev_id = self->hwpt_id;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.dev_id = 0;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd.dev_id = UNUSED_ID;
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
+
+	/* None of them left an object; the good one takes the free ID */
+	ASSERT_EQ(first_free, next_free_id(self->fd));
+	cmd = good;
+	ASSERT_EQ(0, hwpt_alloc_cmd(self->fd, &cmd));
+	ASSERT_EQ(first_free, cmd.out_hwpt_id);
+	ASSERT_EQ(0, md_check_map(self->fd, cmd.out_hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_EQ(0, destroy(self->fd, cmd.out_hwpt_id));
+}
+
+TEST_F(mock_dev, hwpt_alloc_struct_size)
+{
+	struct {
+		struct iommu_hwpt_alloc cmd;
+		__u64 tail[2];
+	} big;
+	__u32 hwpt_id;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/*
+	 * The first layout ends after __reserved, at 24 bytes. The kernel
+	 * reads nothing past it (what follows would be refused) and writes
+	 * nothing past it.
+	 */
+	memset(&big, 0xa5, sizeof(big));
+	big.cmd.size = 24;
+	big.cmd.flags = 0;
+	big.cmd.dev_id = self->idev_id;
+	big.cmd.pt_id = self->ioas_id;
+	big.cmd.out_hwpt_id = 0;
+	big.cmd.__reserved = 0;
+	ASSERT_EQ(0, hwpt_alloc_cmd(self->fd, &big.cmd));
+	hwpt_id = big.cmd.out_hwpt_id;
+	ASSERT_EQ(self->hwpt_id + 1, hwpt_id);
+	ASSERT_EQ(0xa5a5a5a5, big.cmd.data_type);
+	ASSERT_EQ(0xa5a5a5a5, big.cmd.data_len);
+	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ULL, big.cmd.data_uptr);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, MOCK_IOVA(0), self->buf,
+				  8 * SZ_4K));
+	ASSERT_EQ(0, destroy(self->fd, hwpt_id));
+
+	/* Shorter than the first layout */
+	big.cmd.size = 23;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &big.cmd));
+	big.cmd.size = 16;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &big.cmd));
+	big.cmd.size = 0;
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &big.cmd));
+
+	/* Longer than this kernel's layout: the tail must be zero */
+	memset(&big, 0, sizeof(big));
+	big.cmd.size = sizeof(big);
+	big.cmd.dev_id = self->idev_id;
+	big.cmd.pt_id = self->ioas_id;
+	big.tail[1] = 1;
+	ASSERT_ERRNO(E2BIG, hwpt_alloc_cmd(self->fd, &big.cmd));
+	big.tail[1] = 0;
+	big.tail[0] = 1ULL << 63;
+	ASSERT_ERRNO(E2BIG, hwpt_alloc_cmd(self->fd, &big.cmd));
+	ASSERT_EQ(self->hwpt_id + 1, next_free_id(self->fd));
+	big.tail[0] = 0;
+	ASSERT_EQ(0, hwpt_alloc_cmd(self->fd, &big.cmd));
+	ASSERT_EQ(self->hwpt_id + 1, big.cmd.out_hwpt_id);
+	ASSERT_EQ(0, big.tail[0]);
+	ASSERT_EQ(0, big.tail[1]);
+	ASSERT_EQ(0, destroy(self->fd, big.cmd.out_hwpt_id));
+}
+
+TEST_F(mock_dev, hwpt_alloc_reply_fault_leaves_nothing)
+{
+	struct iommu_hwpt_alloc *cmd;
+	__u32 ioas2, first_free;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	first_free = next_free_id(self->fd);
+	cmd = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	*cmd = (struct iommu_hwpt_alloc){
+		.size = sizeof(*cmd),
+		.dev_id = self->idev_id,
+		.pt_id = ioas2,
+	};
+	ASSERT_EQ(0, mprotect(cmd, SZ_4K, PROT_READ));
+	ASSERT_ERRNO(EFAULT, hwpt_alloc_cmd(self->fd, cmd));
+	munmap(cmd, SZ_4K);
+
+	/* No HWPT is left: no ID, no reserved aperture, nothing holds it */
+	ASSERT_EQ(first_free, next_free_id(self->fd));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, self->buf, SZ_4K, 0));
+	ASSERT_EQ(0, destroy(self->fd, ioas2));
+}
+
+TEST_F(mock_dev, hwpt_alloc_mirrors_its_ioas_without_devices)
+{
+	char *other = self->buf + 16 * SZ_4K;
+	__u32 ioas2, hwpt;
+	__u64 iova = 0;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, other, 4 * SZ_4K,
+				    MOCK_IOVA(SZ_2M)));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev_id, ioas2, &hwpt));
+	/* Filled at creation */
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(SZ_2M), other,
+				  4 * SZ_4K));
+	/* The aperture is reserved with no device attached */
+	ASSERT_ERRNO(EINVAL, ioas_map_fixed(self->fd, ioas2, other, SZ_4K, 0));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, MAP_RW, other + 4 * SZ_4K,
+			      4 * SZ_4K, &iova));
+	ASSERT_EQ(MOCK_APERTURE_START, iova);
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, iova, other + 4 * SZ_4K,
+				  4 * SZ_4K));
+	ASSERT_EQ(0, ioas_copy_fixed(self->fd, ioas2, self->ioas_id,
+				     MOCK_IOVA(0), 8 * SZ_4K, MOCK_IOVA(SZ_1M)));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(SZ_1M), self->buf,
+				  8 * SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 8 * SZ_4K, 1));
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, MOCK_IOVA(SZ_2M), 4 * SZ_4K,
+				NULL));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt, MOCK_IOVA(SZ_2M),
+					  other, SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 4 * SZ_4K, 0));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, ioas2));
+	ASSERT_EQ(0, destroy(self->fd, hwpt));
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas2, other, SZ_4K, 0));
+	ASSERT_EQ(0, destroy(self->fd, ioas2));
+	ASSERT_EQ(0, md_check_refs(self->fd, other, 8 * SZ_4K, 0));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+}
+
+TEST_F(mock_dev, close_with_devices_hwpts_and_maps)
+{
+	__u32 ioas1, ioas2, stdev1, hwpt1, idev1, hwpt_user, hwpt_spare;
+	long base = vmpin_kb();
+	bool root = !geteuid();
+	int fd, check_fd;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_LE(0, base);
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	/* As root, charge this context's pins to VmPin to see them go */
+	if (root)
+		ASSERT_EQ(0, option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, 1));
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas1));
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas2));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas1, self->buf + 16 * SZ_4K,
+				    8 * SZ_4K, MOCK_IOVA(0)));
+	ASSERT_EQ(0, mock_domain(fd, ioas1, &stdev1, &hwpt1, &idev1));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas1, self->buf + 16 * SZ_4K,
+				    4 * SZ_4K, MOCK_IOVA(SZ_1M)));
+	ASSERT_EQ(0, hwpt_alloc(fd, idev1, ioas2, &hwpt_user));
+	ASSERT_EQ(0, mock_domain(fd, hwpt_user, NULL, NULL, NULL));
+	ASSERT_EQ(0, hwpt_alloc(fd, idev1, ioas1, &hwpt_spare));
+	ASSERT_EQ(0, ioas_copy_fixed(fd, ioas2, ioas1, MOCK_IOVA(0),
+				     8 * SZ_4K, MOCK_IOVA(0)));
+	ASSERT_EQ(0, ioas_map_fixed(fd, ioas2, self->buf + 24 * SZ_4K,
+				    8 * SZ_4K, MOCK_IOVA(SZ_1M)));
+	ASSERT_EQ(0, md_check_map(fd, hwpt_user, MOCK_IOVA(0),
+				  self->buf + 16 * SZ_4K, 8 * SZ_4K));
+	ASSERT_EQ(0, md_check_map(fd, hwpt_spare, MOCK_IOVA(SZ_1M),
+				  self->buf + 16 * SZ_4K, 4 * SZ_4K));
+	ASSERT_EQ(0, md_check_refs(fd, self->buf + 16 * SZ_4K, 4 * SZ_4K, 2));
+	ASSERT_EQ(0, md_check_refs(fd, self->buf + 20 * SZ_4K, 12 * SZ_4K,
+				   1));
+	if (root)
+		ASSERT_EQ(base + 20 * SZ_4K / 1024, vmpin_kb());
+
+	ASSERT_EQ(0, close(fd));
+	check_fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, check_fd);
+	ASSERT_EQ(0, md_check_refs(check_fd, self->buf + 16 * SZ_4K,
+				   16 * SZ_4K, 0));
+	if (root)
+		ASSERT_EQ(base, vmpin_kb());
+	ASSERT_EQ(0, close(check_fd));
+	/* The fixture's own context was not touched */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+}
+
+TEST_F(mock_dev, fork_child_does_not_inherit_pins)
+{
+	char *unpinned = self->buf + 16 * SZ_4K;
+	__u64 len = 0;
+	char expect;
+	pid_t pid;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	expect = self->buf[SZ_4K + 5];
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* The pinned pages were copied for the child: not pinned */
+		if (md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0))
+			_exit(10);
+		/* and not what the domain maps */
+		if (md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				 self->buf, SZ_4K) != -1 || errno != EINVAL)
+			_exit(11);
+		memset(self->buf, 0xee, 8 * SZ_4K);
+		/* The child may map its own memory through the shared file */
+		if (ioas_map_fixed(self->fd, self->ioas_id, unpinned,
+				   4 * SZ_4K, MOCK_IOVA(SZ_1M)))
+			_exit(12);
+		if (md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(SZ_1M),
+				 unpinned, 4 * SZ_4K))
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+
+	/* The parent's pages kept their pin, their contents and their IOVA */
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_EQ(expect, self->buf[SZ_4K + 5]);
+	memset(self->buf, 0x11, 8 * SZ_4K);
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	/*
+	 * The child's map holds the child's copies, which outlive it; the
+	 * parent's own pages at those addresses were never pinned.
+	 */
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(SZ_1M), unpinned, SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, unpinned, 4 * SZ_4K, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, MOCK_IOVA(SZ_1M),
+				4 * SZ_4K, &len));
+	ASSERT_EQ(4 * SZ_4K, len);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+}
+
+TEST_F(mock_dev, md_check_errors)
+{
+	__u64 top = UINT64_MAX - SZ_4K + 1;
+	char *gone;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* Unaligned IOVA, user address or length; a wrapping range */
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(0) + 1, self->buf, SZ_4K));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(0), self->buf + 1, SZ_4K));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(0), self->buf, SZ_4K + 1));
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, self->hwpt_id, top,
+					  self->buf, 2 * SZ_4K));
+	ASSERT_ERRNO(EINVAL, md_check_refs(self->fd, self->buf + 1, SZ_4K,
+					   1));
+	ASSERT_ERRNO(EINVAL, md_check_refs(self->fd, self->buf, SZ_4K - 1,
+					   1));
+	/* Only HWPTs have a mock domain */
+	ASSERT_ERRNO(ENOENT, md_check_map(self->fd, self->ioas_id,
+					  MOCK_IOVA(0), self->buf, SZ_4K));
+	ASSERT_ERRNO(ENOENT, md_check_map(self->fd, self->stdev_id,
+					  MOCK_IOVA(0), self->buf, SZ_4K));
+	ASSERT_ERRNO(ENOENT, md_check_map(self->fd, UNUSED_ID, MOCK_IOVA(0),
+					  self->buf, SZ_4K));
+	/* User memory that is not there */
+	gone = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, gone);
+	ASSERT_EQ(0, munmap(gone, SZ_4K));
+	ASSERT_ERRNO(EFAULT, md_check_map(self->fd, self->hwpt_id,
+					  MOCK_IOVA(0), gone, SZ_4K));
+	ASSERT_ERRNO(EFAULT, md_check_refs(self->fd, gone, SZ_4K, 0));
+	/* The right answers still come */
+	ASSERT_EQ(0, md_check_map(self->fd, self->hwpt_id, MOCK_IOVA(0),
+				  self->buf, 8 * SZ_4K));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
+	ASSERT_ERRNO(EINVAL, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 2));
+	ASSERT_ERRNO(EINVAL, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 0));
 }
 
 TEST_HARNESS_MAIN

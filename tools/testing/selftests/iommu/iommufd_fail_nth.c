@@ -14,7 +14,8 @@
  * checked through the pinned-page charge (VmPin, with RLIMIT_MODE 1):
  * each scenario keeps the charge its successful calls should leave, the
  * charge must be exactly that after the run, and back to the start after
- * the file is closed. KASAN, kmemleak and lockdep in the test kernel
+ * the file is closed, when (with IOMMU_TEST_CMD) no page of the buffer
+ * may be pinned either. KASAN, kmemleak and lockdep in the test kernel
  * watch the rest.
  *
  * The runner of the test kernel sets failslab and fail_page_alloc to
@@ -357,6 +358,164 @@ static int scenario_access(struct fail_run *run)
 	return 0;
 }
 
+/* Does this kernel have IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST)? */
+static bool have_test_cmd(void)
+{
+	struct iommu_test_cmd cmd = { .op = 0 };
+	bool have;
+	int fd;
+
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	if (fd < 0)
+		return false;
+	have = test_cmd(fd, &cmd) == -1 && errno == EOPNOTSUPP;
+	close(fd);
+	return have;
+}
+
+#define MOCK_IOVA(off) (MOCK_APERTURE_START + (off))
+
+/*
+ * A mock device attached where mappings already exist, so that each
+ * attach fills a domain: an automatic HWPT, a HWPT from IOMMU_HWPT_ALLOC,
+ * a replace onto that HWPT, a replace onto another IOAS (a new automatic
+ * HWPT there), and the teardown. One small device and small maps: each
+ * mock device passes dozens of injection points of the driver core, and
+ * each xarray node of a mock domain two.
+ */
+static int scenario_mock_attach(struct fail_run *run)
+{
+	const __u32 ro_fixed = IOMMU_IOAS_MAP_READABLE |
+			       IOMMU_IOAS_MAP_FIXED_IOVA;
+	__u32 a, b, stdev, idev, hwpt, hwpt2, hwpt_b;
+	char *buf = run->buf;
+	__u64 iova;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_alloc(fd, &b)))
+		return -1;
+	if (step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
+					    MOCK_IOVA(0))))
+		return -1;
+	run->pinned_kb += 4 * SZ_64K / 1024;
+	iova = MOCK_IOVA(SZ_1M);
+	if (step_failed(run, ioas_map(fd, a, ro_fixed, buf + 4 * SZ_64K,
+				      2 * SZ_64K, &iova)))
+		return -1;
+	run->pinned_kb += 2 * SZ_64K / 1024;
+	if (step_failed(run, ioas_map_fixed(fd, b, buf + 6 * SZ_64K, SZ_64K,
+					    MOCK_IOVA(0))))
+		return -1;
+	run->pinned_kb += SZ_64K / 1024;
+
+	if (step_failed(run, mock_domain(fd, a, &stdev, &hwpt, &idev)) ||
+	    step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt, iova, buf + 4 * SZ_64K,
+					  2 * SZ_64K)) ||
+	    step_failed(run, hwpt_alloc(fd, idev, a, &hwpt2)) ||
+	    step_failed(run, md_check_map(fd, hwpt2, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt2, iova, buf + 4 * SZ_64K,
+					  2 * SZ_64K)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, hwpt2, NULL)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, b, &hwpt_b)) ||
+	    step_failed(run, md_check_map(fd, hwpt_b, MOCK_IOVA(0),
+					  buf + 6 * SZ_64K, SZ_64K)) ||
+	    step_failed(run, destroy(fd, stdev)) ||
+	    step_failed(run, destroy(fd, hwpt2)) ||
+	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)))
+		return -1;
+	run->pinned_kb -= 6 * SZ_64K / 1024;
+	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
+		return -1;
+	run->pinned_kb -= SZ_64K / 1024;
+	if (step_failed(run, destroy(fd, a)) ||
+	    step_failed(run, destroy(fd, b)))
+		return -1;
+	return 0;
+}
+
+/*
+ * Mappings made while mock domains are attached: two domains on one IOAS
+ * (the automatic HWPT of a mock device and one from IOMMU_HWPT_ALLOC),
+ * one more from IOMMU_HWPT_ALLOC on another, so every map and copy fills
+ * up to two domains and must undo the first when the second fails.
+ */
+static int scenario_mock_map(struct fail_run *run)
+{
+	const __u32 ro = IOMMU_IOAS_MAP_READABLE;
+	__u32 a, b, stdev, idev, hwpt, hwpt2, hwpt_b;
+	char *buf = run->buf;
+	__u64 iova, iova2;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_alloc(fd, &b)) ||
+	    step_failed(run, mock_domain(fd, a, &stdev, &hwpt, &idev)) ||
+	    step_failed(run, hwpt_alloc(fd, idev, a, &hwpt2)) ||
+	    step_failed(run, hwpt_alloc(fd, idev, b, &hwpt_b)))
+		return -1;
+
+	if (step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
+					    MOCK_IOVA(0))))
+		return -1;
+	run->pinned_kb += 4 * SZ_64K / 1024;
+	if (step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt2, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)))
+		return -1;
+	/* Read-only, where the kernel chooses: inside the aperture */
+	iova = 0;
+	if (step_failed(run, ioas_map(fd, a, ro, buf + 4 * SZ_64K,
+				      2 * SZ_64K, &iova)))
+		return -1;
+	run->pinned_kb += 2 * SZ_64K / 1024;
+	if (step_failed(run, md_check_map(fd, hwpt, iova, buf + 4 * SZ_64K,
+					  2 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt2, iova, buf + 4 * SZ_64K,
+					  2 * SZ_64K)))
+		return -1;
+
+	/* Into the other IOAS's domain, and within the first one */
+	iova2 = 0;
+	if (step_failed(run, ioas_copy_fixed(fd, b, a, MOCK_IOVA(SZ_64K),
+					     2 * SZ_64K, MOCK_IOVA(0))) ||
+	    step_failed(run, md_check_map(fd, hwpt_b, MOCK_IOVA(0),
+					  buf + SZ_64K, 2 * SZ_64K)) ||
+	    step_failed(run, ioas_copy(fd, b, a, ro, iova + SZ_64K, SZ_64K,
+				       &iova2)) ||
+	    step_failed(run, md_check_map(fd, hwpt_b, iova2,
+					  buf + 5 * SZ_64K, SZ_64K)) ||
+	    step_failed(run, ioas_copy_fixed(fd, a, a, MOCK_IOVA(0), SZ_64K,
+					     MOCK_IOVA(SZ_1M))) ||
+	    step_failed(run, md_check_map(fd, hwpt2, MOCK_IOVA(SZ_1M), buf,
+					  SZ_64K)))
+		return -1;
+
+	if (step_failed(run, ioas_unmap(fd, a, MOCK_IOVA(0), 4 * SZ_64K,
+					NULL)) ||
+	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
+		return -1;
+	run->pinned_kb -= 6 * SZ_64K / 1024;
+	if (step_failed(run, destroy(fd, hwpt2)) ||
+	    step_failed(run, destroy(fd, hwpt_b)) ||
+	    step_failed(run, destroy(fd, stdev)) ||
+	    step_failed(run, destroy(fd, a)) ||
+	    step_failed(run, destroy(fd, b)))
+		return -1;
+	return 0;
+}
+
 FIXTURE(fail_nth) {
 	long base_kb;
 	void *raw;
@@ -383,13 +542,18 @@ FIXTURE_TEARDOWN(fail_nth)
 	munmap(self->raw, BUF_SIZE + SZ_2M);
 }
 
-/* Run @scenario with the nth injection point failing, n = 1, 2, ... */
+/*
+ * Run @scenario with the nth injection point failing, n = 1, 2, ...; the
+ * first @check_len bytes of @buf, those it maps, must be unpinned after
+ * each run.
+ */
 static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
-			 long base_kb, int (*scenario)(struct fail_run *run))
+			 size_t check_len, long base_kb,
+			 int (*scenario)(struct fail_run *run))
 {
 	unsigned int nth, failed_runs = 0;
+	int nth_fd, check_fd = -1;
 	char path[64];
-	int nth_fd;
 
 	/* In the body: the 6.1 harness runs the body after a setup SKIP. */
 	fail_nth_path(path, sizeof(path));
@@ -401,6 +565,11 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 		SKIP(return, "needs root (IOMMU_OPTION_RLIMIT_MODE)");
 	nth_fd = open(path, O_RDWR);
 	ASSERT_LE(0, nth_fd);
+	/* A context of its own to look at the pins, when the kernel can */
+	if (have_test_cmd()) {
+		check_fd = open(IOMMUFD_DEV, O_RDWR);
+		ASSERT_LE(0, check_fd);
+	}
 
 	for (nth = 1; nth != MAX_NTH; nth++) {
 		struct fail_run run = { .fd = -1, .access_fd = -1, .buf = buf };
@@ -428,6 +597,10 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 		if (run.fd >= 0)
 			ASSERT_EQ(0, close(run.fd));
 		ASSERT_EQ(base_kb, vmpin_kb()) TH_LOG("nth %u", nth);
+		/* Not a page of the buffer is pinned any more */
+		if (check_fd >= 0)
+			ASSERT_EQ(0, md_check_refs(check_fd, buf, check_len, 0))
+				TH_LOG("nth %u: errno %d", nth, errno);
 
 		/* The count was not used up: no fault was injected. */
 		if (left) {
@@ -437,6 +610,8 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 		}
 	}
 	close(nth_fd);
+	if (check_fd >= 0)
+		close(check_fd);
 	ASSERT_NE(MAX_NTH, nth);
 	TH_LOG("%u runs, %u of them stopped by an injected failure", nth,
 	       failed_runs);
@@ -444,19 +619,19 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 
 TEST_F_TIMEOUT(fail_nth, map_copy_unmap, 600)
 {
-	run_fail_nth(_metadata, self->buf, self->base_kb,
+	run_fail_nth(_metadata, self->buf, BUF_SIZE, self->base_kb,
 		     scenario_map_copy_unmap);
 }
 
 TEST_F_TIMEOUT(fail_nth, allow_iovas, 600)
 {
-	run_fail_nth(_metadata, self->buf, self->base_kb,
+	run_fail_nth(_metadata, self->buf, BUF_SIZE, self->base_kb,
 		     scenario_allow_iovas);
 }
 
 TEST_F_TIMEOUT(fail_nth, iova_ranges, 600)
 {
-	run_fail_nth(_metadata, self->buf, self->base_kb,
+	run_fail_nth(_metadata, self->buf, BUF_SIZE, self->base_kb,
 		     scenario_iova_ranges);
 }
 
@@ -473,7 +648,24 @@ TEST_F_TIMEOUT(fail_nth, access, 600)
 		if (!have)
 			SKIP(return, "no IOMMU_TEST_CMD");
 	}
-	run_fail_nth(_metadata, self->buf, self->base_kb, scenario_access);
+	run_fail_nth(_metadata, self->buf, BUF_SIZE, self->base_kb,
+		     scenario_access);
+}
+
+TEST_F_TIMEOUT(fail_nth, mock_attach_with_maps, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
+		     scenario_mock_attach);
+}
+
+TEST_F_TIMEOUT(fail_nth, map_with_mock_domains, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
+		     scenario_mock_map);
 }
 
 TEST_HARNESS_MAIN
