@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -78,6 +80,83 @@ static void show_devices(void)
 	free(names);
 }
 
+/*
+ * Make an IO address space, map a buffer into it, look at it and take
+ * the mapping away again. No device is attached yet, so nothing is
+ * translated, but the memory is really pinned and accounted.
+ */
+static int show_ioas(int fd)
+{
+	struct iommu_iova_range ranges[8];
+	struct iommu_ioas_iova_ranges query = {
+		.size = sizeof(query),
+		.num_iovas = 8,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_ioas_unmap unmap = { .size = sizeof(unmap) };
+	struct iommu_ioas_map map = { .size = sizeof(map) };
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	size_t len = 1024 * 1024;
+	unsigned int i;
+	char *buf;
+
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		printf("IOMMU_IOAS_ALLOC failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("\nallocated IO address space (IOAS) %u\n", alloc.out_ioas_id);
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return 1;
+	memset(buf, 0xed, len);
+	map.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	map.ioas_id = alloc.out_ioas_id;
+	map.user_va = (uintptr_t)buf;
+	map.length = len;
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map)) {
+		printf("IOMMU_IOAS_MAP failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("mapped 1 MiB of this process at %p to IOVA 0x%llx (chosen by\n"
+	       "the kernel); its pages are now pinned and charged to\n"
+	       "RLIMIT_MEMLOCK\n", buf, (unsigned long long)map.iova);
+
+	query.ioas_id = alloc.out_ioas_id;
+	if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &query)) {
+		printf("IOMMU_IOAS_IOVA_RANGES failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("usable IOVA ranges (alignment 0x%llx):\n",
+	       (unsigned long long)query.out_iova_alignment);
+	for (i = 0; i < query.num_iovas && i < 8; i++)
+		printf("  0x%llx - 0x%llx\n",
+		       (unsigned long long)ranges[i].start,
+		       (unsigned long long)ranges[i].last);
+
+	unmap.ioas_id = alloc.out_ioas_id;
+	unmap.iova = map.iova;
+	unmap.length = len;
+	if (ioctl(fd, IOMMU_IOAS_UNMAP, &unmap)) {
+		printf("IOMMU_IOAS_UNMAP failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("unmapped %llu bytes at IOVA 0x%llx: the pages are unpinned\n",
+	       (unsigned long long)unmap.length,
+	       (unsigned long long)unmap.iova);
+
+	destroy.id = alloc.out_ioas_id;
+	if (ioctl(fd, IOMMU_DESTROY, &destroy)) {
+		printf("IOMMU_DESTROY failed: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("destroyed IOAS %u\n", alloc.out_ioas_id);
+	munmap(buf, len);
+	return 0;
+}
+
 int main(void)
 {
 	struct stat st;
@@ -108,6 +187,10 @@ int main(void)
 	else
 		printf("unexpected answer to an unknown command\n");
 
+	if (show_ioas(fd)) {
+		close(fd);
+		return 1;
+	}
 	show_devices();
 	close(fd);
 	printf("\nclosed /dev/iommu: everything in the context is gone with it\n");

@@ -27,15 +27,19 @@
  * attach_dev may still drop the old context before writing the new one
  * (6.1's VT-d does), so DMA may briefly fault during a replace.
  *
- * Each attached device's reserved regions (MSI window, firmware direct
- * mappings) are reserved in the IOAS of its HWPT, owned by the device,
- * so nothing can be mapped over them while it is attached; a device
- * whose regions collide with existing mappings cannot attach.
+ * While a group is attached, the reserved regions of all of its devices
+ * (MSI windows, firmware direct mappings), attached or merely bound,
+ * are reserved in the IOAS of its HWPT, owned by the iommufd_group, so
+ * nothing can be mapped over them; a group whose regions collide with
+ * existing mappings cannot attach. A HWPT of a different IOMMU driver
+ * than the device's is refused.
  *
  * Attaching to an IOAS rather than a HWPT picks an automatic HWPT of that
  * IOAS the device can use, or creates one, under the IOAS mutex. The
  * device holds a reference on its HWPT; an automatic HWPT is destroyed
- * when the last device holding it detaches.
+ * when the last device holding it detaches. (Should a lookup by ID hold
+ * it at that very moment, it stays until IOMMU_DESTROY or the close of
+ * the file.)
  *
  * Locking: ictx->groups_lock protects the context's group table and
  * iommufd_group lifetimes. igroup->lock protects the group's HWPT and
@@ -52,6 +56,8 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
 
@@ -88,6 +94,7 @@ static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
 	}
 	kref_init(&igroup->ref);
 	mutex_init(&igroup->lock);
+	igroup->sw_msi_start = PHYS_ADDR_MAX;
 	INIT_LIST_HEAD(&igroup->devices);
 	igroup->ictx = ictx;
 	igroup->group = group;
@@ -192,7 +199,6 @@ struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
 	idev->ictx = ictx;
 	idev->igroup = igroup;
 	idev->dev = dev;
-	idev->sw_msi_start = PHYS_ADDR_MAX;
 	INIT_LIST_HEAD(&idev->group_item);
 	idev->holds_ctx = hold_ctx;
 	if (hold_ctx)
@@ -222,11 +228,11 @@ err_put_group:
  * the DMA API on its iommu_group. The binding holds a reference on the
  * context until iommufd_device_unbind().
  *
- * Return: the device object; ERR_PTR(-EINVAL) when the IOMMU cannot
- * enforce cache-coherent DMA for @dev; ERR_PTR(-EPERM) when MSIs cannot
+ * Return: the device object; ERR_PTR(-EINVAL) when @dev has no IOMMU or
+ * its IOMMU cannot enforce cache-coherent DMA; ERR_PTR(-EPERM) when MSIs cannot
  * be isolated (see the module parameter allow_unsafe_interrupts) or the
  * iommu_group is in use by a kernel driver or bound to another context;
- * ERR_PTR(-ENODEV) when @dev has no IOMMU; ERR_PTR(-ENOMEM).
+ * ERR_PTR(-ENOMEM).
  */
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev, u32 *id)
@@ -245,63 +251,53 @@ static void iommufd_hwpt_put_attached(struct iommufd_ctx *ictx,
 		iommufd_obj_put(&hwpt->obj);
 }
 
-/* Set up the software MSI window of @idev in @hwpt's domain once. */
+/*
+ * Set up the software MSI window of @igroup in @hwpt's domain, once per
+ * domain, and keep the window reserved in the IOAS for as long as the
+ * domain exists: the doorbell mapping stays in the domain after the
+ * group leaves.
+ */
 static int iommufd_hwpt_setup_msi(struct iommufd_hwpt_paging *hwpt,
-				  struct iommufd_device *idev)
+				  struct iommufd_group *igroup)
 {
 	int rc = 0;
 
-	if (idev->sw_msi_start == PHYS_ADDR_MAX)
+	if (igroup->sw_msi_start == PHYS_ADDR_MAX)
 		return 0;
 
 	mutex_lock(&hwpt->msi_lock);
 	if (!hwpt->msi_cookie) {
-		rc = iommu_get_msi_cookie(hwpt->domain, idev->sw_msi_start);
+		rc = iopt_reserve_iova(&hwpt->ioas->iopt, igroup->sw_msi_start,
+				       igroup->sw_msi_start +
+					       igroup->sw_msi_length - 1,
+				       hwpt);
+		if (!rc) {
+			rc = iommu_get_msi_cookie(hwpt->domain,
+						  igroup->sw_msi_start);
+			if (rc)
+				iopt_remove_reserved_iova(&hwpt->ioas->iopt,
+							  hwpt);
+		}
 		hwpt->msi_cookie = !rc;
 	}
 	mutex_unlock(&hwpt->msi_lock);
 	return rc;
 }
 
-/*
- * Reserve the regions of every device in @list (a group's attached
- * devices, plus @extra when not NULL) in @iopt. On error nothing is left
- * reserved.
- */
+/* Reserve @igroup's regions in @iopt, owned by @igroup. */
 static int iommufd_group_reserve(struct iommufd_group *igroup,
-				 struct iommufd_device *extra,
 				 struct io_pagetable *iopt)
 {
-	struct iommufd_device *cur;
+	struct iommu_resv_region sw_msi;
 	int rc;
 
-	list_for_each_entry(cur, &igroup->devices, group_item) {
-		rc = iopt_reserve_dev_regions(iopt, cur->dev, cur,
-					      &cur->sw_msi_start);
-		if (rc)
-			goto err_undo;
-	}
-	if (extra) {
-		rc = iopt_reserve_dev_regions(iopt, extra->dev, extra,
-					      &extra->sw_msi_start);
-		if (rc)
-			goto err_undo;
-	}
+	rc = iopt_reserve_group_regions(iopt, igroup->group, igroup, &sw_msi);
+	if (rc)
+		return rc;
+	/* A property of the group: the same on every call. */
+	igroup->sw_msi_start = sw_msi.start;
+	igroup->sw_msi_length = sw_msi.length;
 	return 0;
-
-err_undo:
-	list_for_each_entry_continue_reverse(cur, &igroup->devices, group_item)
-		iopt_remove_reserved_iova(iopt, cur);
-	return rc;
-}
-
-static void iommufd_group_unreserve(struct iommufd_group *igroup,
-				    struct io_pagetable *iopt)
-{
-	struct iommufd_device *cur;
-
-	list_for_each_entry(cur, &igroup->devices, group_item)
-		iopt_remove_reserved_iova(iopt, cur);
 }
 
 /*
@@ -317,14 +313,13 @@ static int iommufd_device_set_hwpt(struct iommufd_device *idev,
 	struct iommufd_group *igroup = idev->igroup;
 	struct iommufd_hwpt_paging *old;
 	struct iommufd_device *cur;
-	bool attached;
+	bool new_ioas;
 	int rc;
 
 	*old_hwpt = NULL;
 	mutex_lock(&igroup->lock);
-	attached = !list_empty(&idev->group_item);
 	old = igroup->hwpt;
-	if (attached != replace) {
+	if (list_empty(&idev->group_item) == replace) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
@@ -335,10 +330,6 @@ static int iommufd_device_set_hwpt(struct iommufd_device *idev,
 			rc = -EINVAL;
 			goto out_unlock;
 		}
-		rc = iopt_reserve_dev_regions(&hwpt->ioas->iopt, idev->dev,
-					      idev, &idev->sw_msi_start);
-		if (rc)
-			goto out_unlock;
 		goto out_add;
 	}
 
@@ -347,37 +338,33 @@ static int iommufd_device_set_hwpt(struct iommufd_device *idev,
 		goto out_unlock;
 	}
 
+	/* A domain only works with the IOMMU driver that made it. */
+	if (hwpt->iommu_ops != dev_iommu_ops(idev->dev)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+
 	/* Moving between HWPTs of one IOAS keeps the reservations. */
-	if (!old || old->ioas != hwpt->ioas) {
-		rc = iommufd_group_reserve(igroup, replace ? NULL : idev,
-					   &hwpt->ioas->iopt);
+	new_ioas = !old || old->ioas != hwpt->ioas;
+	if (new_ioas) {
+		rc = iommufd_group_reserve(igroup, &hwpt->ioas->iopt);
 		if (rc)
 			goto out_unlock;
 	}
 
-	rc = iommufd_hwpt_setup_msi(hwpt, idev);
-	if (!rc)
-		list_for_each_entry(cur, &igroup->devices, group_item) {
-			rc = iommufd_hwpt_setup_msi(hwpt, cur);
-			if (rc)
-				break;
-		}
+	rc = iommufd_hwpt_setup_msi(hwpt, igroup);
 	if (!rc)
 		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
 	if (rc) {
-		if (!old || old->ioas != hwpt->ioas) {
-			iommufd_group_unreserve(igroup, &hwpt->ioas->iopt);
-			if (!replace)
-				iopt_remove_reserved_iova(&hwpt->ioas->iopt,
-							  idev);
-		}
+		if (new_ioas)
+			iopt_remove_reserved_iova(&hwpt->ioas->iopt, igroup);
 		goto out_unlock;
 	}
 
 	if (replace) {
+		if (new_ioas)
+			iopt_remove_reserved_iova(&old->ioas->iopt, igroup);
 		/* Every attached device moves its reference to @hwpt. */
-		if (old->ioas != hwpt->ioas)
-			iommufd_group_unreserve(igroup, &old->ioas->iopt);
 		list_for_each_entry(cur, &igroup->devices, group_item) {
 			refcount_inc(&hwpt->obj.users);
 			if (cur != idev)
@@ -396,6 +383,25 @@ out_add:
 	list_add_tail(&idev->group_item, &igroup->devices);
 	rc = 0;
 out_unlock:
+	mutex_unlock(&igroup->lock);
+	return rc;
+}
+
+/*
+ * May @idev be attached (or moved, with @replace) to a HWPT other than
+ * the one its group has? Checked before building a new automatic HWPT,
+ * so that a call bound to fail does not fill a domain for nothing.
+ */
+static int iommufd_device_check_new_hwpt(struct iommufd_device *idev,
+					 bool replace)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	int rc = 0;
+
+	mutex_lock(&igroup->lock);
+	if (list_empty(&idev->group_item) == replace ||
+	    (!replace && igroup->hwpt))
+		rc = -EINVAL;
 	mutex_unlock(&igroup->lock);
 	return rc;
 }
@@ -425,6 +431,9 @@ static int iommufd_device_auto_hwpt(struct iommufd_device *idev,
 			goto out_unlock;
 	}
 
+	rc = iommufd_device_check_new_hwpt(idev, replace);
+	if (rc)
+		goto out_unlock;
 	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev->dev, true);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
@@ -535,9 +544,8 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	if (list_empty(&igroup->devices)) {
 		iommu_detach_group(hwpt->domain, igroup->group);
 		igroup->hwpt = NULL;
+		iopt_remove_reserved_iova(&hwpt->ioas->iopt, igroup);
 	}
-	iopt_remove_reserved_iova(&hwpt->ioas->iopt, idev);
-	idev->sw_msi_start = PHYS_ADDR_MAX;
 	mutex_unlock(&igroup->lock);
 
 	iommufd_hwpt_put_attached(idev->ictx, hwpt);
@@ -587,3 +595,64 @@ u32 iommufd_device_to_id(struct iommufd_device *idev)
 	return idev->obj.id;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
+
+/**
+ * iommufd_get_hw_info_ioctl() - IOMMU_GET_HW_INFO
+ * @ucmd: the call; its argument is a struct iommu_hw_info
+ *
+ * Return: 0 or a negative errno, as documented in the uAPI header.
+ */
+int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	void __user *user_data = u64_to_user_ptr(cmd->data_uptr);
+	u32 data_len = 0, type = IOMMU_HW_INFO_TYPE_NONE;
+	const struct iommu_ops *ops;
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+	void *data = NULL;
+	u32 copy;
+	int rc;
+
+	if (cmd->flags || memchr_inv(cmd->__reserved, 0,
+				     sizeof(cmd->__reserved)))
+		return -EOPNOTSUPP;
+
+	obj = iommufd_obj_get(ucmd->ictx, cmd->dev_id, IOMMUFD_OTYPE_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+
+	ops = dev_iommu_ops(idev->dev);
+	if (ops->hw_info) {
+		data = ops->hw_info(idev->dev, &data_len, &type);
+		if (IS_ERR(data)) {
+			rc = PTR_ERR(data);
+			goto out_put;
+		}
+		if (WARN_ON_ONCE(type == IOMMU_HW_INFO_TYPE_NONE && data_len))
+			data_len = 0;
+	}
+
+	copy = min(cmd->data_len, data_len);
+	if (copy && copy_to_user(user_data, data, copy)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	if (cmd->data_len > copy &&
+	    clear_user(user_data + copy, cmd->data_len - copy)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+
+	cmd->data_len = data_len;
+	cmd->out_data_type = type;
+	cmd->out_max_pasid_log2 = 0;
+	cmd->out_capabilities = 0;
+	rc = iommufd_ucmd_respond(ucmd);
+out_free:
+	kfree(data);
+out_put:
+	iommufd_obj_put(obj);
+	return rc;
+}

@@ -33,6 +33,8 @@ static void iommufd_hwpt_paging_release(struct iommufd_hwpt_paging *hwpt)
 		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 		iommu_domain_free(hwpt->domain);
 	}
+	if (hwpt->msi_cookie)
+		iopt_remove_reserved_iova(&hwpt->ioas->iopt, hwpt);
 	iommufd_ioas_put(hwpt->ioas);
 	mutex_destroy(&hwpt->msi_lock);
 }
@@ -100,6 +102,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	/* From here on the abort callback can undo everything. */
 	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
 
+	hwpt->iommu_ops = dev_iommu_ops(dev);
 	hwpt->domain = iommu_domain_alloc(dev->bus);
 	if (!hwpt->domain) {
 		rc = -ENOMEM;

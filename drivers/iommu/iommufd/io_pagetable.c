@@ -598,33 +598,45 @@ out_unlock:
 }
 
 /**
- * iopt_reserve_dev_regions() - reserve what a device must never reach
+ * iopt_reserve_group_regions() - reserve what a group must never reach
  * @iopt: the io_pagetable
- * @dev: a device about to be translated by a domain of @iopt
- * @owner: cookie for the reserved ranges, to remove them later
- * @sw_msi_start: receives the base of the device's software-managed MSI
- *                window, or PHYS_ADDR_MAX when it has none
+ * @group: an iommu_group about to be translated by a domain of @iopt
+ * @owner: cookie for the reserved ranges, owning no range of @iopt yet
+ * @sw_msi: receives the software-managed MSI window of the group (start
+ *          PHYS_ADDR_MAX when it has none)
  *
- * Every region iommu_get_resv_regions() reports for @dev (MSI windows,
- * firmware-owned direct mappings, holes) becomes reserved in @iopt.
+ * Every region the IOMMU driver reports for a device of @group (MSI
+ * windows, firmware-owned direct mappings, holes) becomes reserved in
+ * @iopt, since every device of the group is translated by the domain,
+ * attached or not. Relaxable direct mappings (the RMRRs of integrated
+ * graphics and USB controllers, which a device given to userspace does
+ * not need) are left usable.
  *
  * Return: 0; -EADDRINUSE when a region collides with an area or an
- * allowed range; -ENOMEM. On error nothing changed.
+ * allowed range; -ENOMEM. On error nothing is reserved for @owner.
  */
-int iopt_reserve_dev_regions(struct io_pagetable *iopt, struct device *dev,
-			     const void *owner, phys_addr_t *sw_msi_start)
+int iopt_reserve_group_regions(struct io_pagetable *iopt,
+			       struct iommu_group *group, const void *owner,
+			       struct iommu_resv_region *sw_msi)
 {
-	struct iommu_resv_region *resv;
+	struct iommu_resv_region *resv, *next;
 	LIST_HEAD(resv_regions);
-	int rc = 0;
+	int rc;
 
-	*sw_msi_start = PHYS_ADDR_MAX;
-	iommu_get_resv_regions(dev, &resv_regions);
+	sw_msi->start = PHYS_ADDR_MAX;
+	sw_msi->length = 0;
+	rc = iommu_get_group_resv_regions(group, &resv_regions);
+	if (rc)
+		goto out_free;
 
 	down_write(&iopt->lock);
 	list_for_each_entry(resv, &resv_regions, list) {
-		if (resv->type == IOMMU_RESV_SW_MSI)
-			*sw_msi_start = resv->start;
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		if (resv->type == IOMMU_RESV_SW_MSI) {
+			sw_msi->start = resv->start;
+			sw_msi->length = resv->length;
+		}
 		rc = iopt_reserve_iova_locked(iopt, resv->start,
 					      resv->start + resv->length - 1,
 					      owner);
@@ -635,7 +647,9 @@ int iopt_reserve_dev_regions(struct io_pagetable *iopt, struct device *dev,
 	}
 	up_write(&iopt->lock);
 
-	iommu_put_resv_regions(dev, &resv_regions);
+out_free:
+	list_for_each_entry_safe(resv, next, &resv_regions, list)
+		kfree(resv);
 	return rc;
 }
 
@@ -736,30 +750,14 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 	return -ENOSPC;
 }
 
-/**
- * iopt_map_user_pages() - map a range of the caller's memory
- * @iopt: the io_pagetable
- * @iova: with @fixed_iova, the IOVA to map at; otherwise receives the
- *        IOVA the kernel chose
- * @uaddr: first user address
- * @length: bytes, not zero; neither @uaddr + @length nor @iova + @length
- *          - 1 may wrap (the caller checks)
- * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE; IOMMU_WRITE pins
- *              the memory for writing
- * @fixed_iova: use *@iova as given
- * @charge_mm: charge the pages to the mm instead of the user
- *
- * Pins the memory and adds an area for it. Must be called by the process
- * owning the memory.
- *
- * Return: 0; -EINVAL for an unaligned @uaddr, @length or fixed IOVA, or a
- * fixed range touching a reserved range; -EEXIST for a fixed range
- * touching an area; -ENOSPC when no free IOVA range fits; -EFAULT,
- * -ENOMEM, -EINTR from pinning. On error nothing changed.
+/*
+ * Pin @length bytes at user address @uaddr, or at offset @uaddr of @file,
+ * and insert an area for them.
  */
-int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
-			unsigned long uaddr, unsigned long length,
-			int iommu_prot, bool fixed_iova, bool charge_mm)
+static int iopt_map_common(struct io_pagetable *iopt, unsigned long *iova,
+			   struct file *file, unsigned long uaddr,
+			   unsigned long length, int iommu_prot,
+			   bool fixed_iova, bool charge_mm)
 {
 	struct iopt_pages *pages;
 	struct iopt_area *area;
@@ -776,8 +774,13 @@ int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
 	if (!area)
 		return -ENOMEM;
 
-	pages = iopt_pages_pin(uaddr, length, iommu_prot & IOMMU_WRITE,
-			       charge_mm);
+	if (file)
+		pages = iopt_pages_pin_file(file, uaddr, length,
+					    iommu_prot & IOMMU_WRITE,
+					    charge_mm);
+	else
+		pages = iopt_pages_pin(uaddr, length, iommu_prot & IOMMU_WRITE,
+				       charge_mm);
 	if (IS_ERR(pages)) {
 		rc = PTR_ERR(pages);
 		goto err_free_area;
@@ -815,6 +818,58 @@ err_unlock:
 err_free_area:
 	kfree(area);
 	return rc;
+}
+
+/**
+ * iopt_map_user_pages() - map a range of the caller's memory
+ * @iopt: the io_pagetable
+ * @iova: with @fixed_iova, the IOVA to map at; otherwise receives the
+ *        IOVA the kernel chose
+ * @uaddr: first user address
+ * @length: bytes, not zero; neither @uaddr + @length nor @iova + @length
+ *          - 1 may wrap (the caller checks)
+ * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE; IOMMU_WRITE pins
+ *              the memory for writing
+ * @fixed_iova: use *@iova as given
+ * @charge_mm: charge the pages to the mm instead of the user
+ *
+ * Pins the memory and adds an area for it. Must be called by the process
+ * owning the memory.
+ *
+ * Return: 0; -EINVAL for an unaligned @uaddr, @length or fixed IOVA, or a
+ * fixed range touching a reserved range; -EEXIST for a fixed range
+ * touching an area; -ENOSPC when no free IOVA range fits; -EFAULT,
+ * -ENOMEM, -EINTR from pinning. On error nothing changed.
+ */
+int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
+			unsigned long uaddr, unsigned long length,
+			int iommu_prot, bool fixed_iova, bool charge_mm)
+{
+	return iopt_map_common(iopt, iova, NULL, uaddr, length, iommu_prot,
+			       fixed_iova, charge_mm);
+}
+
+/**
+ * iopt_map_file_pages() - map a range of a memfd
+ * @iopt: the io_pagetable
+ * @iova: as for iopt_map_user_pages()
+ * @file: the memfd, held by the caller
+ * @start: byte offset of the range in @file
+ * @length: bytes, not zero; @start + @length must not wrap
+ * @iommu_prot: as for iopt_map_user_pages()
+ * @fixed_iova: use *@iova as given
+ * @charge_mm: charge the pages to the mm instead of the user
+ *
+ * Return: as iopt_map_user_pages(), plus the errors of
+ * iopt_pages_pin_file().
+ */
+int iopt_map_file_pages(struct io_pagetable *iopt, unsigned long *iova,
+			struct file *file, unsigned long start,
+			unsigned long length, int iommu_prot, bool fixed_iova,
+			bool charge_mm)
+{
+	return iopt_map_common(iopt, iova, file, start, length, iommu_prot,
+			       fixed_iova, charge_mm);
 }
 
 /*

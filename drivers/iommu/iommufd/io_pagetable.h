@@ -37,8 +37,10 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
-struct device;
+struct file;
 struct iommu_domain;
+struct iommu_group;
+struct iommu_resv_region;
 struct mm_struct;
 struct page;
 struct user_struct;
@@ -95,7 +97,8 @@ struct iopt_reserved {
  * struct iopt_pages - pinned pages of one range of user memory
  * @kref: one reference per area showing the pages
  * @npages: number of pages, all pinned while the object exists
- * @uaddr: user address of the first page when it was pinned; only a hint
+ * @uaddr: user address (file offset for a memfd) of the first page when
+ *         it was pinned; only a hint
  *         for choosing IOVAs whose alignment matches huge pages
  * @page_list: the pinned pages, in user address order (kvcalloc'ed)
  * @writable: pinned with FOLL_WRITE; unpinning marks the pages dirty
@@ -122,6 +125,9 @@ struct iopt_pages {
 
 struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
 				  bool writable, bool charge_mm);
+struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
+				       unsigned long length, bool writable,
+				       bool charge_mm);
 void iopt_pages_put(struct iopt_pages *pages);
 
 /* Take another reference for a new area showing (part of) @pages */
@@ -166,6 +172,10 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
 			unsigned long uaddr, unsigned long length,
 			int iommu_prot, bool fixed_iova, bool charge_mm);
+int iopt_map_file_pages(struct io_pagetable *iopt, unsigned long *iova,
+			struct file *file, unsigned long start,
+			unsigned long length, int iommu_prot, bool fixed_iova,
+			bool charge_mm);
 int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 		   struct io_pagetable *src, unsigned long src_iova,
 		   unsigned long length, int iommu_prot, bool fixed_iova);
@@ -215,8 +225,9 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain);
-int iopt_reserve_dev_regions(struct io_pagetable *iopt, struct device *dev,
-			     const void *owner, phys_addr_t *sw_msi_start);
+int iopt_reserve_group_regions(struct io_pagetable *iopt,
+			       struct iommu_group *group, const void *owner,
+			       struct iommu_resv_region *sw_msi);
 
 bool iopt_huge_pages_enabled(struct io_pagetable *iopt);
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable);

@@ -2,8 +2,9 @@
 /*
  * The IOAS object: an IO address space as userspace sees it, and the
  * commands that act on one (IOMMU_IOAS_ALLOC, IOMMU_IOAS_ALLOW_IOVAS,
- * IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_COPY,
- * IOMMU_IOAS_UNMAP and the per-IOAS IOMMU_OPTION_HUGE_PAGES).
+ * IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE,
+ * IOMMU_IOAS_COPY, IOMMU_IOAS_UNMAP and the per-IOAS
+ * IOMMU_OPTION_HUGE_PAGES).
  *
  * An IOAS is a struct iommufd_object wrapped around a struct
  * io_pagetable; all of its state lives in the io_pagetable. The handlers
@@ -15,6 +16,7 @@
  * reference on the IOAS (from iommufd_ioas_get()) for as long as it uses
  * it, and the iopt_ functions take the io_pagetable's lock as needed.
  */
+#include <linux/file.h>
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
 #include <linux/kernel.h>
@@ -255,6 +257,60 @@ int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd)
 		rc = iommufd_ucmd_respond(ucmd);
 	}
 	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+/**
+ * iommufd_ioas_map_file_ioctl() - IOMMU_IOAS_MAP_FILE
+ * @ucmd: the call; its argument is a struct iommu_ioas_map_file
+ *
+ * Return: 0 or a negative errno, as documented in the uAPI header.
+ */
+int iommufd_ioas_map_file_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	bool fixed = cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA;
+	struct iommufd_ioas *ioas;
+	unsigned long iova;
+	struct file *file;
+	u64 end;
+	int rc;
+
+	if (cmd->flags & ~IOMMUFD_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (!cmd->length ||
+	    !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &end) ||
+	    check_add_overflow(cmd->start, cmd->length, &end) ||
+	    end > LLONG_MAX)
+		return -EOVERFLOW;
+	if (cmd->iova > ULONG_MAX || cmd->length > ULONG_MAX ||
+	    cmd->start > ULONG_MAX)
+		return -EOVERFLOW;
+
+	file = fget(cmd->fd);
+	if (!file)
+		return -EBADF;
+
+	ioas = iommufd_ioas_get(ucmd->ictx, cmd->ioas_id);
+	if (IS_ERR(ioas)) {
+		rc = PTR_ERR(ioas);
+		goto out_fput;
+	}
+
+	iova = cmd->iova;
+	rc = iopt_map_file_pages(&ioas->iopt, &iova, file, cmd->start,
+				 cmd->length, iommufd_map_prot(cmd->flags),
+				 fixed,
+				 ucmd->ictx->charge_mode == IOMMUFD_CHARGE_MM);
+	if (!rc && !fixed) {
+		cmd->iova = iova;
+		rc = iommufd_ucmd_respond(ucmd);
+	}
+	iommufd_ioas_put(ioas);
+out_fput:
+	fput(file);
 	return rc;
 }
 

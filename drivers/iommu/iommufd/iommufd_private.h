@@ -43,6 +43,7 @@ struct device;
 struct file;
 struct iommu_domain;
 struct iommu_group;
+struct iommu_ops;
 
 /* How pinned pages are charged to RLIMIT_MEMLOCK (IOMMU_OPTION_RLIMIT_MODE) */
 enum iommufd_charge_mode {
@@ -139,12 +140,7 @@ static inline bool iommufd_obj_tryget(struct iommufd_object *obj)
 	return refcount_inc_not_zero(&obj->users);
 }
 
-/* Drop a reference taken with iommufd_obj_get() */
-static inline void iommufd_obj_put(struct iommufd_object *obj)
-{
-	/* The table's reference keeps this from ever reaching zero. */
-	refcount_dec(&obj->users);
-}
+void iommufd_obj_put(struct iommufd_object *obj);
 
 /*
  * Allocate a zeroed @ptype of type @otype, with a reserved ID. Every
@@ -210,17 +206,21 @@ static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
  * @ioas: the IOAS mirrored, with a reference held
  * @domain: the iommu_domain, in @ioas's io_pagetable for the object's
  *          whole life
+ * @iommu_ops: the ops of the IOMMU driver that allocated @domain; only
+ *             devices of that driver may be attached
  * @auto_domain: created by attaching a device to the IOAS itself; it is
  *               destroyed when its last device leaves
  * @enforce_cache_coherency: the domain forces DMA to snoop CPU caches
  * @msi_lock: protects @msi_cookie
- * @msi_cookie: the domain has its software MSI window set up
+ * @msi_cookie: the domain has its software MSI window set up, and the
+ *              window is reserved in @ioas with the HWPT as owner
  * @hwpt_item: entry in @ioas's hwpt_list, under the IOAS mutex
  */
 struct iommufd_hwpt_paging {
 	struct iommufd_object obj;
 	struct iommufd_ioas *ioas;
 	struct iommu_domain *domain;
+	const struct iommu_ops *iommu_ops;
 	bool auto_domain;
 	bool enforce_cache_coherency;
 	struct mutex msi_lock; /* see the kernel-doc above */
@@ -232,6 +232,7 @@ struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct device *dev, bool auto_domain);
 int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd);
 
 /**
  * struct iommufd_group - an iommu_group as seen by one context
@@ -243,6 +244,10 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd);
  *        IOMMU translates a whole group at once, so every attached device
  *        of the group is attached to this one HWPT.
  * @devices: the attached struct iommufd_device, through their group_item
+ * @sw_msi_start: base of the group's software-managed MSI window, or
+ *                PHYS_ADDR_MAX when it has none; known once the group
+ *                was attached
+ * @sw_msi_length: its length
  *
  * Lock order: the IOAS mutex -> @lock -> the io_pagetable lock and the
  * iommu_group's own mutex.
@@ -254,6 +259,8 @@ struct iommufd_group {
 	struct mutex lock; /* see the kernel-doc above */
 	struct iommufd_hwpt_paging *hwpt;
 	struct list_head devices;
+	phys_addr_t sw_msi_start;
+	size_t sw_msi_length;
 };
 
 /**
@@ -264,8 +271,6 @@ struct iommufd_group {
  * @igroup: the device's group in this context, with a reference held
  * @dev: the device
  * @group_item: entry in @igroup's devices while attached, else empty
- * @sw_msi_start: base of the device's software MSI window while attached,
- *                PHYS_ADDR_MAX when it has none
  * @holds_ctx: the binding holds a reference on the context's file
  */
 struct iommufd_device {
@@ -274,7 +279,6 @@ struct iommufd_device {
 	struct iommufd_group *igroup;
 	struct device *dev;
 	struct list_head group_item;
-	phys_addr_t sw_msi_start;
 	bool holds_ctx;
 };
 
@@ -293,6 +297,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_allow_iovas_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_file_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_copy_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_huge_pages_option(struct iommufd_ucmd *ucmd);

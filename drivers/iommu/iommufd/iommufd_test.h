@@ -75,6 +75,20 @@ enum {
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,
 };
 
+/* IOMMU_GET_HW_INFO of a mock device */
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL 0xdeadbeef
+
+/**
+ * struct iommu_test_hw_info - the mock IOMMU's data for IOMMU_GET_HW_INFO
+ * @flags: always 0
+ * @test_reg: always IOMMU_HW_INFO_SELFTEST_REGVAL
+ */
+struct iommu_test_hw_info {
+	__u32 flags;
+	__u32 test_reg;
+};
+
 /**
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)

@@ -46,6 +46,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait_bit.h>
 #include <uapi/linux/iommufd.h>
 
 #include "iommufd_private.h"
@@ -232,14 +233,32 @@ static int iommufd_obj_remove(struct iommufd_ctx *ictx, u32 id)
 }
 
 /**
+ * iommufd_obj_put() - drop a reference taken with iommufd_obj_get()
+ * @obj: the object
+ *
+ * The table's reference keeps the count from reaching zero here. A
+ * driver destroying its object waits in iommufd_obj_destroy_held() for
+ * such short-term references to go, so it is woken up.
+ */
+void iommufd_obj_put(struct iommufd_object *obj)
+{
+	refcount_dec(&obj->users);
+	/* Only the address is used: @obj may be gone already. */
+	wake_up_var(&obj->users);
+}
+
+/**
  * iommufd_obj_destroy_held() - destroy an object kept alive by its creator
  * @ictx: the object's context
- * @obj: a published object on which the caller holds the one reference
- *       besides the table's (objects a kernel driver owns, such as
- *       accesses, which IOMMU_DESTROY refuses with -EBUSY for that reason)
+ * @obj: a published object on which the caller holds the one long-term
+ *       reference besides the table's (objects a kernel driver owns, such
+ *       as devices and accesses, which IOMMU_DESTROY refuses with -EBUSY
+ *       for that reason)
  *
- * The caller's reference is consumed and the object is destroyed and
- * freed.
+ * The caller's reference is consumed. The object is first hidden from
+ * lookups; references that concurrent ioctls took with iommufd_obj_get()
+ * are then waited for, since the driver is about to free what the object
+ * points to. Finally the object is destroyed and freed.
  */
 void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj)
@@ -247,11 +266,15 @@ void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
 	xa_lock(&ictx->objects);
 	/* The table's reference keeps this from reaching zero. */
 	refcount_dec(&obj->users);
-	if (WARN_ON(!refcount_dec_if_one(&obj->users))) {
-		/* Someone else holds it: leave it to the context's release */
-		xa_unlock(&ictx->objects);
-		return;
-	}
+	/* The ID stays reserved, but lookups no longer find the object. */
+	WARN_ON(__xa_cmpxchg(&ictx->objects, obj->id, obj, XA_ZERO_ENTRY,
+			     GFP_ATOMIC) != obj);
+	xa_unlock(&ictx->objects);
+
+	wait_var_event(&obj->users, refcount_read(&obj->users) == 1);
+
+	xa_lock(&ictx->objects);
+	WARN_ON(!refcount_dec_if_one(&obj->users));
 	iommufd_obj_unlink_locked(ictx, obj);
 	xa_unlock(&ictx->objects);
 
@@ -377,10 +400,12 @@ static int iommufd_option_ioctl(struct iommufd_ucmd *ucmd)
 union iommufd_ucmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_hwpt_alloc hwpt_alloc;
+	struct iommu_hw_info hw_info;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_iova_ranges iova_ranges;
 	struct iommu_ioas_map map;
+	struct iommu_ioas_map_file map_file;
 	struct iommu_ioas_copy copy;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
@@ -444,6 +469,10 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_vfio_ioas, __reserved),
 	IOMMUFD_IOCTL(HWPT_ALLOC, iommufd_hwpt_alloc_ioctl,
 		      struct iommu_hwpt_alloc, __reserved),
+	IOMMUFD_IOCTL(GET_HW_INFO, iommufd_get_hw_info_ioctl,
+		      struct iommu_hw_info, __reserved),
+	IOMMUFD_IOCTL(IOAS_MAP_FILE, iommufd_ioas_map_file_ioctl,
+		      struct iommu_ioas_map_file, iova),
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_TEST, IOMMU_TEST_CMD, iommufd_test_ioctl,
 			 struct iommu_test_cmd, last),
@@ -640,4 +669,5 @@ module_init(iommufd_init);
 module_exit(iommufd_exit);
 
 MODULE_DESCRIPTION("IOMMU userspace API (/dev/iommu)");
+MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 MODULE_LICENSE("GPL");

@@ -13,7 +13,9 @@
  * command set, see iopt_pages_batch()), straight into the object's page
  * array. GUP refuses VM_IO and VM_PFNMAP memory (device
  * BARs), memory without the needed permission and holes with -EFAULT,
- * which is passed on as is.
+ * which is passed on as is. Memory named by a memfd (IOMMU_IOAS_MAP_FILE)
+ * is pinned by file offset with memfd_pin_pages() instead, in the same
+ * batches; the file need not be mapped.
  *
  * Accounting: the whole range is charged before anything is pinned, so a
  * map over the limit fails before doing any work.
@@ -36,12 +38,17 @@
  * lock), so iopt_pages_put() must not be called under a spinlock.
  */
 #include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/kernel.h>
+#include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <uapi/linux/fcntl.h>
 
 #include "io_pagetable.h"
 
@@ -193,39 +200,56 @@ err_unpin:
 	return rc;
 }
 
-/**
- * iopt_pages_pin() - pin and charge a range of the caller's memory
- * @uaddr: first user address, page aligned
- * @length: bytes, a non-zero multiple of PAGE_SIZE; @uaddr + @length
- *          must not wrap
- * @writable: pin for writing (devices may write to the memory)
- * @charge_mm: charge the caller's mm->pinned_vm instead of its user's
- *             locked_vm
- *
- * Must be called in the context of the process owning the memory and
- * without iopt->lock held.
- *
- * Return: the new object with one reference, or an ERR_PTR: -ENOMEM when
- * the charge would go over RLIMIT_MEMLOCK or memory ran out, -EFAULT when
- * some page cannot be pinned, -EINTR on a fatal signal. On error nothing
- * is pinned and nothing is charged.
+/*
+ * Pin every page of the memfd range starting at byte @start into the
+ * page array. On failure nothing stays pinned.
  */
-struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
-				  bool writable, bool charge_mm)
+static int iopt_pages_fill_file(struct iopt_pages *pages, struct file *file,
+				loff_t start)
+{
+	unsigned long max_batch = iopt_pages_batch();
+	unsigned long done = 0;
+	long rc;
+
+	while (done != pages->npages) {
+		unsigned long batch = min(pages->npages - done, max_batch);
+
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			goto err_unpin;
+		}
+		rc = memfd_pin_pages(file, start + done * PAGE_SIZE, batch,
+				     pages->page_list + done);
+		if (rc < 0)
+			goto err_unpin;
+		done += batch;
+	}
+	return 0;
+
+err_unpin:
+	iopt_pages_unpin(pages, done);
+	return rc;
+}
+
+/*
+ * Create, charge and pin an iopt_pages of @length bytes, from the
+ * caller's memory at @uaddr, or from @file at offset @start when @file
+ * is not NULL.
+ */
+static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
+					    struct file *file, loff_t start,
+					    unsigned long length,
+					    bool writable, bool charge_mm)
 {
 	struct iopt_pages *pages;
 	int rc;
-
-	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(uaddr) ||
-			 !PAGE_ALIGNED(length)))
-		return ERR_PTR(-EINVAL);
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
 	pages->npages = length >> PAGE_SHIFT;
-	pages->uaddr = uaddr;
+	pages->uaddr = file ? start : uaddr;
 	pages->writable = writable;
 	pages->charge_mm = charge_mm;
 	pages->source_user = get_uid(current_user());
@@ -249,7 +273,10 @@ struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
 		goto err_uncharge;
 	}
 
-	rc = iopt_pages_fill(pages, uaddr);
+	if (file)
+		rc = iopt_pages_fill_file(pages, file, start);
+	else
+		rc = iopt_pages_fill(pages, uaddr);
 	if (rc)
 		goto err_free_list;
 	return pages;
@@ -263,6 +290,68 @@ err_drop_refs:
 	free_uid(pages->source_user);
 	kfree(pages);
 	return ERR_PTR(rc);
+}
+
+/**
+ * iopt_pages_pin() - pin and charge a range of the caller's memory
+ * @uaddr: first user address, page aligned
+ * @length: bytes, a non-zero multiple of PAGE_SIZE; @uaddr + @length
+ *          must not wrap
+ * @writable: pin for writing (devices may write to the memory)
+ * @charge_mm: charge the caller's mm->pinned_vm instead of its user's
+ *             locked_vm
+ *
+ * Must be called in the context of the process owning the memory and
+ * without iopt->lock held.
+ *
+ * Return: the new object with one reference, or an ERR_PTR: -ENOMEM when
+ * the charge would go over RLIMIT_MEMLOCK or memory ran out, -EFAULT when
+ * some page cannot be pinned, -EINTR on a fatal signal. On error nothing
+ * is pinned and nothing is charged.
+ */
+struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
+				  bool writable, bool charge_mm)
+{
+	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(uaddr) ||
+			 !PAGE_ALIGNED(length)))
+		return ERR_PTR(-EINVAL);
+	return iopt_pages_create(uaddr, NULL, 0, length, writable, charge_mm);
+}
+
+/**
+ * iopt_pages_pin_file() - pin and charge a range of a memfd
+ * @file: a memfd (shmem or hugetlbfs)
+ * @start: byte offset of the range in @file, page aligned
+ * @length: bytes, a non-zero multiple of PAGE_SIZE
+ * @writable: pin for writing; @file must then be open for writing and
+ *            not sealed against writes
+ * @charge_mm: as for iopt_pages_pin()
+ *
+ * Like iopt_pages_pin(), but the memory is named by the file, which need
+ * not be mapped. Missing shmem pages are allocated. The charge goes to
+ * the caller, as for iopt_pages_pin().
+ *
+ * Return: as iopt_pages_pin(), plus -EINVAL when @file is not a memfd or
+ * @start is unaligned, -EPERM for a writable pin of a file that may not
+ * be written, -EFAULT for a hugetlbfs page that does not exist yet.
+ */
+struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
+				       unsigned long length, bool writable,
+				       bool charge_mm)
+{
+	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(length)))
+		return ERR_PTR(-EINVAL);
+	if (!shmem_file(file) && !is_file_hugepages(file))
+		return ERR_PTR(-EINVAL);
+	if (!PAGE_ALIGNED(start) || start < 0)
+		return ERR_PTR(-EINVAL);
+	if (!(file->f_mode & FMODE_READ))
+		return ERR_PTR(-EBADF);
+	if (writable && (!(file->f_mode & FMODE_WRITE) ||
+			 (memfd_file_seals(file) &
+			  (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))))
+		return ERR_PTR(-EPERM);
+	return iopt_pages_create(0, file, start, length, writable, charge_mm);
 }
 
 static void iopt_pages_release(struct kref *kref)

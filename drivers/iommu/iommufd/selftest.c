@@ -668,6 +668,19 @@ static bool mock_capable(struct device *dev, enum iommu_cap cap)
 	return cap == IOMMU_CAP_CACHE_COHERENCY || cap == IOMMU_CAP_INTR_REMAP;
 }
 
+static void *mock_hw_info(struct device *dev, u32 *length, u32 *type)
+{
+	struct iommu_test_hw_info *info;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
+	*length = sizeof(*info);
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	return info;
+}
+
 static struct iommu_device mock_iommu;
 
 static struct iommu_device *mock_probe_device(struct device *dev)
@@ -678,6 +691,7 @@ static struct iommu_device *mock_probe_device(struct device *dev)
 static const struct iommu_ops mock_iommu_ops = {
 	.owner = THIS_MODULE,
 	.capable = mock_capable,
+	.hw_info = mock_hw_info,
 	.domain_alloc = mock_domain_alloc,
 	.probe_device = mock_probe_device,
 	.device_group = generic_device_group,

@@ -501,6 +501,91 @@ struct iommu_hwpt_alloc {
 #define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
 
 /**
+ * struct iommu_hw_info_vtd - Intel VT-d data of IOMMU_GET_HW_INFO
+ * @flags: reports errata the VMM must work around; none defined here
+ *         yet, always 0
+ * @__reserved: always 0
+ * @cap_reg: the Capability Register of the remapping unit
+ * @ecap_reg: the Extended Capability Register of the remapping unit
+ *
+ * The register layouts are those of the VT-d specification, section
+ * "Register Descriptions".
+ */
+struct iommu_hw_info_vtd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 cap_reg;
+	__aligned_u64 ecap_reg;
+};
+
+/**
+ * enum iommu_hw_info_type - layout of the data of IOMMU_GET_HW_INFO
+ * @IOMMU_HW_INFO_TYPE_NONE: the IOMMU driver reports nothing
+ * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd
+ * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: ARM SMMUv3 ID registers
+ */
+enum iommu_hw_info_type {
+	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
+};
+
+/**
+ * enum iommufd_hw_capabilities - generic IOMMU capabilities
+ * @IOMMU_HW_CAP_DIRTY_TRACKING: HWPTs can track dirty IOVAs
+ * @IOMMU_HW_CAP_PCI_PASID_EXEC: the device may issue PASID requests with
+ *                               the execute permission
+ * @IOMMU_HW_CAP_PCI_PASID_PRIV: the device may issue PASID requests in
+ *                               privileged mode
+ */
+enum iommufd_hw_capabilities {
+	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
+	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
+	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+};
+
+/**
+ * struct iommu_hw_info - argument of IOMMU_GET_HW_INFO
+ * @size: sizeof(struct iommu_hw_info), set by the caller; at least the
+ *        offset of @out_capabilities (32)
+ * @flags: must be 0
+ * @dev_id: a device bound to this context
+ * @data_len: input: bytes available at @data_uptr; output: the length of
+ *            the data the IOMMU driver reports (0 when it reports none)
+ * @data_uptr: user buffer for the driver's data; the kernel writes
+ *             min(input @data_len, its own length) bytes of data there
+ *             and zeroes the rest of the input length
+ * @out_data_type: the layout of the data, an enum iommu_hw_info_type
+ * @out_max_pasid_log2: log2 of the number of PASIDs the device may use,
+ *                      0 when it has no PASID support
+ * @__reserved: must be 0
+ * @out_capabilities: a combination of enum iommufd_hw_capabilities
+ *
+ * Tells user space about the IOMMU that translates the device, so that a
+ * VMM can present a matching virtual IOMMU to its guest. A call with
+ * @data_len 0 learns the length of the data. An IOMMU driver that
+ * reports nothing gives IOMMU_HW_INFO_TYPE_NONE and @data_len 0; the
+ * command itself never fails for that reason.
+ *
+ * Errors: EOPNOTSUPP for non-zero @flags or @__reserved; ENOENT when
+ * @dev_id is not a bound device; EFAULT when @data_uptr cannot be
+ * written; ENOMEM.
+ */
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u8 out_max_pasid_log2;
+	__u8 __reserved[3];
+	__aligned_u64 out_capabilities;
+};
+
+#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+
+/**
  * struct iommu_ioas_map_file - argument of IOMMU_IOAS_MAP_FILE
  * @size: sizeof(struct iommu_ioas_map_file), set by the caller
  * @flags: a combination of enum iommufd_ioas_map_flags
@@ -518,8 +603,12 @@ struct iommu_hwpt_alloc {
  * IOMMU_IOAS_MAP.
  *
  * Errors: as for IOMMU_IOAS_MAP, plus EBADF when @fd is not an open
- * file and EINVAL when the file is not a memfd; EOVERFLOW also covers
- * @start + @length.
+ * file or not open for reading; EINVAL when the file is not a memfd
+ * (shmem or hugetlbfs) or @start is not page aligned; EPERM for a
+ * writeable map of a file not open for writing or sealed against
+ * writes; EFAULT when a page of a hugetlbfs file was never instantiated
+ * (shmem pages are allocated as needed); EOVERFLOW also covers @start +
+ * @length.
  */
 struct iommu_ioas_map_file {
 	__u32 size;

@@ -2014,6 +2014,189 @@ TEST_F_TIMEOUT(ioas_map, copy_races_with_source_unmap, 300)
 	ASSERT_EQ(0, len);
 }
 
+/* IOMMU_IOAS_MAP_FILE: memfd-backed memory, named by fd and offset */
+static int memfd_of(size_t size)
+{
+	int mfd = memfd_create("iommufd-test", MFD_ALLOW_SEALING);
+
+	if (mfd < 0 || ftruncate(mfd, size)) {
+		if (mfd >= 0)
+			close(mfd);
+		return -1;
+	}
+	return mfd;
+}
+
+TEST_F(ioas_map, map_file_shares_the_file_pages)
+{
+	__u64 iova = MOCK_APERTURE_START;
+	__u32 hwpt_id, stdev_id;
+	char *view;
+	int mfd;
+
+	mfd = memfd_of(SZ_64K);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, &hwpt_id,
+				 NULL));
+	/* Pages the file never had are allocated by the pin. */
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, MAP_FIXED_RW, mfd,
+				   0, SZ_64K, &iova));
+	ASSERT_EQ(MOCK_APERTURE_START, iova);
+	view = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	/* The domain maps the file's own pages, pinned once */
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, iova, view, SZ_64K));
+	ASSERT_EQ(0, md_check_refs(self->fd, view, SZ_64K, 1));
+	/* A second map of the same range pins the pages again */
+	iova = 0;
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, MAP_RW, mfd, 0,
+				   SZ_64K, &iova));
+	ASSERT_NE(MOCK_APERTURE_START, iova);
+	ASSERT_EQ(0, md_check_refs(self->fd, view, SZ_64K, 2));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, SZ_64K, NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, MOCK_APERTURE_START,
+				SZ_64K, NULL));
+	ASSERT_EQ(0, md_check_refs(self->fd, view, SZ_64K, 0));
+	ASSERT_EQ(0, destroy(self->fd, stdev_id));
+	munmap(view, SZ_64K);
+	close(mfd);
+}
+
+TEST_F(ioas_map, map_file_offset_and_contents)
+{
+	__u64 iova = 0;
+	char *view;
+	int mfd;
+
+	mfd = memfd_of(4 * SZ_64K);
+	ASSERT_LE(0, mfd);
+	view = mmap(NULL, 4 * SZ_64K, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+		    0);
+	ASSERT_NE(MAP_FAILED, view);
+	memset(view, 0x3c, 4 * SZ_64K);
+	/* Map the second 64 KiB only; the rest stays unpinned */
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id,
+				   IOMMU_IOAS_MAP_READABLE, mfd, SZ_64K, SZ_64K,
+				   &iova));
+	ASSERT_EQ(0, md_check_refs(self->fd, view, SZ_64K, 0));
+	ASSERT_EQ(0, md_check_refs(self->fd, view + SZ_64K, SZ_64K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, view + 2 * SZ_64K, SZ_64K, 0));
+	/* The file may go away: the map keeps its pages pinned */
+	munmap(view, 4 * SZ_64K);
+	close(mfd);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, SZ_64K, NULL));
+}
+
+TEST_F(ioas_map, map_file_errors)
+{
+	__u64 iova = 0, len = 1;
+	int mfd, rofd, nullfd;
+	char path[64];
+
+	mfd = memfd_of(SZ_64K);
+	ASSERT_LE(0, mfd);
+	ASSERT_ERRNO(EBADF, ioas_map_file(self->fd, self->ioas_id, MAP_RW, -1,
+					  0, SZ_4K, &iova));
+	nullfd = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, nullfd);
+	ASSERT_ERRNO(EINVAL, ioas_map_file(self->fd, self->ioas_id, MAP_RW,
+					   nullfd, 0, SZ_4K, &iova));
+	close(nullfd);
+	ASSERT_ERRNO(EINVAL, ioas_map_file(self->fd, self->ioas_id, MAP_RW,
+					   mfd, 0, 0, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map_file(self->fd, self->ioas_id, MAP_RW,
+					   mfd, 100, SZ_4K, &iova));
+	ASSERT_ERRNO(EINVAL, ioas_map_file(self->fd, self->ioas_id, 0, mfd, 0,
+					   SZ_4K, &iova));
+	ASSERT_ERRNO(EOPNOTSUPP, ioas_map_file(self->fd, self->ioas_id,
+					       MAP_RW | (1 << 5), mfd, 0,
+					       SZ_4K, &iova));
+	ASSERT_ERRNO(EOVERFLOW, ioas_map_file(self->fd, self->ioas_id, MAP_RW,
+					      mfd, -SZ_4K, SZ_64K, &iova));
+	ASSERT_ERRNO(ENOENT, ioas_map_file(self->fd, self->ioas_id + 1000,
+					   MAP_RW, mfd, 0, SZ_4K, &iova));
+	/* Past the end of the file */
+	ASSERT_ERRNO(EINVAL, ioas_map_file(self->fd, self->ioas_id, MAP_RW,
+					   mfd, 0, 2 * SZ_64K, &iova));
+	/* Writeable maps need a writeable, unsealed file */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	rofd = open(path, O_RDONLY);
+	ASSERT_LE(0, rofd);
+	ASSERT_ERRNO(EPERM, ioas_map_file(self->fd, self->ioas_id, MAP_RW,
+					  rofd, 0, SZ_4K, &iova));
+	iova = 0;
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id,
+				   IOMMU_IOAS_MAP_READABLE, rofd, 0, SZ_4K,
+				   &iova));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, SZ_4K, NULL));
+	close(rofd);
+	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_ERRNO(EPERM, ioas_map_file(self->fd, self->ioas_id, MAP_RW, mfd,
+					  0, SZ_4K, &iova));
+	/* Nothing failed above left a mapping behind */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
+	ASSERT_EQ(0, len);
+	close(mfd);
+}
+
+/* IOMMU_GET_HW_INFO on a mock device */
+TEST_F(ioas_map, get_hw_info)
+{
+	struct iommu_test_hw_info info[2];
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.data_uptr = (uintptr_t)info,
+	};
+	__u32 stdev_id, idev_id;
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, NULL,
+				 &idev_id));
+	cmd.dev_id = idev_id;
+	/* Probe for the length */
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(sizeof(info[0]), cmd.data_len);
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+	ASSERT_EQ(0, cmd.out_capabilities);
+	/* A larger buffer gets the data and zeroes after it */
+	memset(info, 0xff, sizeof(info));
+	cmd.data_len = sizeof(info);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(sizeof(info[0]), cmd.data_len);
+	ASSERT_EQ(0, info[0].flags);
+	ASSERT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info[0].test_reg);
+	ASSERT_EQ(0, info[1].flags);
+	ASSERT_EQ(0, info[1].test_reg);
+	/* A shorter one gets what fits */
+	memset(info, 0xff, sizeof(info));
+	cmd.data_len = 4;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(sizeof(info[0]), cmd.data_len);
+	ASSERT_EQ(0, info[0].flags);
+	ASSERT_EQ(0xffffffff, info[0].test_reg);
+	/* The first layout, without out_capabilities, is accepted */
+	cmd.size = offsetof(struct iommu_hw_info, out_capabilities);
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd.size = offsetof(struct iommu_hw_info, out_capabilities) - 4;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd.size = sizeof(cmd);
+	/* Errors */
+	cmd.flags = 1;
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd.flags = 0;
+	cmd.__reserved[1] = 1;
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd.__reserved[1] = 0;
+	cmd.dev_id = self->ioas_id;
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd.dev_id = idev_id;
+	cmd.data_uptr = 8;
+	cmd.data_len = sizeof(info[0]);
+	ASSERT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(0, destroy(self->fd, stdev_id));
+	cmd.data_uptr = (uintptr_t)info;
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+}
+
 /* ------------------------------------------------------------------ */
 /* IOMMU_VFIO_IOAS                                                     */
 

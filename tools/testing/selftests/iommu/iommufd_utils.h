@@ -104,6 +104,25 @@ static inline int ioas_map_fixed(int fd, __u32 ioas_id, const void *uva,
 }
 
 /* *dst_iova: the fixed IOVA in; the IOVA of the new mapping out */
+static inline int ioas_map_file(int fd, __u32 ioas_id, __u32 flags,
+				int mfd, __u64 start, __u64 length, __u64 *iova)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas_id,
+		.fd = mfd,
+		.start = start,
+		.length = length,
+		.iova = *iova,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+	*iova = cmd.iova;
+	return rc;
+}
+
 static inline int ioas_copy(int fd, __u32 dst_id, __u32 src_id, __u32 flags,
 			    __u64 src_iova, __u64 length, __u64 *dst_iova)
 {
