@@ -109,13 +109,12 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		goto err_abort;
 	}
 	/*
-	 * Mappings are always made with IOMMU_CACHE. A domain that can also
-	 * make the device's no-snoop requests snoop is asked to, before it
-	 * holds any mapping; KVM wants to know.
+	 * Mappings are always made with IOMMU_CACHE. Forcing the device's
+	 * no-snoop requests to snoop (enforce_cache_coherency) is not asked
+	 * for: 6.1 has no way to learn beforehand whether the device's
+	 * IOMMU can, and VT-d refuses to attach a device to a domain that
+	 * promised it on hardware without snoop control. It stays false.
 	 */
-	if (hwpt->domain->ops->enforce_cache_coherency)
-		hwpt->enforce_cache_coherency =
-			hwpt->domain->ops->enforce_cache_coherency(hwpt->domain);
 
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
 	if (rc) {

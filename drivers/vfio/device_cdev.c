@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO device character devices: /dev/vfio/devices/vfioN.
+ *
+ * Every registered vfio_device also appears as a character device whose
+ * minor is the device's index. An open of it yields a file that can do
+ * nothing but VFIO_DEVICE_BIND_IOMMUFD until the user binds the device to
+ * an iommufd by handing over a /dev/iommu file descriptor. Binding makes
+ * iommufd take DMA ownership of the device (which the iommu core refuses
+ * while the device's group is used through a VFIO container, or by a
+ * kernel driver, or by another iommufd) and opens the device like the
+ * group path does. After that the file behaves like a device file
+ * obtained from VFIO_GROUP_GET_DEVICE_FD, plus
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT and VFIO_DEVICE_DETACH_IOMMUFD_PT.
+ *
+ * Only devices translated by a real IOMMU can be bound so far; devices of
+ * drivers registered with vfio_register_emulated_iommu_dev() (mdevs) and
+ * no-IOMMU devices are refused with EOPNOTSUPP.
+ *
+ * Locking: a struct vfio_device_file's mutex serializes bind, attach,
+ * detach and release on one file; the device's dev_set->lock covers
+ * open_count and open_device/close_device exactly as for the group path.
+ * The mutex nests outside dev_set->lock and outside every iommufd lock.
+ */
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/iommufd.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "vfio.h"
+
+static dev_t vfio_device_devt;
+
+/**
+ * struct vfio_device_file - one open of a device cdev
+ * @device: the device, with a registration reference held
+ * @lock: serializes the ioctls that change the binding, and release
+ * @ictx: the iommufd the device is bound to, or NULL before binding
+ * @idev: the iommufd device object, or NULL before binding
+ * @attached: @idev is attached to a page table
+ */
+struct vfio_device_file {
+	struct vfio_device *device;
+	struct mutex lock; /* see the kernel-doc above */
+	struct iommufd_ctx *ictx;
+	struct iommufd_device *idev;
+	bool attached;
+};
+
+static int vfio_device_cdev_open(struct inode *inode, struct file *filep)
+{
+	struct vfio_device *device =
+		container_of(inode->i_cdev, struct vfio_device, cdev);
+	struct vfio_device_file *df;
+
+	if (!vfio_device_try_get_registration(device))
+		return -ENODEV;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
+	if (!df) {
+		vfio_device_put_registration(device);
+		return -ENOMEM;
+	}
+	df->device = device;
+	mutex_init(&df->lock);
+	filep->private_data = df;
+	/* The regions are accessed with pread/pwrite at fixed offsets. */
+	filep->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	return 0;
+}
+
+/* Open the device for use by its driver, as the group path does. */
+static int vfio_device_cdev_open_device(struct vfio_device *device)
+{
+	int ret = 0;
+
+	if (!try_module_get(device->dev->driver->owner))
+		return -ENODEV;
+
+	mutex_lock(&device->dev_set->lock);
+	/* One user at a time: another cdev file, or the group path. */
+	if (device->open_count) {
+		ret = -EBUSY;
+	} else {
+		device->open_count = 1;
+		/* No KVM association through the cdev yet. */
+		device->kvm = NULL;
+		if (device->ops->open_device) {
+			ret = device->ops->open_device(device);
+			if (ret)
+				device->open_count = 0;
+		}
+	}
+	mutex_unlock(&device->dev_set->lock);
+	if (ret)
+		module_put(device->dev->driver->owner);
+	return ret;
+}
+
+static void vfio_device_cdev_close_device(struct vfio_device *device)
+{
+	mutex_lock(&device->dev_set->lock);
+	vfio_assert_device_open(device);
+	if (device->ops->close_device)
+		device->ops->close_device(device);
+	device->open_count = 0;
+	mutex_unlock(&device->dev_set->lock);
+	module_put(device->dev->driver->owner);
+}
+
+static long vfio_device_cdev_bind(struct vfio_device_file *df,
+				  struct vfio_device_bind_iommufd __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_bind_iommufd,
+					  out_devid);
+	struct vfio_device *device = df->device;
+	struct vfio_device_bind_iommufd bind;
+	struct iommufd_device *idev;
+	struct iommufd_ctx *ictx;
+	u32 devid;
+	long ret;
+
+	if (copy_from_user(&bind, arg, minsz))
+		return -EFAULT;
+	if (bind.argsz < minsz || bind.flags)
+		return -EINVAL;
+	if (bind.argsz >= offsetofend(struct vfio_device_bind_iommufd,
+				      token_uuid_ptr)) {
+		if (get_user(bind.token_uuid_ptr, &arg->token_uuid_ptr))
+			return -EFAULT;
+		if (bind.token_uuid_ptr)
+			return -EINVAL;
+	}
+
+	/*
+	 * Only devices behind a real IOMMU so far: emulated and no-IOMMU
+	 * devices have a group made up by VFIO and no IOMMU driver.
+	 */
+	if (!device_iommu_capable(device->dev, IOMMU_CAP_CACHE_COHERENCY))
+		return -EOPNOTSUPP;
+
+	mutex_lock(&df->lock);
+	if (df->idev) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+
+	ictx = iommufd_ctx_from_fd(bind.iommufd);
+	if (IS_ERR(ictx)) {
+		ret = PTR_ERR(ictx);
+		if (ret == -EBADFD)
+			ret = -EBADF;
+		goto out_unlock;
+	}
+
+	idev = iommufd_device_bind(ictx, device->dev, &devid);
+	if (IS_ERR(idev)) {
+		ret = PTR_ERR(idev);
+		goto err_put_ctx;
+	}
+
+	ret = vfio_device_cdev_open_device(device);
+	if (ret)
+		goto err_unbind;
+
+	if (put_user(devid, &arg->out_devid)) {
+		ret = -EFAULT;
+		goto err_close;
+	}
+	df->ictx = ictx;
+	WRITE_ONCE(df->idev, idev);
+	mutex_unlock(&df->lock);
+	return 0;
+
+err_close:
+	vfio_device_cdev_close_device(device);
+err_unbind:
+	iommufd_device_unbind(idev);
+err_put_ctx:
+	iommufd_ctx_put(ictx);
+out_unlock:
+	mutex_unlock(&df->lock);
+	return ret;
+}
+
+static long vfio_device_cdev_attach(struct vfio_device_file *df,
+				    struct vfio_device_attach_iommufd_pt __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_attach_iommufd_pt,
+					  pt_id);
+	struct vfio_device_attach_iommufd_pt attach;
+	long ret;
+
+	if (copy_from_user(&attach, arg, minsz))
+		return -EFAULT;
+	if (attach.argsz < minsz || attach.flags)
+		return -EINVAL;
+
+	mutex_lock(&df->lock);
+	if (df->attached)
+		ret = iommufd_device_replace(df->idev, &attach.pt_id);
+	else
+		ret = iommufd_device_attach(df->idev, &attach.pt_id);
+	if (!ret) {
+		df->attached = true;
+		if (put_user(attach.pt_id, &arg->pt_id))
+			ret = -EFAULT;
+	}
+	mutex_unlock(&df->lock);
+	return ret;
+}
+
+static long vfio_device_cdev_detach(struct vfio_device_file *df,
+				    struct vfio_device_detach_iommufd_pt __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_detach_iommufd_pt,
+					  flags);
+	struct vfio_device_detach_iommufd_pt detach;
+	long ret = 0;
+
+	if (copy_from_user(&detach, arg, minsz))
+		return -EFAULT;
+	if (detach.argsz < minsz || detach.flags)
+		return -EINVAL;
+
+	mutex_lock(&df->lock);
+	if (df->attached) {
+		iommufd_device_detach(df->idev);
+		df->attached = false;
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&df->lock);
+	return ret;
+}
+
+/* The device's own operations are only reachable once it is bound. */
+static struct vfio_device *vfio_device_cdev_bound(struct file *filep)
+{
+	struct vfio_device_file *df = filep->private_data;
+
+	/* bind sets idev last, once the device is open */
+	return READ_ONCE(df->idev) ? df->device : NULL;
+}
+
+static long vfio_device_cdev_ioctl(struct file *filep, unsigned int cmd,
+				   unsigned long arg)
+{
+	struct vfio_device_file *df = filep->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct vfio_device *device;
+
+	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
+		return vfio_device_cdev_bind(df, uarg);
+
+	device = vfio_device_cdev_bound(filep);
+	if (!device)
+		return -EINVAL;
+
+	switch (cmd) {
+	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+		return vfio_device_cdev_attach(df, uarg);
+	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
+		return vfio_device_cdev_detach(df, uarg);
+	default:
+		return vfio_device_ioctl(device, cmd, arg);
+	}
+}
+
+static ssize_t vfio_device_cdev_read(struct file *filep, char __user *buf,
+				     size_t count, loff_t *ppos)
+{
+	struct vfio_device *device = vfio_device_cdev_bound(filep);
+
+	if (!device || !device->ops->read)
+		return -EINVAL;
+	return device->ops->read(device, buf, count, ppos);
+}
+
+static ssize_t vfio_device_cdev_write(struct file *filep,
+				      const char __user *buf, size_t count,
+				      loff_t *ppos)
+{
+	struct vfio_device *device = vfio_device_cdev_bound(filep);
+
+	if (!device || !device->ops->write)
+		return -EINVAL;
+	return device->ops->write(device, buf, count, ppos);
+}
+
+static int vfio_device_cdev_mmap(struct file *filep,
+				 struct vm_area_struct *vma)
+{
+	struct vfio_device *device = vfio_device_cdev_bound(filep);
+
+	if (!device || !device->ops->mmap)
+		return -EINVAL;
+	return device->ops->mmap(device, vma);
+}
+
+static int vfio_device_cdev_release(struct inode *inode, struct file *filep)
+{
+	struct vfio_device_file *df = filep->private_data;
+	struct vfio_device *device = df->device;
+
+	mutex_lock(&df->lock);
+	if (df->idev) {
+		/* The driver stops DMA in close_device before detaching. */
+		vfio_device_cdev_close_device(device);
+		if (df->attached)
+			iommufd_device_detach(df->idev);
+		iommufd_device_unbind(df->idev);
+		iommufd_ctx_put(df->ictx);
+	}
+	mutex_unlock(&df->lock);
+	mutex_destroy(&df->lock);
+	kfree(df);
+	vfio_device_put_registration(device);
+	return 0;
+}
+
+static const struct file_operations vfio_device_cdev_fops = {
+	.owner = THIS_MODULE,
+	.open = vfio_device_cdev_open,
+	.release = vfio_device_cdev_release,
+	.read = vfio_device_cdev_read,
+	.write = vfio_device_cdev_write,
+	.unlocked_ioctl = vfio_device_cdev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vfio_device_cdev_mmap,
+};
+
+/**
+ * vfio_device_cdev_init() - prepare the cdev of a device being initialized
+ * @device: the device; its index is already allocated
+ */
+void vfio_device_cdev_init(struct vfio_device *device)
+{
+	device->device.devt = MKDEV(MAJOR(vfio_device_devt), device->index);
+	cdev_init(&device->cdev, &vfio_device_cdev_fops);
+	device->cdev.owner = THIS_MODULE;
+}
+
+/**
+ * vfio_device_add() - add a device's struct device and its cdev
+ * @device: the device being registered
+ *
+ * Return: 0 or the error of cdev_device_add().
+ */
+int vfio_device_add(struct vfio_device *device)
+{
+	return cdev_device_add(&device->cdev, &device->device);
+}
+
+/**
+ * vfio_device_del() - undo vfio_device_add()
+ * @device: the device being unregistered; no file of it is bound any more
+ */
+void vfio_device_del(struct vfio_device *device)
+{
+	cdev_device_del(&device->cdev, &device->device);
+}
+
+static char *vfio_device_devnode(struct device *dev, umode_t *mode)
+{
+	return kasprintf(GFP_KERNEL, "vfio/devices/%s", dev_name(dev));
+}
+
+/**
+ * vfio_cdev_init() - reserve the device numbers of the cdevs
+ * @device_class: the vfio-dev class, whose nodes go to /dev/vfio/devices
+ *
+ * Return: 0 or an error of alloc_chrdev_region().
+ */
+int vfio_cdev_init(struct class *device_class)
+{
+	device_class->devnode = vfio_device_devnode;
+	return alloc_chrdev_region(&vfio_device_devt, 0, MINORMASK + 1,
+				   "vfio-dev");
+}
+
+/**
+ * vfio_cdev_cleanup() - undo vfio_cdev_init()
+ */
+void vfio_cdev_cleanup(void)
+{
+	unregister_chrdev_region(vfio_device_devt, MINORMASK + 1);
+}
+
+MODULE_IMPORT_NS(IOMMUFD);

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real DMA through an IOMMU mapping made with /dev/iommu: a tiny userspace
+ * driver for QEMU's "edu" PCI device (1234:11e8), reached through its
+ * VFIO device cdev bound to an iommufd.
+ *
+ * The edu device copies up to 4 KiB between its internal buffer (device
+ * address 0x40000) and an IOVA, in either direction, when told to. Its
+ * IOVAs are translated by the IOMMU (VT-d in the test VM) through the page
+ * table iommufd filled from the IOAS, so a copy only reaches memory the
+ * test mapped, at the IOVA it was mapped at.
+ *
+ * The test uses the first edu device that is alone in its IOMMU group and
+ * hands it to vfio-pci itself (driver_override); it is skipped when the
+ * machine has none.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "../kselftest_harness.h"
+
+#define EDU_VENDOR "0x1234"
+#define EDU_DEVICE "0x11e8"
+#define EDU_REG_ID 0x00
+#define EDU_REG_DMA_SRC 0x80
+#define EDU_REG_DMA_DST 0x88
+#define EDU_REG_DMA_CNT 0x90
+#define EDU_REG_DMA_CMD 0x98
+#define EDU_DMA_START 0x1
+#define EDU_DMA_TO_RAM 0x2
+#define EDU_BUF_ADDR 0x40000
+#define EDU_BUF_SIZE 4096
+
+#define PAGE 4096UL
+/* The edu device only drives 28 address bits: stay far below */
+#define IOVA_SRC 0x100000UL
+#define IOVA_DST 0x200000UL
+#define IOVA_NEVER 0x300000UL
+
+#define ASSERT_ERRNO(_errno, _call)            \
+	do {                                   \
+		errno = 0;                     \
+		ASSERT_EQ(-1, (long)(_call));  \
+		ASSERT_EQ(_errno, errno);      \
+	} while (0)
+
+static int read_sysfs(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int write_sysfs(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static int count_entries(const char *path)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Find a lone edu device, give it to vfio-pci, return its cdev path. */
+static int edu_find_cdev(char *bdf, size_t bdf_len, char *cdev,
+			 size_t cdev_len)
+{
+	const char *base = "/sys/bus/pci/devices";
+	char path[512], val[64];
+	struct dirent *de;
+	DIR *d, *vd;
+
+	d = opendir(base);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.60s/vendor", base,
+			 de->d_name);
+		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.60s/device", base,
+			 de->d_name);
+		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_DEVICE))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.60s/iommu_group/devices",
+			 base, de->d_name);
+		if (count_entries(path) != 1)
+			continue;
+		snprintf(bdf, bdf_len, "%.60s", de->d_name);
+		break;
+	}
+	closedir(d);
+	if (!bdf[0])
+		return -1;
+
+	snprintf(path, sizeof(path), "%s/%s/driver_override", base, bdf);
+	if (write_sysfs(path, "vfio-pci"))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s/driver", base, bdf);
+	if (access(path, F_OK))
+		write_sysfs("/sys/bus/pci/drivers_probe", bdf);
+
+	snprintf(path, sizeof(path), "%s/%s/vfio-dev", base, bdf);
+	vd = opendir(path);
+	if (!vd)
+		return -1;
+	cdev[0] = 0;
+	while ((de = readdir(vd)))
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(cdev, cdev_len, "/dev/vfio/devices/%.60s",
+				 de->d_name);
+	closedir(vd);
+	return cdev[0] ? 0 : -1;
+}
+
+FIXTURE(edu) {
+	int iommufd;
+	int devfd;
+	__u32 devid;
+	__u32 ioas_id;
+	__u32 hwpt_id;
+	__u64 bar0;
+	__u64 config;
+	char *src;
+	char *dst;
+};
+
+static int region_offset(int devfd, __u32 index, __u64 *offset)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = index,
+	};
+
+	if (ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -1;
+	*offset = info.offset;
+	return 0;
+}
+
+static int bind_iommufd(int devfd, int iommufd, __u32 *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		/* The first layout, as QEMU 10.0 passes it */
+		.argsz = offsetof(struct vfio_device_bind_iommufd,
+				  token_uuid_ptr),
+		.iommufd = iommufd,
+	};
+	int rc;
+
+	rc = ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (devid)
+		*devid = bind.out_devid;
+	return rc;
+}
+
+static int attach_pt(int devfd, __u32 *pt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = offsetof(struct vfio_device_attach_iommufd_pt, pasid),
+		.pt_id = *pt_id,
+	};
+	int rc;
+
+	rc = ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	*pt_id = attach.pt_id;
+	return rc;
+}
+
+static int detach_pt(int devfd)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = offsetof(struct vfio_device_detach_iommufd_pt, pasid),
+	};
+
+	return ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
+static int map_fixed(int iommufd, __u32 ioas_id, void *buf, __u64 iova)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)buf,
+		.length = PAGE,
+		.iova = iova,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
+}
+
+static int unmap(int iommufd, __u32 ioas_id, __u64 iova)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = PAGE,
+	};
+
+	return ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap);
+}
+
+static int bar_write64(int devfd, __u64 bar0, __u64 reg, __u64 val)
+{
+	return pwrite(devfd, &val, 8, bar0 + reg) == 8 ? 0 : -1;
+}
+
+/* Run one edu DMA and wait for the device to finish it. */
+static int edu_dma(int devfd, __u64 bar0, __u64 src, __u64 dst, __u64 cmd)
+{
+	__u64 status;
+	int i;
+
+	if (bar_write64(devfd, bar0, EDU_REG_DMA_SRC, src) ||
+	    bar_write64(devfd, bar0, EDU_REG_DMA_DST, dst) ||
+	    bar_write64(devfd, bar0, EDU_REG_DMA_CNT, EDU_BUF_SIZE) ||
+	    bar_write64(devfd, bar0, EDU_REG_DMA_CMD, cmd | EDU_DMA_START))
+		return -1;
+	/* The device runs the copy from a timer, about 100 ms later */
+	for (i = 0; i < 500; i++) {
+		if (pread(devfd, &status, 8, bar0 + EDU_REG_DMA_CMD) != 8)
+			return -1;
+		if (!(status & EDU_DMA_START))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+FIXTURE_SETUP(edu)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	char bdf[64] = "", cdev[128];
+	__u16 cmd;
+	__u32 id;
+
+	if (edu_find_cdev(bdf, sizeof(bdf), cdev, sizeof(cdev)))
+		SKIP(return, "no edu device alone in its IOMMU group");
+
+	self->devfd = open(cdev, O_RDWR);
+	ASSERT_LE(0, self->devfd) TH_LOG("%s: %s", cdev, strerror(errno));
+	self->iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+	ASSERT_EQ(0, bind_iommufd(self->devfd, self->iommufd, &self->devid));
+	ASSERT_NE(0, self->devid);
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
+	self->ioas_id = alloc.out_ioas_id;
+	self->hwpt_id = self->ioas_id;
+	ASSERT_EQ(0, attach_pt(self->devfd, &self->hwpt_id))
+		TH_LOG("attach: %s", strerror(errno));
+	ASSERT_NE(self->ioas_id, self->hwpt_id);
+
+	ASSERT_EQ(0, region_offset(self->devfd, VFIO_PCI_BAR0_REGION_INDEX,
+				   &self->bar0));
+	ASSERT_EQ(0, region_offset(self->devfd, VFIO_PCI_CONFIG_REGION_INDEX,
+				   &self->config));
+	ASSERT_EQ(4, pread(self->devfd, &id, 4, self->bar0 + EDU_REG_ID));
+	ASSERT_EQ(0xed, id & 0xff);
+	/* Bus mastering on, or the device cannot do DMA at all */
+	ASSERT_EQ(2, pread(self->devfd, &cmd, 2, self->config + 4));
+	cmd |= 0x4;
+	ASSERT_EQ(2, pwrite(self->devfd, &cmd, 2, self->config + 4));
+
+	self->src = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	self->dst = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->dst);
+}
+
+FIXTURE_TEARDOWN(edu)
+{
+	if (self->devfd > 0)
+		close(self->devfd);
+	if (self->iommufd > 0)
+		close(self->iommufd);
+}
+
+/* Bytes go to the device through one mapping and back through another */
+TEST_F(edu, dma_both_ways)
+{
+	unsigned int i;
+
+	for (i = 0; i < PAGE; i++)
+		self->src[i] = i * 7 + 3;
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	TH_LOG("4096 bytes went RAM -> edu -> RAM through IOVAs 0x%lx and 0x%lx",
+	       IOVA_SRC, IOVA_DST);
+}
+
+/* A DMA to an IOVA nobody mapped is stopped by the IOMMU */
+TEST_F(edu, dma_to_unmapped_iova_is_blocked)
+{
+	memset(self->src, 0x5a, PAGE);
+	memset(self->dst, 0x11, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	/* The write faults in the IOMMU (a DMAR fault in the log) */
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_NEVER,
+			     EDU_DMA_TO_RAM));
+	/* After UNMAP the device no longer reaches the old buffer */
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
+	ASSERT_EQ(0, unmap(self->iommufd, self->ioas_id, IOVA_DST));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0x11, self->dst[0]);
+	ASSERT_EQ(0x11, self->dst[PAGE - 1]);
+}
+
+/* Detached, the group is blocked; attached again, DMA works again */
+TEST_F(edu, detach_blocks_and_reattach_restores)
+{
+	__u32 pt_id = self->ioas_id;
+
+	memset(self->src, 0x77, PAGE);
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	ASSERT_EQ(0, detach_pt(self->devfd));
+	ASSERT_ERRNO(EINVAL, detach_pt(self->devfd));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, self->dst[0]);
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+}
+
+/* Attaching again replaces: a second IOAS maps different memory */
+TEST_F(edu, attach_again_replaces)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	__u32 pt_id;
+
+	memset(self->src, 0x42, PAGE);
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
+	ASSERT_EQ(0, map_fixed(self->iommufd, alloc.out_ioas_id, self->dst,
+			       IOVA_SRC));
+	pt_id = alloc.out_ioas_id;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_NE(self->hwpt_id, pt_id);
+	/* The same IOVA now reaches the other buffer */
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_SRC,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0x42, self->dst[0]);
+	ASSERT_EQ(0x42, self->dst[PAGE - 1]);
+	/* The first IOAS's automatic HWPT went with its only device */
+	ASSERT_ERRNO(ENOENT, ioctl(self->iommufd, IOMMU_DESTROY,
+				   &(struct iommu_destroy){
+					   .size = sizeof(struct iommu_destroy),
+					   .id = self->hwpt_id }));
+}
+
+/* The cdev's rules: bind first, bind once, one user at a time */
+TEST_F(edu, cdev_bind_rules)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	char path[128];
+	__u32 pt_id = 0xffffffff;
+	int fd2;
+
+	ASSERT_ERRNO(EBUSY, bind_iommufd(self->devfd, self->iommufd, NULL));
+	ASSERT_ERRNO(ENOENT, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->devfd);
+	fd2 = open(path, O_RDWR);
+	ASSERT_LE(0, fd2);
+	/* Nothing but bind on an unbound file */
+	ASSERT_ERRNO(EINVAL, ioctl(fd2, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_ERRNO(EBADF, bind_iommufd(fd2, -2, NULL));
+	ASSERT_ERRNO(EBADF, bind_iommufd(fd2, fd2, NULL));
+	/* The device is in use through the first file */
+	ASSERT_ERRNO(EBUSY, bind_iommufd(fd2, self->iommufd, NULL));
+	close(fd2);
+}
+
+TEST_HARNESS_MAIN
