@@ -41,6 +41,12 @@ for t in "$KSFT"/*; do
 done
 
 # KUnit suites ran at boot; debugfs keeps each suite's TAP results.
+# Script tests (TEST_PROGS) run from the source tree
+for t in "$IOMMUFD_REPO"/tools/testing/selftests/iommu/*.sh; do
+	[ -x "$t" ] || continue
+	run_suite "kselftest-iommu-$(basename "$t" .sh)" "$t"
+done
+
 for r in /sys/kernel/debug/kunit/*/results; do
 	[ -f "$r" ] || continue
 	name=kunit-$(basename "$(dirname "$r")")
