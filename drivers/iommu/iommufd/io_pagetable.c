@@ -892,6 +892,25 @@ static void iopt_free_removed_areas(struct rb_root_cached *removed)
 }
 
 /**
+ * iopt_area_in_range() - does any area meet an IOVA range?
+ * @iopt: the io_pagetable
+ * @start: first IOVA of the range
+ * @last: last IOVA of the range, inclusive
+ *
+ * Return: true when at least one area overlaps [@start, @last].
+ */
+bool iopt_area_in_range(struct io_pagetable *iopt, unsigned long start,
+			unsigned long last)
+{
+	bool found;
+
+	down_read(&iopt->lock);
+	found = interval_tree_iter_first(&iopt->area_itree, start, last);
+	up_read(&iopt->lock);
+	return found;
+}
+
+/**
  * iopt_unmap_iova() - remove every area inside an IOVA range
  * @iopt: the io_pagetable
  * @start: first IOVA of the range

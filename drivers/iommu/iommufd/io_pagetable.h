@@ -182,6 +182,8 @@ int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last, unsigned long *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+bool iopt_area_in_range(struct io_pagetable *iopt, unsigned long start,
+			unsigned long last);
 
 /*
  * Building and installing an allowed set: the caller fills a private tree

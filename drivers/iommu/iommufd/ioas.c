@@ -58,6 +58,26 @@ struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id)
 	return container_of(obj, struct iommufd_ioas, obj);
 }
 
+/**
+ * iommufd_ioas_create() - allocate an empty, unpublished IOAS
+ * @ictx: the context
+ *
+ * Return: the IOAS, to be published with iommufd_obj_publish() or undone
+ * with iommufd_obj_abort(), or an ERR_PTR.
+ */
+struct iommufd_ioas *iommufd_ioas_create(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+
+	ioas = iommufd_obj_new(ictx, struct iommufd_ioas, IOMMUFD_OTYPE_IOAS);
+	if (IS_ERR(ioas))
+		return ioas;
+	iopt_init(&ioas->iopt);
+	mutex_init(&ioas->mutex);
+	INIT_LIST_HEAD(&ioas->hwpt_list);
+	return ioas;
+}
+
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_alloc *cmd = ucmd->cmd;
@@ -67,13 +87,9 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = iommufd_obj_new(ucmd->ictx, struct iommufd_ioas,
-			       IOMMUFD_OTYPE_IOAS);
+	ioas = iommufd_ioas_create(ucmd->ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	iopt_init(&ioas->iopt);
-	mutex_init(&ioas->mutex);
-	INIT_LIST_HEAD(&ioas->hwpt_list);
 
 	/* Tell userspace the ID before anyone can destroy the object. */
 	cmd->out_ioas_id = ioas->obj.id;

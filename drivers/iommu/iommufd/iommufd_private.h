@@ -193,6 +193,7 @@ struct iommufd_ioas {
 };
 
 struct iommufd_ioas *iommufd_ioas_get(struct iommufd_ctx *ictx, u32 id);
+struct iommufd_ioas *iommufd_ioas_create(struct iommufd_ctx *ictx);
 
 static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
 {
@@ -304,6 +305,8 @@ int iommufd_ioas_huge_pages_option(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas_ioctl(struct iommufd_ucmd *ucmd);
 
 struct iommufd_ioas *iommufd_vfio_compat_ioas_get(struct iommufd_ctx *ictx);
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			unsigned long arg);
 
 #ifdef CONFIG_IOMMUFD_TEST
 int iommufd_test_ioctl(struct iommufd_ucmd *ucmd);

@@ -48,6 +48,7 @@
 #include <linux/uaccess.h>
 #include <linux/wait_bit.h>
 #include <uapi/linux/iommufd.h>
+#include <uapi/linux/vfio.h>
 
 #include "iommufd_private.h"
 #ifdef CONFIG_IOMMUFD_TEST
@@ -491,6 +492,14 @@ static long iommufd_fops_ioctl(struct file *filp, unsigned int cmd,
 	};
 	unsigned int nr = _IOC_NR(cmd);
 	int rc;
+
+	/*
+	 * VFIO shares the ioctl type; its container ioctls are numbered
+	 * below ours (VFIO_BASE + n), so a /dev/iommu file can also serve
+	 * as a type1 container.
+	 */
+	if (nr < IOMMUFD_CMD_BASE)
+		return iommufd_vfio_ioctl(ucmd.ictx, cmd, arg);
 
 	if (nr < IOMMUFD_CMD_BASE ||
 	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iommufd_ioctl_ops))

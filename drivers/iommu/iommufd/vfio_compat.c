@@ -1,7 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The VFIO compatibility layer: which IOAS of a context stands in for a
- * legacy VFIO container (IOMMU_VFIO_IOAS).
+ * legacy VFIO container (IOMMU_VFIO_IOAS), and the VFIO type1 container
+ * ioctls on a /dev/iommu file, acting on that IOAS.
+ *
+ * Type1 emulation: a program written for VFIO's type1 container
+ * (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU,
+ * VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA) can issue
+ * them on a /dev/iommu file descriptor. VFIO_SET_IOMMU creates the compat
+ * IOAS if the context has none; mappings are ordinary areas of that IOAS,
+ * pinned and charged like IOMMU_IOAS_MAP under the context's
+ * IOMMU_OPTION_RLIMIT_MODE (mode 1 is per process, like type1, but
+ * counted in VmPin rather than VmLck). Differences from type1: a type1 v1
+ * unmap that cuts a mapping fails with EINVAL as in v2 (areas are never
+ * split); dirty tracking and VFIO_UPDATE_VADDR are not offered.
  *
  * A context has at most one such "compat IOAS", remembered in
  * ictx->vfio_ioas. Userspace picks it with IOMMU_VFIO_IOAS_SET, reads it
@@ -16,9 +28,14 @@
  * Locking: ictx->vfio_ioas is read and written under the xa_lock of
  * ictx->objects, the same lock under which objects leave the table.
  */
+#include <linux/iommu.h>
 #include <linux/kernel.h>
+#include <linux/overflow.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
+#include <uapi/linux/vfio.h>
 
 #include "iommufd_private.h"
 
@@ -88,5 +105,267 @@ int iommufd_vfio_ioas_ioctl(struct iommufd_ucmd *ucmd)
 		return 0;
 	default:
 		return -EOPNOTSUPP;
+	}
+}
+
+/* VFIO_SET_IOMMU: make sure the context has a compat IOAS */
+static int iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
+{
+	struct iommufd_ioas *ioas;
+
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
+		return -EINVAL;
+
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
+	if (!IS_ERR(ioas)) {
+		iommufd_ioas_put(ioas);
+		return 0;
+	}
+
+	ioas = iommufd_ioas_create(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	/* Held so that nobody destroys it before the pointer is set */
+	refcount_inc(&ioas->obj.users);
+	iommufd_obj_publish(ictx, &ioas->obj);
+	xa_lock(&ictx->objects);
+	/* A racing VFIO_SET_IOMMU may have won; ours then stays a plain IOAS. */
+	if (!ictx->vfio_ioas)
+		ictx->vfio_ioas = ioas;
+	xa_unlock(&ictx->objects);
+	iommufd_ioas_put(ioas);
+	return 0;
+}
+
+static int iommufd_vfio_check_extension(unsigned long type)
+{
+	switch (type) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	/* Every mapping is made with IOMMU_CACHE. */
+	case VFIO_DMA_CC_IOMMU:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int iommufd_vfio_map_dma(struct iommufd_ctx *ictx,
+				struct vfio_iommu_type1_dma_map __user *arg)
+{
+	u32 supported = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	struct iommufd_ioas *ioas;
+	unsigned long iova;
+	int prot = IOMMU_CACHE;
+	u64 end;
+	int rc;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || (map.flags & ~supported) || !map.size)
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	if (check_add_overflow(map.iova, map.size - 1, &end) ||
+	    check_add_overflow(map.vaddr, map.size - 1, &end) ||
+	    map.iova > ULONG_MAX || map.size > ULONG_MAX ||
+	    map.vaddr > ULONG_MAX - map.size)
+		return -EINVAL;
+
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return -EINVAL;
+	iova = map.iova;
+	rc = iopt_map_user_pages(&ioas->iopt, &iova, map.vaddr, map.size, prot,
+				 true,
+				 READ_ONCE(ictx->charge_mode) == IOMMUFD_CHARGE_MM);
+	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx,
+				  struct vfio_iommu_type1_dma_unmap __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	unsigned long unmapped = 0;
+	struct iommufd_ioas *ioas;
+	u64 last;
+	int rc;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz || (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL))
+		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (unmap.iova || unmap.size)
+			return -EINVAL;
+	} else if (!unmap.size ||
+		   check_add_overflow(unmap.iova, unmap.size - 1, &last) ||
+		   last > ULONG_MAX) {
+		return -EINVAL;
+	}
+
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+	} else {
+		rc = iopt_unmap_iova(&ioas->iopt, unmap.iova, last, &unmapped);
+		/*
+		 * type1 answers an empty range with success and size 0, and a
+		 * range that cuts a mapping with EINVAL.
+		 */
+		if (rc == -ENOENT) {
+			if (iopt_area_in_range(&ioas->iopt, unmap.iova, last))
+				rc = -EINVAL;
+			else
+				rc = 0;
+		}
+	}
+	iommufd_ioas_put(ioas);
+	if (rc)
+		return rc;
+	unmap.size = unmapped;
+	if (copy_to_user(&arg->size, &unmap.size, sizeof(unmap.size)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Collects the usable ranges for the IOVA range capability */
+struct iommufd_vfio_ranges {
+	struct iopt_range_visitor visitor;
+	struct vfio_iova_range *ranges;
+	u32 max;
+	u32 count;
+};
+
+static int iommufd_vfio_add_range(struct iopt_range_visitor *visitor,
+				  unsigned long start, unsigned long last)
+{
+	struct iommufd_vfio_ranges *r =
+		container_of(visitor, struct iommufd_vfio_ranges, visitor);
+
+	if (r->count < r->max) {
+		r->ranges[r->count].start = start;
+		r->ranges[r->count].end = last;
+	}
+	r->count++;
+	return 0;
+}
+
+static int iommufd_vfio_iommu_get_info(struct iommufd_ctx *ictx,
+				       struct vfio_iommu_type1_info __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
+	struct vfio_iommu_type1_info_cap_iova_range *cap = NULL;
+	struct iommufd_vfio_ranges r = {
+		.visitor.visit = iommufd_vfio_add_range,
+	};
+	struct vfio_iommu_type1_info info;
+	unsigned long alignment;
+	struct iommufd_ioas *ioas;
+	size_t cap_size;
+	int rc;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return -EINVAL;
+
+	/* Count the ranges first, then fill a buffer large enough. */
+	rc = iopt_visit_usable_ranges(&ioas->iopt, &r.visitor, &alignment);
+	while (!rc) {
+		r.max = r.count;
+		kfree(cap);
+		cap = kzalloc(struct_size(cap, iova_ranges, r.max),
+			      GFP_KERNEL_ACCOUNT);
+		if (!cap) {
+			rc = -ENOMEM;
+			break;
+		}
+		r.ranges = cap->iova_ranges;
+		r.count = 0;
+		rc = iopt_visit_usable_ranges(&ioas->iopt, &r.visitor,
+					      &alignment);
+		if (!rc && r.count <= r.max)
+			break;
+	}
+	iommufd_ioas_put(ioas);
+	if (rc)
+		goto out_free;
+
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	/* Every power of two from the IOAS's granule up can be mapped. */
+	info.iova_pgsizes = ~((u64)alignment - 1);
+	cap_size = struct_size(cap, iova_ranges, r.count);
+	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info,
+				      cap_offset)) {
+		info.flags |= VFIO_IOMMU_INFO_CAPS;
+		info.cap_offset = 0;
+		if (info.argsz >= sizeof(info) + cap_size) {
+			cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+			cap->header.version = 1;
+			cap->header.next = 0;
+			cap->nr_iovas = r.count;
+			if (copy_to_user((void __user *)arg + sizeof(info), cap,
+					 cap_size)) {
+				rc = -EFAULT;
+				goto out_free;
+			}
+			info.cap_offset = sizeof(info);
+		}
+		/* Tell the caller how much room the capabilities need. */
+		info.argsz = sizeof(info) + cap_size;
+		if (copy_to_user(arg, &info, sizeof(info)))
+			rc = -EFAULT;
+	} else if (copy_to_user(arg, &info, minsz)) {
+		rc = -EFAULT;
+	}
+out_free:
+	kfree(cap);
+	return rc;
+}
+
+/**
+ * iommufd_vfio_ioctl() - the VFIO type1 container ioctls on /dev/iommu
+ * @ictx: the context
+ * @cmd: the ioctl number, of VFIO's type
+ * @arg: its argument
+ *
+ * Return: as VFIO's type1 container would, or -ENOTTY for an ioctl that
+ * is not emulated.
+ */
+long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+			unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		return iommufd_vfio_check_extension(arg);
+	case VFIO_SET_IOMMU:
+		return iommufd_vfio_set_iommu(ictx, arg);
+	case VFIO_IOMMU_GET_INFO:
+		return iommufd_vfio_iommu_get_info(ictx, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return iommufd_vfio_map_dma(ictx, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return iommufd_vfio_unmap_dma(ictx, uarg);
+	default:
+		return -ENOTTY;
 	}
 }

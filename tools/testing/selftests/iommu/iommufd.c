@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
 #include "iommufd_utils.h"
@@ -2137,6 +2138,141 @@ TEST_F(ioas_map, map_file_errors)
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, &len));
 	ASSERT_EQ(0, len);
 	close(mfd);
+}
+
+/* The VFIO type1 container ioctls, issued on a /dev/iommu fd */
+static int type1_map(int fd, void *buf, __u64 iova, __u64 size, __u32 flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)buf,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int type1_unmap(int fd, __u64 iova, __u64 size, __u32 flags,
+		       __u64 *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	int rc;
+
+	rc = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	if (unmapped)
+		*unmapped = unmap.size;
+	return rc;
+}
+
+#define T1_RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+TEST_F(ioas_map, type1_container_on_iommufd)
+{
+	struct iommu_vfio_ioas vioas = {
+		.size = sizeof(vioas),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	__u64 iova = MOCK_APERTURE_START, len;
+	__u32 hwpt_id;
+	int fd;
+
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(VFIO_API_VERSION, ioctl(fd, VFIO_GET_API_VERSION));
+	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+	ASSERT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU));
+	ASSERT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
+	/* Nothing to map into before VFIO_SET_IOMMU */
+	ASSERT_ERRNO(EINVAL, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	ASSERT_ERRNO(EINVAL, ioctl(fd, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU));
+	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	/* It made the compat IOAS; a mock device on it sees the mappings */
+	ASSERT_EQ(0, ioctl(fd, IOMMU_VFIO_IOAS, &vioas));
+	ASSERT_NE(0, vioas.ioas_id);
+	ASSERT_EQ(0, mock_domain(fd, vioas.ioas_id, NULL, &hwpt_id, NULL));
+
+	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	ASSERT_EQ(0, md_check_map(fd, hwpt_id, iova, self->buf, SZ_64K));
+	ASSERT_ERRNO(EEXIST, type1_map(fd, self->buf, iova, SZ_4K, T1_RW));
+	ASSERT_ERRNO(EINVAL, type1_map(fd, self->buf, iova, 0, T1_RW));
+	ASSERT_ERRNO(EINVAL, type1_map(fd, self->buf, iova + SZ_1M, SZ_4K,
+				       T1_RW | VFIO_DMA_MAP_FLAG_VADDR));
+	/* Outside the mock aperture */
+	ASSERT_ERRNO(EINVAL, type1_map(fd, self->buf, 0, SZ_4K, T1_RW));
+	/* Cutting a mapping is EINVAL, an empty range unmaps nothing */
+	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova, SZ_4K, 0, NULL));
+	len = 1;
+	ASSERT_EQ(0, type1_unmap(fd, iova + SZ_1M, SZ_4K, 0, &len));
+	ASSERT_EQ(0, len);
+	ASSERT_EQ(0, type1_unmap(fd, iova, SZ_64K, 0, &len));
+	ASSERT_EQ(SZ_64K, len);
+	ASSERT_ERRNO(EINVAL, md_check_map(fd, hwpt_id, iova, self->buf,
+					  SZ_4K));
+	/* UNMAP_FLAG_ALL */
+	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	ASSERT_EQ(0, type1_map(fd, self->buf + SZ_64K, iova + SZ_1M, SZ_4K,
+			       VFIO_DMA_MAP_FLAG_READ));
+	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova, 0,
+					 VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &len));
+	ASSERT_EQ(SZ_64K + SZ_4K, len);
+	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova, 0, 0, NULL));
+	ASSERT_ERRNO(ENOTTY, ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, NULL));
+	close(fd);
+}
+
+TEST_F(ioas_map, type1_get_info_reports_iova_ranges)
+{
+	struct iommu_vfio_ioas vioas = {
+		.size = sizeof(vioas),
+		.op = IOMMU_VFIO_IOAS_GET,
+	};
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_iommu_type1_info *info;
+	char raw[256];
+	int fd;
+
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	info = (struct vfio_iommu_type1_info *)raw;
+	memset(raw, 0, sizeof(raw));
+	info->argsz = sizeof(*info);
+	ASSERT_ERRNO(EINVAL, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	/* Too small for the capability: told how much room it needs */
+	ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, info->flags);
+	ASSERT_EQ(~(__u64)(SZ_4K - 1), info->iova_pgsizes);
+	ASSERT_EQ(0, info->cap_offset);
+	ASSERT_EQ(sizeof(*info) + sizeof(*cap) + sizeof(cap->iova_ranges[0]),
+		  info->argsz);
+	info->argsz = sizeof(raw);
+	ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(sizeof(*info), info->cap_offset);
+	cap = (void *)(raw + info->cap_offset);
+	ASSERT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, cap->header.id);
+	ASSERT_EQ(1, cap->header.version);
+	ASSERT_EQ(0, cap->header.next);
+	ASSERT_EQ(1, cap->nr_iovas);
+	ASSERT_EQ(0, cap->iova_ranges[0].start);
+	ASSERT_EQ(UINT64_MAX, cap->iova_ranges[0].end);
+	/* A mock device's aperture narrows the range */
+	ASSERT_EQ(0, ioctl(fd, IOMMU_VFIO_IOAS, &vioas));
+	ASSERT_EQ(0, mock_domain(fd, vioas.ioas_id, NULL, NULL, NULL));
+	ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(1, cap->nr_iovas);
+	ASSERT_EQ(MOCK_APERTURE_START, cap->iova_ranges[0].start);
+	ASSERT_EQ((1ULL << 31) - 1, cap->iova_ranges[0].end);
+	close(fd);
 }
 
 /* IOMMU_GET_HW_INFO on a mock device */
