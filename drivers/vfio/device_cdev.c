@@ -15,7 +15,11 @@
  *
  * Only devices translated by a real IOMMU can be bound so far; devices of
  * drivers registered with vfio_register_emulated_iommu_dev() (mdevs) and
- * no-IOMMU devices are refused with EOPNOTSUPP.
+ * no-IOMMU devices are refused with EOPNOTSUPP. Binding first asks the
+ * driver's match op, as opening by name through the group does, so a
+ * vfio-pci VF still needs its PF's VF token. While a device is bound its
+ * group file cannot be opened (and the other way round), so no group fd
+ * can stand in for the device in a hot reset.
  *
  * Locking: a struct vfio_device_file's mutex serializes bind, attach,
  * detach and release on one file; the device's dev_set->lock covers
@@ -29,6 +33,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uuid.h>
 #include <linux/vfio.h>
 
 #include "vfio.h"
@@ -73,7 +78,38 @@ static int vfio_device_cdev_open(struct inode *inode, struct file *filep)
 	return 0;
 }
 
-/* Open the device for use by its driver, as the group path does. */
+/*
+ * Let the driver check that this file may have the device, as opening by
+ * name through the group does: vfio-pci refuses a VF whose PF is owned
+ * by a user who set a VF token, unless the same token is given.
+ */
+static int vfio_device_cdev_match(struct vfio_device *device,
+				  const uuid_t *token)
+{
+	char *buf;
+	int ret;
+
+	if (!device->ops->match)
+		return 0;
+	if (token)
+		buf = kasprintf(GFP_KERNEL, "%s vf_token=%pUl",
+				dev_name(device->dev), token);
+	else
+		buf = kstrdup(dev_name(device->dev), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = device->ops->match(device, buf);
+	kfree(buf);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ENODEV;
+}
+
+/*
+ * Claim the device for this file: nobody else may have it open, through
+ * another cdev file or its group. Then open it for use by its driver, as
+ * the group path does.
+ */
 static int vfio_device_cdev_open_device(struct vfio_device *device)
 {
 	int ret = 0;
@@ -82,9 +118,8 @@ static int vfio_device_cdev_open_device(struct vfio_device *device)
 		return -ENODEV;
 
 	mutex_lock(&device->dev_set->lock);
-	/* One user at a time: another cdev file, or the group path. */
 	if (device->open_count) {
-		ret = -EBUSY;
+		ret = -EINVAL;
 	} else {
 		device->open_count = 1;
 		/* No KVM association through the cdev yet. */
@@ -121,67 +156,85 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 	struct vfio_device_bind_iommufd bind;
 	struct iommufd_device *idev;
 	struct iommufd_ctx *ictx;
-	u32 devid;
+	uuid_t token, *tokenp = NULL;
+	u32 argsz, devid;
 	long ret;
 
-	if (copy_from_user(&bind, arg, minsz))
+	if (get_user(argsz, &arg->argsz))
 		return -EFAULT;
-	if (bind.argsz < minsz || bind.flags)
+	if (argsz < minsz)
 		return -EINVAL;
-	if (bind.argsz >= offsetofend(struct vfio_device_bind_iommufd,
-				      token_uuid_ptr)) {
-		if (get_user(bind.token_uuid_ptr, &arg->token_uuid_ptr))
-			return -EFAULT;
-		if (bind.token_uuid_ptr)
+	ret = copy_struct_from_user(&bind, sizeof(bind), arg, argsz);
+	if (ret)
+		return ret;
+	if ((bind.flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN) || bind.iommufd < 0)
+		return -EINVAL;
+	if (bind.flags & VFIO_DEVICE_BIND_FLAG_TOKEN) {
+		if (argsz < offsetofend(struct vfio_device_bind_iommufd,
+					token_uuid_ptr))
 			return -EINVAL;
+		if (copy_from_user(&token, u64_to_user_ptr(bind.token_uuid_ptr),
+				   sizeof(token)))
+			return -EFAULT;
+		tokenp = &token;
 	}
 
 	/*
 	 * Only devices behind a real IOMMU so far: emulated and no-IOMMU
-	 * devices have a group made up by VFIO and no IOMMU driver.
+	 * devices have a group made up by VFIO.
 	 */
-	if (!device_iommu_capable(device->dev, IOMMU_CAP_CACHE_COHERENCY))
+	if (device->group->type != VFIO_IOMMU)
 		return -EOPNOTSUPP;
+
+	ret = vfio_device_cdev_match(device, tokenp);
+	if (ret)
+		return ret;
 
 	mutex_lock(&df->lock);
 	if (df->idev) {
-		ret = -EBUSY;
+		ret = -EINVAL;
 		goto out_unlock;
 	}
+
+	ret = vfio_device_block_group(device);
+	if (ret)
+		goto out_unlock;
 
 	ictx = iommufd_ctx_from_fd(bind.iommufd);
 	if (IS_ERR(ictx)) {
 		ret = PTR_ERR(ictx);
-		if (ret == -EBADFD)
-			ret = -EBADF;
-		goto out_unlock;
+		goto err_unblock;
 	}
+
+	/* Claim the device first, so a busy device creates no object. */
+	ret = vfio_device_cdev_open_device(device);
+	if (ret)
+		goto err_put_ctx;
 
 	idev = iommufd_device_bind(ictx, device->dev, &devid);
 	if (IS_ERR(idev)) {
 		ret = PTR_ERR(idev);
-		goto err_put_ctx;
+		goto err_close;
 	}
-
-	ret = vfio_device_cdev_open_device(device);
-	if (ret)
-		goto err_unbind;
 
 	if (put_user(devid, &arg->out_devid)) {
 		ret = -EFAULT;
-		goto err_close;
+		goto err_unbind;
 	}
 	df->ictx = ictx;
-	WRITE_ONCE(df->idev, idev);
+	/* Everything the device's ops need is set up before this is seen. */
+	smp_store_release(&df->idev, idev);
 	mutex_unlock(&df->lock);
 	return 0;
 
-err_close:
-	vfio_device_cdev_close_device(device);
 err_unbind:
 	iommufd_device_unbind(idev);
+err_close:
+	vfio_device_cdev_close_device(device);
 err_put_ctx:
 	iommufd_ctx_put(ictx);
+err_unblock:
+	vfio_device_unblock_group(device);
 out_unlock:
 	mutex_unlock(&df->lock);
 	return ret;
@@ -197,8 +250,10 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 
 	if (copy_from_user(&attach, arg, minsz))
 		return -EFAULT;
-	if (attach.argsz < minsz || attach.flags)
+	if (attach.argsz < minsz || (attach.flags & ~VFIO_DEVICE_ATTACH_PASID))
 		return -EINVAL;
+	if (attach.flags & VFIO_DEVICE_ATTACH_PASID)
+		return -EOPNOTSUPP;
 
 	mutex_lock(&df->lock);
 	if (df->attached)
@@ -207,8 +262,12 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 		ret = iommufd_device_attach(df->idev, &attach.pt_id);
 	if (!ret) {
 		df->attached = true;
-		if (put_user(attach.pt_id, &arg->pt_id))
+		if (put_user(attach.pt_id, &arg->pt_id)) {
+			/* The caller cannot know where it is: undo it all. */
+			iommufd_device_detach(df->idev);
+			df->attached = false;
 			ret = -EFAULT;
+		}
 	}
 	mutex_unlock(&df->lock);
 	return ret;
@@ -220,7 +279,6 @@ static long vfio_device_cdev_detach(struct vfio_device_file *df,
 	unsigned long minsz = offsetofend(struct vfio_device_detach_iommufd_pt,
 					  flags);
 	struct vfio_device_detach_iommufd_pt detach;
-	long ret = 0;
 
 	if (copy_from_user(&detach, arg, minsz))
 		return -EFAULT;
@@ -231,11 +289,9 @@ static long vfio_device_cdev_detach(struct vfio_device_file *df,
 	if (df->attached) {
 		iommufd_device_detach(df->idev);
 		df->attached = false;
-	} else {
-		ret = -EINVAL;
 	}
 	mutex_unlock(&df->lock);
-	return ret;
+	return 0;
 }
 
 /* The device's own operations are only reachable once it is bound. */
@@ -243,8 +299,8 @@ static struct vfio_device *vfio_device_cdev_bound(struct file *filep)
 {
 	struct vfio_device_file *df = filep->private_data;
 
-	/* bind sets idev last, once the device is open */
-	return READ_ONCE(df->idev) ? df->device : NULL;
+	/* Pairs with the release in bind: the open device is visible. */
+	return smp_load_acquire(&df->idev) ? df->device : NULL;
 }
 
 static long vfio_device_cdev_ioctl(struct file *filep, unsigned int cmd,
@@ -315,6 +371,7 @@ static int vfio_device_cdev_release(struct inode *inode, struct file *filep)
 			iommufd_device_detach(df->idev);
 		iommufd_device_unbind(df->idev);
 		iommufd_ctx_put(df->ictx);
+		vfio_device_unblock_group(device);
 	}
 	mutex_unlock(&df->lock);
 	mutex_destroy(&df->lock);

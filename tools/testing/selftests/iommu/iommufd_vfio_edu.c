@@ -159,6 +159,7 @@ static int edu_find_cdev(char *bdf, size_t bdf_len, char *cdev,
 }
 
 FIXTURE(edu) {
+	char bdf[64];
 	int iommufd;
 	int devfd;
 	__u32 devid;
@@ -278,11 +279,11 @@ static int edu_dma(int devfd, __u64 bar0, __u64 src, __u64 dst, __u64 cmd)
 FIXTURE_SETUP(edu)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	char bdf[64] = "", cdev[128];
+	char cdev[128];
 	__u16 cmd;
 	__u32 id;
 
-	if (edu_find_cdev(bdf, sizeof(bdf), cdev, sizeof(cdev)))
+	if (edu_find_cdev(self->bdf, sizeof(self->bdf), cdev, sizeof(cdev)))
 		SKIP(return, "no edu device alone in its IOMMU group");
 
 	self->devfd = open(cdev, O_RDWR);
@@ -382,7 +383,8 @@ TEST_F(edu, detach_blocks_and_reattach_restores)
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
 			     0));
 	ASSERT_EQ(0, detach_pt(self->devfd));
-	ASSERT_ERRNO(EINVAL, detach_pt(self->devfd));
+	/* Detaching again does nothing */
+	ASSERT_EQ(0, detach_pt(self->devfd));
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
 			     EDU_DMA_TO_RAM));
 	ASSERT_EQ(0, self->dst[0]);
@@ -426,11 +428,12 @@ TEST_F(edu, attach_again_replaces)
 TEST_F(edu, cdev_bind_rules)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
-	char path[128];
+	char path[128], link[128];
 	__u32 pt_id = 0xffffffff;
+	ssize_t n;
 	int fd2;
 
-	ASSERT_ERRNO(EBUSY, bind_iommufd(self->devfd, self->iommufd, NULL));
+	ASSERT_ERRNO(EINVAL, bind_iommufd(self->devfd, self->iommufd, NULL));
 	ASSERT_ERRNO(ENOENT, attach_pt(self->devfd, &pt_id));
 	ASSERT_EQ(0, ioctl(self->devfd, VFIO_DEVICE_GET_INFO, &info));
 	ASSERT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
@@ -440,11 +443,20 @@ TEST_F(edu, cdev_bind_rules)
 	ASSERT_LE(0, fd2);
 	/* Nothing but bind on an unbound file */
 	ASSERT_ERRNO(EINVAL, ioctl(fd2, VFIO_DEVICE_GET_INFO, &info));
-	ASSERT_ERRNO(EBADF, bind_iommufd(fd2, -2, NULL));
-	ASSERT_ERRNO(EBADF, bind_iommufd(fd2, fd2, NULL));
+	ASSERT_ERRNO(EINVAL, bind_iommufd(fd2, -2, NULL));
+	ASSERT_ERRNO(EBADFD, bind_iommufd(fd2, fd2, NULL));
 	/* The device is in use through the first file */
-	ASSERT_ERRNO(EBUSY, bind_iommufd(fd2, self->iommufd, NULL));
+	ASSERT_ERRNO(EINVAL, bind_iommufd(fd2, self->iommufd, NULL));
 	close(fd2);
+
+	/* While bound through the cdev, the group file stays closed */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 self->bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	ASSERT_ERRNO(EBUSY, open(path, O_RDWR));
 }
 
 TEST_HARNESS_MAIN
