@@ -221,6 +221,10 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 		ret = -EFAULT;
 		goto err_unbind;
 	}
+	/* For hot reset ownership checks of the other devices of the set */
+	mutex_lock(&device->dev_set->lock);
+	device->iommufd_device = idev;
+	mutex_unlock(&device->dev_set->lock);
 	df->ictx = ictx;
 	/* Everything the device's ops need is set up before this is seen. */
 	smp_store_release(&df->idev, idev);
@@ -365,6 +369,9 @@ static int vfio_device_cdev_release(struct inode *inode, struct file *filep)
 
 	mutex_lock(&df->lock);
 	if (df->idev) {
+		mutex_lock(&device->dev_set->lock);
+		device->iommufd_device = NULL;
+		mutex_unlock(&device->dev_set->lock);
 		/* The driver stops DMA in close_device before detaching. */
 		vfio_device_cdev_close_device(device);
 		if (df->attached)
@@ -390,6 +397,53 @@ static const struct file_operations vfio_device_cdev_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vfio_device_cdev_mmap,
 };
+
+/**
+ * vfio_iommufd_device_ictx() - the iommufd a device is bound to by its cdev
+ * @vdev: an open device, queried from its own ioctl
+ *
+ * Return: the iommufd context, or NULL when the device was opened through
+ * its group.
+ */
+struct iommufd_ctx *vfio_iommufd_device_ictx(struct vfio_device *vdev)
+{
+	struct iommufd_device *idev = READ_ONCE(vdev->iommufd_device);
+
+	return idev ? iommufd_device_to_ictx(idev) : NULL;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_device_ictx);
+
+/**
+ * vfio_iommufd_dev_id() - how an iommufd owns a device, for hot reset
+ * @vdev: the vfio_device of @dev, or NULL when @dev has none; the caller
+ *        holds the lock of its dev_set
+ * @dev: a device a reset would affect
+ * @ictx: the iommufd of the device asking
+ *
+ * Return: the device's ID in @ictx when it is bound there; otherwise
+ * VFIO_PCI_DEVID_OWNED (0) when its IOMMU group is owned by @ictx, else
+ * VFIO_PCI_DEVID_NOT_OWNED (-1).
+ */
+int vfio_iommufd_dev_id(struct vfio_device *vdev, struct device *dev,
+			struct iommufd_ctx *ictx)
+{
+	struct iommu_group *group;
+	bool owned;
+
+	if (vdev) {
+		lockdep_assert_held(&vdev->dev_set->lock);
+		if (vdev->iommufd_device &&
+		    iommufd_device_to_ictx(vdev->iommufd_device) == ictx)
+			return iommufd_device_to_id(vdev->iommufd_device);
+	}
+	group = iommu_group_get(dev);
+	if (!group)
+		return VFIO_PCI_DEVID_NOT_OWNED;
+	owned = iommufd_ctx_has_group(ictx, group);
+	iommu_group_put(group);
+	return owned ? VFIO_PCI_DEVID_OWNED : VFIO_PCI_DEVID_NOT_OWNED;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_dev_id);
 
 /**
  * vfio_device_cdev_init() - prepare the cdev of a device being initialized

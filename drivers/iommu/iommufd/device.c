@@ -573,6 +573,29 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
 
 /**
+ * iommufd_ctx_has_group() - is an iommu_group owned by a context?
+ * @ictx: the context
+ * @group: the group
+ *
+ * A group is owned while at least one of its devices is bound to the
+ * context: the context then holds the group's DMA ownership, and no other
+ * user can have any device of it. VFIO uses this to let a cdev user reset
+ * devices it did not bind itself.
+ *
+ * Return: true when a device of @group is bound to @ictx.
+ */
+bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
+{
+	bool owned;
+
+	mutex_lock(&ictx->groups_lock);
+	owned = !!xa_load(&ictx->groups, iommu_group_id(group));
+	mutex_unlock(&ictx->groups_lock);
+	return owned;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_ctx_has_group, IOMMUFD);
+
+/**
  * iommufd_device_to_ictx() - the context a device is bound to
  * @idev: a bound device
  *

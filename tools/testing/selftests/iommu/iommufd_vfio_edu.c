@@ -104,39 +104,13 @@ static int count_entries(const char *path)
 	return n;
 }
 
-/* Find a lone edu device, give it to vfio-pci, return its cdev path. */
-static int edu_find_cdev(char *bdf, size_t bdf_len, char *cdev,
-			 size_t cdev_len)
+/* Give an edu device to vfio-pci and return its cdev path */
+static int edu_cdev_of(const char *bdf, char *cdev, size_t cdev_len)
 {
 	const char *base = "/sys/bus/pci/devices";
-	char path[512], val[64];
+	char path[512];
 	struct dirent *de;
-	DIR *d, *vd;
-
-	d = opendir(base);
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%.60s/vendor", base,
-			 de->d_name);
-		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
-			continue;
-		snprintf(path, sizeof(path), "%s/%.60s/device", base,
-			 de->d_name);
-		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_DEVICE))
-			continue;
-		snprintf(path, sizeof(path), "%s/%.60s/iommu_group/devices",
-			 base, de->d_name);
-		if (count_entries(path) != 1)
-			continue;
-		snprintf(bdf, bdf_len, "%.60s", de->d_name);
-		break;
-	}
-	closedir(d);
-	if (!bdf[0])
-		return -1;
+	DIR *vd;
 
 	snprintf(path, sizeof(path), "%s/%s/driver_override", base, bdf);
 	if (write_sysfs(path, "vfio-pci"))
@@ -156,6 +130,44 @@ static int edu_find_cdev(char *bdf, size_t bdf_len, char *cdev,
 				 de->d_name);
 	closedir(vd);
 	return cdev[0] ? 0 : -1;
+}
+
+/*
+ * Find the @nth (from 0) edu device whose IOMMU group has @group_size
+ * devices.
+ */
+static int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
+{
+	const char *base = "/sys/bus/pci/devices";
+	struct dirent **list;
+	char path[512], val[64];
+	int i, n, found = -1;
+
+	n = scandir(base, &list, NULL, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *name = list[i]->d_name;
+
+		if (found >= 0 || name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.60s/vendor", base, name);
+		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.60s/device", base, name);
+		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_DEVICE))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.60s/iommu_group/devices",
+			 base, name);
+		if (count_entries(path) != group_size || nth--)
+			continue;
+		snprintf(bdf, bdf_len, "%.60s", name);
+		found = i;
+	}
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return found >= 0 ? 0 : -1;
 }
 
 FIXTURE(edu) {
@@ -283,7 +295,8 @@ FIXTURE_SETUP(edu)
 	__u16 cmd;
 	__u32 id;
 
-	if (edu_find_cdev(self->bdf, sizeof(self->bdf), cdev, sizeof(cdev)))
+	if (edu_find(1, 0, self->bdf, sizeof(self->bdf)) ||
+	    edu_cdev_of(self->bdf, cdev, sizeof(cdev)))
 		SKIP(return, "no edu device alone in its IOMMU group");
 
 	self->devfd = open(cdev, O_RDWR);
@@ -457,6 +470,120 @@ TEST_F(edu, cdev_bind_rules)
 	link[n] = 0;
 	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
 	ASSERT_ERRNO(EBUSY, open(path, O_RDWR));
+}
+
+/*
+ * Two edu functions of one slot behind a PCIe root port: one IOMMU group,
+ * and a secondary bus reset of the port resets both.
+ */
+FIXTURE(edu_pair) {
+	char bdf[2][64];
+	int devfd[2];
+	int iommufd;
+};
+
+FIXTURE_SETUP(edu_pair)
+{
+	char cdev[128];
+	int i;
+
+	for (i = 0; i != 2; i++) {
+		if (edu_find(2, i, self->bdf[i], sizeof(self->bdf[i])) ||
+		    edu_cdev_of(self->bdf[i], cdev, sizeof(cdev)))
+			SKIP(return, "no pair of edu functions in one group");
+		self->devfd[i] = open(cdev, O_RDWR);
+		ASSERT_LE(0, self->devfd[i]);
+	}
+	self->iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, self->iommufd);
+}
+
+FIXTURE_TEARDOWN(edu_pair)
+{
+	int i;
+
+	for (i = 0; i != 2; i++)
+		if (self->devfd[i] > 0)
+			close(self->devfd[i]);
+	if (self->iommufd > 0)
+		close(self->iommufd);
+}
+
+static int hot_reset_info(int devfd, struct vfio_pci_hot_reset_info *info,
+			  size_t size)
+{
+	memset(info, 0, size);
+	info->argsz = size;
+	return ioctl(devfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info);
+}
+
+/* devid reported for the function with BDF @bdf, or -2 if absent */
+static int devid_of(struct vfio_pci_hot_reset_info *info, const char *bdf)
+{
+	unsigned int i, dom, bus, slot, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+		return -2;
+	for (i = 0; i < info->count; i++)
+		if (info->devices[i].segment == dom &&
+		    info->devices[i].bus == bus &&
+		    info->devices[i].devfn == ((slot << 3) | fn))
+			return (int)info->devices[i].devid;
+	return -2;
+}
+
+TEST_F(edu_pair, group_sibling_elsewhere_cannot_bind)
+{
+	__u32 devid;
+	int other;
+
+	ASSERT_EQ(0, bind_iommufd(self->devfd[0], self->iommufd, &devid));
+	other = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, other);
+	/* The group belongs to the first iommufd now */
+	ASSERT_ERRNO(EPERM, bind_iommufd(self->devfd[1], other, NULL));
+	ASSERT_EQ(0, bind_iommufd(self->devfd[1], self->iommufd, &devid));
+	close(other);
+}
+
+TEST_F(edu_pair, hot_reset_by_dev_id)
+{
+	char raw[sizeof(struct vfio_pci_hot_reset_info) +
+		 8 * sizeof(struct vfio_pci_dependent_device)];
+	struct vfio_pci_hot_reset_info *info = (void *)raw;
+	struct vfio_pci_hot_reset reset = {
+		.argsz = sizeof(reset),
+	};
+	struct {
+		struct vfio_pci_hot_reset hdr;
+		__s32 fds[1];
+	} group_reset;
+	__u32 devid0, devid1;
+
+	ASSERT_EQ(0, bind_iommufd(self->devfd[0], self->iommufd, &devid0));
+	/* Too small: the count and the flags come back */
+	ASSERT_ERRNO(ENOSPC, hot_reset_info(self->devfd[0], info,
+					    sizeof(*info)));
+	ASSERT_EQ(2, info->count);
+	ASSERT_TRUE(info->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID);
+	/* The sibling is not bound, but its group is ours */
+	ASSERT_EQ(0, hot_reset_info(self->devfd[0], info, sizeof(raw)));
+	ASSERT_EQ(2, info->count);
+	ASSERT_EQ(VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+		  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED, info->flags);
+	ASSERT_EQ((int)devid0, devid_of(info, self->bdf[0]));
+	ASSERT_EQ(VFIO_PCI_DEVID_OWNED, devid_of(info, self->bdf[1]));
+	ASSERT_EQ(0, bind_iommufd(self->devfd[1], self->iommufd, &devid1));
+	ASSERT_EQ(0, hot_reset_info(self->devfd[0], info, sizeof(raw)));
+	ASSERT_EQ((int)devid1, devid_of(info, self->bdf[1]));
+
+	/* A cdev user resets with an empty group list, never with groups */
+	ASSERT_EQ(0, ioctl(self->devfd[0], VFIO_DEVICE_PCI_HOT_RESET, &reset));
+	group_reset.hdr.argsz = sizeof(group_reset);
+	group_reset.hdr.count = 1;
+	group_reset.fds[0] = -1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->devfd[0], VFIO_DEVICE_PCI_HOT_RESET,
+				   &group_reset));
 }
 
 TEST_HARNESS_MAIN
