@@ -47,6 +47,9 @@ static dev_t vfio_device_devt;
  * @ictx: the iommufd the device is bound to, or NULL before binding
  * @idev: the iommufd device object, or NULL before binding
  * @attached: @idev is attached to a page table
+ * @kvm: the VM KVM associated this file with (KVM_DEV_VFIO_FILE_ADD),
+ *       handed to the device's driver when the file binds; no reference
+ *       is held, as for group files: KVM removes it before the VM dies
  */
 struct vfio_device_file {
 	struct vfio_device *device;
@@ -54,6 +57,7 @@ struct vfio_device_file {
 	struct iommufd_ctx *ictx;
 	struct iommufd_device *idev;
 	bool attached;
+	struct kvm *kvm;
 };
 
 static int vfio_device_cdev_open(struct inode *inode, struct file *filep)
@@ -110,7 +114,8 @@ static int vfio_device_cdev_match(struct vfio_device *device,
  * another cdev file or its group. Then open it for use by its driver, as
  * the group path does.
  */
-static int vfio_device_cdev_open_device(struct vfio_device *device)
+static int vfio_device_cdev_open_device(struct vfio_device *device,
+					struct kvm *kvm)
 {
 	int ret = 0;
 
@@ -122,12 +127,14 @@ static int vfio_device_cdev_open_device(struct vfio_device *device)
 		ret = -EINVAL;
 	} else {
 		device->open_count = 1;
-		/* No KVM association through the cdev yet. */
-		device->kvm = NULL;
+		/* The driver must take its own reference if it keeps it. */
+		device->kvm = kvm;
 		if (device->ops->open_device) {
 			ret = device->ops->open_device(device);
-			if (ret)
+			if (ret) {
 				device->open_count = 0;
+				device->kvm = NULL;
+			}
 		}
 	}
 	mutex_unlock(&device->dev_set->lock);
@@ -143,6 +150,7 @@ static void vfio_device_cdev_close_device(struct vfio_device *device)
 	if (device->ops->close_device)
 		device->ops->close_device(device);
 	device->open_count = 0;
+	device->kvm = NULL;
 	mutex_unlock(&device->dev_set->lock);
 	module_put(device->dev->driver->owner);
 }
@@ -207,7 +215,7 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 	}
 
 	/* Claim the device first, so a busy device creates no object. */
-	ret = vfio_device_cdev_open_device(device);
+	ret = vfio_device_cdev_open_device(device, df->kvm);
 	if (ret)
 		goto err_put_ctx;
 
@@ -397,6 +405,50 @@ static const struct file_operations vfio_device_cdev_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vfio_device_cdev_mmap,
 };
+
+/**
+ * vfio_file_is_device_cdev() - is @file an open device cdev?
+ * @file: any file
+ *
+ * Return: true for a file opened through /dev/vfio/devices/vfioN.
+ */
+bool vfio_file_is_device_cdev(struct file *file)
+{
+	return file->f_op == &vfio_device_cdev_fops;
+}
+
+/**
+ * vfio_device_cdev_enforced_coherent() - coherency of a cdev file's DMA
+ * @file: an open device cdev
+ *
+ * iommufd maps with IOMMU_CACHE but never asks the IOMMU to turn the
+ * device's no-snoop requests into snooping ones, so KVM must assume the
+ * device can bypass the CPU caches.
+ *
+ * Return: false.
+ */
+bool vfio_device_cdev_enforced_coherent(struct file *file)
+{
+	return false;
+}
+
+/**
+ * vfio_device_cdev_set_kvm() - remember the VM a cdev file belongs to
+ * @file: an open device cdev
+ * @kvm: the VM, or NULL when KVM lets go of the file
+ *
+ * The device's driver sees the VM in device->kvm from its open_device
+ * on, so the VM must be set before the file binds, as with groups (where
+ * it must be set before the device is opened).
+ */
+void vfio_device_cdev_set_kvm(struct file *file, struct kvm *kvm)
+{
+	struct vfio_device_file *df = file->private_data;
+
+	mutex_lock(&df->lock);
+	df->kvm = kvm;
+	mutex_unlock(&df->lock);
+}
 
 /**
  * vfio_iommufd_device_ictx() - the iommufd a device is bound to by its cdev
