@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommufd-demo: show, in plain words, what /dev/iommu offers on this
- * machine. Run by "make run" inside the test VM. It grows with the
- * subsystem; the goal is a real device DMA through a mapping it makes.
+ * machine. Run by "make run" inside the test VM: an IO address space, a
+ * mapping, and a real device (QEMU's edu) doing DMA through a mapping
+ * made here.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,10 +16,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/vfio.h>
 
 static int read_line(const char *path, char *buf, size_t len)
 {
@@ -157,6 +160,171 @@ static int show_ioas(int fd)
 	return 0;
 }
 
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* The lone edu device's BDF and VFIO cdev path, after handing it to vfio-pci */
+static int edu_prepare(char *bdf, size_t bdf_len, char *cdev, size_t cdev_len)
+{
+	const char *base = "/sys/bus/pci/devices";
+	char path[PATH_MAX], val[16];
+	struct dirent *de;
+	DIR *d;
+
+	bdf[0] = 0;
+	cdev[0] = 0;
+	d = opendir(base);
+	if (!d)
+		return -1;
+	while (!bdf[0] && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
+		if (read_line(path, val, sizeof(val)) || strcmp(val, "0x1234"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
+		if (read_line(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
+			continue;
+		snprintf(bdf, bdf_len, "%.60s", de->d_name);
+	}
+	closedir(d);
+	if (!bdf[0])
+		return -1;
+
+	snprintf(path, sizeof(path), "%s/%s/driver_override", base, bdf);
+	write_str(path, "vfio-pci");
+	snprintf(path, sizeof(path), "%s/%s/driver", base, bdf);
+	if (access(path, F_OK))
+		write_str("/sys/bus/pci/drivers_probe", bdf);
+	snprintf(path, sizeof(path), "%s/%s/vfio-dev", base, bdf);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(cdev, cdev_len, "/dev/vfio/devices/%s",
+				 de->d_name);
+	closedir(d);
+	return cdev[0] ? 0 : -1;
+}
+
+/* One edu DMA of 4 KiB, waiting until the device is done */
+static int edu_dma(int devfd, __u64 bar0, __u64 src, __u64 dst,
+		   __u64 to_ram)
+{
+	__u64 regs[4] = { src, dst, 4096, 1 | (to_ram << 1) };
+	__u64 status;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (pwrite(devfd, &regs[i], 8, bar0 + 0x80 + 8 * i) != 8)
+			return -1;
+	for (i = 0; i < 500; i++) {
+		if (pread(devfd, &status, 8, bar0 + 0x98) != 8)
+			return -1;
+		if (!(status & 1))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * A real device doing DMA through translations we programmed: QEMU's edu
+ * device, through its VFIO cdev bound to our iommufd, copies a buffer
+ * from one IOVA into itself and back out to another IOVA.
+ */
+static int show_dma(int fd)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = 16, .iommufd = fd };
+	struct vfio_device_attach_iommufd_pt attach = { .argsz = 12 };
+	struct vfio_region_info bar = { .argsz = sizeof(bar), .index = 0 };
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = 7 };
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_ioas_map map = { .size = sizeof(map) };
+	char bdf[64], cdev[PATH_MAX];
+	unsigned char *src, *dst;
+	__u16 cmd;
+	int devfd, i;
+
+	if (edu_prepare(bdf, sizeof(bdf), cdev, sizeof(cdev))) {
+		printf("\nno edu device with a VFIO cdev here: no DMA demo\n");
+		return 0;
+	}
+	devfd = open(cdev, O_RDWR);
+	if (devfd < 0 || ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
+	    ioctl(fd, IOMMU_IOAS_ALLOC, &alloc)) {
+		printf("\nedu %s: bind failed: %s\n", bdf, strerror(errno));
+		return 1;
+	}
+	attach.pt_id = alloc.out_ioas_id;
+	if (ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ||
+	    ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &bar) ||
+	    ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg)) {
+		printf("\nedu %s: attach failed: %s\n", bdf, strerror(errno));
+		return 1;
+	}
+	printf("\nedu device %s: opened %s, bound it to this iommufd\n"
+	       "(device ID %u), attached it to a new IOAS %u (hardware page\n"
+	       "table %u); its DMA now goes through VT-d page tables that\n"
+	       "follow that IOAS\n", bdf, cdev, bind.out_devid,
+	       alloc.out_ioas_id, attach.pt_id);
+	/* Let the device master the bus */
+	if (pread(devfd, &cmd, 2, cfg.offset + 4) == 2) {
+		cmd |= 4;
+		pwrite(devfd, &cmd, 2, cfg.offset + 4);
+	}
+
+	src = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED || dst == MAP_FAILED)
+		return 1;
+	for (i = 0; i < 4096; i++)
+		src[i] = "iommufd moves bytes. "[i % 21];
+	memset(dst, 0, 4096);
+	map.ioas_id = alloc.out_ioas_id;
+	map.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+		    IOMMU_IOAS_MAP_WRITEABLE;
+	map.length = 4096;
+	map.user_va = (uintptr_t)src;
+	map.iova = 0x100000;
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map))
+		return 1;
+	map.user_va = (uintptr_t)dst;
+	map.iova = 0x200000;
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map))
+		return 1;
+	printf("mapped a 4 KiB buffer at IOVA 0x100000 and an empty one at\n"
+	       "IOVA 0x200000\n");
+	if (edu_dma(devfd, bar.offset, 0x100000, 0x40000, 0) ||
+	    edu_dma(devfd, bar.offset, 0x40000, 0x200000, 1)) {
+		printf("edu DMA did not complete\n");
+		return 1;
+	}
+	printf("edu copied IOVA 0x100000 -> its own buffer -> IOVA 0x200000;\n"
+	       "the empty buffer now reads: \"%.42s...\"\n", dst);
+	if (memcmp(src, dst, 4096)) {
+		printf("but the bytes differ!\n");
+		return 1;
+	}
+	printf("all 4096 bytes arrived intact\n");
+	close(devfd);
+	munmap(src, 4096);
+	munmap(dst, 4096);
+	return 0;
+}
+
 int main(void)
 {
 	struct stat st;
@@ -187,7 +355,7 @@ int main(void)
 	else
 		printf("unexpected answer to an unknown command\n");
 
-	if (show_ioas(fd)) {
+	if (show_ioas(fd) || show_dma(fd)) {
 		close(fd);
 		return 1;
 	}
