@@ -73,6 +73,7 @@ void iommufd_device_detach(struct iommufd_device *idev);
 struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
 u32 iommufd_device_to_id(struct iommufd_device *idev);
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);
+int iommufd_vfio_compat_ioas_id(struct iommufd_ctx *ictx, u32 *ioas_id);
 
 struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
@@ -146,6 +147,12 @@ static inline bool iommufd_ctx_has_group(struct iommufd_ctx *ictx,
 					 struct iommu_group *group)
 {
 	return false;
+}
+
+static inline int iommufd_vfio_compat_ioas_id(struct iommufd_ctx *ictx,
+					      u32 *ioas_id)
+{
+	return -EOPNOTSUPP;
 }
 
 static inline struct iommufd_access *

@@ -29,6 +29,7 @@
  * ictx->objects, the same lock under which objects leave the table.
  */
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
 #include <linux/kernel.h>
 #include <linux/overflow.h>
 #include <linux/refcount.h>
@@ -108,6 +109,53 @@ int iommufd_vfio_ioas_ioctl(struct iommufd_ucmd *ucmd)
 	}
 }
 
+/* Get the compat IOAS with a reference, creating it if there is none */
+static struct iommufd_ioas *
+iommufd_vfio_compat_ioas_ensure(struct iommufd_ctx *ictx)
+{
+	struct iommufd_ioas *ioas;
+
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
+	if (!IS_ERR(ioas))
+		return ioas;
+
+	ioas = iommufd_ioas_create(ictx);
+	if (IS_ERR(ioas))
+		return ioas;
+	/* Held so that nobody destroys it before the pointer is set */
+	refcount_inc(&ioas->obj.users);
+	iommufd_obj_publish(ictx, &ioas->obj);
+	xa_lock(&ictx->objects);
+	/* A racing creator may have won; ours then stays a plain IOAS. */
+	if (!ictx->vfio_ioas)
+		ictx->vfio_ioas = ioas;
+	xa_unlock(&ictx->objects);
+	return ioas;
+}
+
+/**
+ * iommufd_vfio_compat_ioas_id() - the ID of the compat IOAS, made if needed
+ * @ictx: the context
+ * @ioas_id: receives the ID
+ *
+ * For VFIO, whose legacy group path attaches devices to the compat IOAS
+ * when a group's container is an iommufd.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int iommufd_vfio_compat_ioas_id(struct iommufd_ctx *ictx, u32 *ioas_id)
+{
+	struct iommufd_ioas *ioas;
+
+	ioas = iommufd_vfio_compat_ioas_ensure(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	*ioas_id = ioas->obj.id;
+	iommufd_ioas_put(ioas);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_ioas_id, IOMMUFD);
+
 /* VFIO_SET_IOMMU: make sure the context has a compat IOAS */
 static int iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
 {
@@ -116,23 +164,9 @@ static int iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
 	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -EINVAL;
 
-	ioas = iommufd_vfio_compat_ioas_get(ictx);
-	if (!IS_ERR(ioas)) {
-		iommufd_ioas_put(ioas);
-		return 0;
-	}
-
-	ioas = iommufd_ioas_create(ictx);
+	ioas = iommufd_vfio_compat_ioas_ensure(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	/* Held so that nobody destroys it before the pointer is set */
-	refcount_inc(&ioas->obj.users);
-	iommufd_obj_publish(ictx, &ioas->obj);
-	xa_lock(&ictx->objects);
-	/* A racing VFIO_SET_IOMMU may have won; ours then stays a plain IOAS. */
-	if (!ictx->vfio_ioas)
-		ictx->vfio_ioas = ioas;
-	xa_unlock(&ictx->objects);
 	iommufd_ioas_put(ioas);
 	return 0;
 }

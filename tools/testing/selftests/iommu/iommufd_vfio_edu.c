@@ -472,6 +472,90 @@ TEST_F(edu, cdev_bind_rules)
 	ASSERT_ERRNO(EBUSY, open(path, O_RDWR));
 }
 
+/* The legacy path: a group whose container is an iommufd, type1 ioctls */
+TEST(edu_group_with_iommufd_container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_region_info bar = { .argsz = sizeof(bar) };
+	struct vfio_region_info cfg = {
+		.argsz = sizeof(cfg),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.size = PAGE,
+	};
+	char bdf[64], cdev[128], path[256], link[128];
+	int iommufd, groupfd, devfd, cdevfd;
+	char *src, *dst;
+	unsigned int i;
+	__u16 cmd;
+	ssize_t n;
+
+	if (edu_find(1, 0, bdf, sizeof(bdf)) ||
+	    edu_cdev_of(bdf, cdev, sizeof(cdev)))
+		SKIP(return, "no edu device alone in its IOMMU group");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	groupfd = open(path, O_RDWR);
+	ASSERT_LE(0, groupfd);
+	ASSERT_EQ(0, ioctl(groupfd, VFIO_GROUP_SET_CONTAINER, &iommufd));
+	ASSERT_ERRNO(EINVAL, ioctl(groupfd, VFIO_GROUP_SET_CONTAINER,
+				   &iommufd));
+	ASSERT_EQ(0, ioctl(groupfd, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
+		  status.flags);
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	devfd = ioctl(groupfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ASSERT_LE(0, devfd);
+	/* The cdev cannot be used while the group is */
+	cdevfd = open(cdev, O_RDWR);
+	ASSERT_LE(0, cdevfd);
+	ASSERT_ERRNO(EBUSY, bind_iommufd(cdevfd, iommufd, NULL));
+	close(cdevfd);
+
+	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &bar));
+	ASSERT_EQ(0, ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg));
+	ASSERT_EQ(2, pread(devfd, &cmd, 2, cfg.offset + 4));
+	cmd |= 0x4;
+	ASSERT_EQ(2, pwrite(devfd, &cmd, 2, cfg.offset + 4));
+
+	src = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, dst);
+	for (i = 0; i < PAGE; i++)
+		src[i] = i * 13 + 1;
+	memset(dst, 0, PAGE);
+	map.vaddr = (uintptr_t)src;
+	map.iova = IOVA_SRC;
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_IOMMU_MAP_DMA, &map));
+	map.vaddr = (uintptr_t)dst;
+	map.iova = IOVA_DST;
+	ASSERT_EQ(0, ioctl(iommufd, VFIO_IOMMU_MAP_DMA, &map));
+	ASSERT_EQ(0, edu_dma(devfd, bar.offset, IOVA_SRC, EDU_BUF_ADDR, 0));
+	ASSERT_EQ(0, edu_dma(devfd, bar.offset, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(src, dst, PAGE));
+
+	/* Unsetting the container while a device is open is refused */
+	ASSERT_ERRNO(EBUSY, ioctl(groupfd, VFIO_GROUP_UNSET_CONTAINER));
+	close(devfd);
+	ASSERT_EQ(0, ioctl(groupfd, VFIO_GROUP_UNSET_CONTAINER));
+	close(groupfd);
+	close(iommufd);
+}
+
 /*
  * Two edu functions of one slot behind a PCIe root port: one IOMMU group,
  * and a secondary bus reset of the port resets both.
