@@ -58,3 +58,7 @@ done
 # The demo of "make run", as a smoke test: one TAP line for its exit status.
 run_suite demo "$IOMMUFD_REPO/harness/tap-one.sh" iommufd-demo \
 	"$IOMMUFD_OBJ/tools/iommufd/iommufd-demo"
+
+# The benchmark program with tiny sizes, so that it cannot rot
+run_suite bench-smoke "$IOMMUFD_REPO/harness/tap-one.sh" iommufd-bench-smoke \
+	"$IOMMUFD_OBJ/tools/iommufd/iommufd-bench" --smoke
