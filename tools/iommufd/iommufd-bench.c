@@ -20,7 +20,6 @@
  * --smoke runs tiny sizes only, to keep the program from rotting.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,6 +36,7 @@
 #include <linux/vfio.h>
 
 #include "../../drivers/iommu/iommufd/iommufd_test.h"
+#include "edu.h"
 
 #define SZ_2M (2UL << 20)
 /* Inside every path's aperture, the mock's [16 MiB, 2 GiB) included */
@@ -56,84 +56,7 @@ struct bench_path {
 	int type1;	/* use the type1 ioctls on fd */
 };
 
-static char edu_bdf[64], edu_group[64], edu_cdev[PATH_MAX];
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, len, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static void write_str(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(val, f);
-		fclose(f);
-	}
-}
-
-/* Find the lone edu device, give it to vfio-pci, note group and cdev */
-static int edu_find(void)
-{
-	const char *base = "/sys/bus/pci/devices";
-	char path[PATH_MAX], val[64], link[PATH_MAX];
-	struct dirent *de;
-	ssize_t n;
-	DIR *d;
-
-	d = opendir(base);
-	if (!d)
-		return -1;
-	while (!edu_bdf[0] && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
-		if (read_line(path, val, sizeof(val)) || strcmp(val, "0x1234"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
-		if (read_line(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/iommu_group", base,
-			 de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		snprintf(edu_group, sizeof(edu_group), "/dev/vfio/%.50s",
-			 strrchr(link, '/') + 1);
-		snprintf(edu_bdf, sizeof(edu_bdf), "%.60s", de->d_name);
-	}
-	closedir(d);
-	if (!edu_bdf[0])
-		return -1;
-
-	snprintf(path, sizeof(path), "%s/%s/driver_override", base, edu_bdf);
-	write_str(path, "vfio-pci");
-	snprintf(path, sizeof(path), "%s/%s/driver", base, edu_bdf);
-	if (access(path, F_OK))
-		write_str("/sys/bus/pci/drivers_probe", edu_bdf);
-	snprintf(path, sizeof(path), "%s/%s/vfio-dev", base, edu_bdf);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(edu_cdev, sizeof(edu_cdev),
-				 "/dev/vfio/devices/%.60s", de->d_name);
-	closedir(d);
-	return edu_cdev[0] ? 0 : -1;
-}
+static struct edu_dev edu;
 
 static int ioas_new(int fd, __u32 *ioas_id)
 {
@@ -160,7 +83,7 @@ static int open_path(enum path p, struct bench_path *bp)
 	switch (p) {
 	case P_IOMMUFD:
 		bp->fd = open("/dev/iommu", O_RDWR);
-		bp->other[0] = open(edu_cdev, O_RDWR);
+		bp->other[0] = open(edu.cdev, O_RDWR);
 		if (bp->fd < 0 || bp->other[0] < 0)
 			return -1;
 		bind.iommufd = bp->fd;
@@ -174,14 +97,14 @@ static int open_path(enum path p, struct bench_path *bp)
 	case P_IOMMUFD_T1:
 		bp->fd = open(p == P_TYPE1 ? "/dev/vfio/vfio" : "/dev/iommu",
 			      O_RDWR);
-		bp->other[0] = open(edu_group, O_RDWR);
+		bp->other[0] = open(edu.group, O_RDWR);
 		if (bp->fd < 0 || bp->other[0] < 0 ||
 		    ioctl(bp->other[0], VFIO_GROUP_SET_CONTAINER, &bp->fd) ||
 		    ioctl(bp->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 			return -1;
 		/* iommufd attaches the group's devices when they open */
 		bp->other[1] = ioctl(bp->other[0], VFIO_GROUP_GET_DEVICE_FD,
-				     edu_bdf);
+				     edu.bdf);
 		bp->type1 = 1;
 		return bp->other[1] < 0 ? -1 : 0;
 	case P_MOCK:
@@ -318,11 +241,11 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1 || reps > MAX_REPS)
 		reps = 5;
-	if (edu_find()) {
+	if (edu_prepare(&edu)) {
 		printf("no edu device with a VFIO cdev: nothing to measure\n");
 		return 4;
 	}
-	printf("iommufd-bench: edu %s, %d repetitions, medians\n", edu_bdf,
+	printf("iommufd-bench: edu %s, %d repetitions, medians\n", edu.bdf,
 	       reps);
 
 	for (p = 0; p < P_COUNT; p++)

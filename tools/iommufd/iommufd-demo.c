@@ -23,20 +23,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, len, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
+#include "edu.h"
 
 /* List the PCI devices and the IOMMU group that isolates each of them. */
 static void show_devices(void)
@@ -160,63 +147,6 @@ static int show_ioas(int fd)
 	return 0;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-/* The lone edu device's BDF and VFIO cdev path, after handing it to vfio-pci */
-static int edu_prepare(char *bdf, size_t bdf_len, char *cdev, size_t cdev_len)
-{
-	const char *base = "/sys/bus/pci/devices";
-	char path[PATH_MAX], val[16];
-	struct dirent *de;
-	DIR *d;
-
-	bdf[0] = 0;
-	cdev[0] = 0;
-	d = opendir(base);
-	if (!d)
-		return -1;
-	while (!bdf[0] && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/vendor", base, de->d_name);
-		if (read_line(path, val, sizeof(val)) || strcmp(val, "0x1234"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/device", base, de->d_name);
-		if (read_line(path, val, sizeof(val)) || strcmp(val, "0x11e8"))
-			continue;
-		snprintf(bdf, bdf_len, "%.60s", de->d_name);
-	}
-	closedir(d);
-	if (!bdf[0])
-		return -1;
-
-	snprintf(path, sizeof(path), "%s/%s/driver_override", base, bdf);
-	write_str(path, "vfio-pci");
-	snprintf(path, sizeof(path), "%s/%s/driver", base, bdf);
-	if (access(path, F_OK))
-		write_str("/sys/bus/pci/drivers_probe", bdf);
-	snprintf(path, sizeof(path), "%s/%s/vfio-dev", base, bdf);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(cdev, cdev_len, "/dev/vfio/devices/%s",
-				 de->d_name);
-	closedir(d);
-	return cdev[0] ? 0 : -1;
-}
-
 /* One edu DMA of 4 KiB, waiting until the device is done */
 static int edu_dma(int devfd, __u64 bar0, __u64 src, __u64 dst,
 		   __u64 to_ram)
@@ -251,32 +181,32 @@ static int show_dma(int fd)
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = 7 };
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	struct iommu_ioas_map map = { .size = sizeof(map) };
-	char bdf[64], cdev[PATH_MAX];
 	unsigned char *src, *dst;
+	struct edu_dev edu;
 	__u16 cmd;
 	int devfd, i;
 
-	if (edu_prepare(bdf, sizeof(bdf), cdev, sizeof(cdev))) {
+	if (edu_prepare(&edu)) {
 		printf("\nno edu device with a VFIO cdev here: no DMA demo\n");
 		return 0;
 	}
-	devfd = open(cdev, O_RDWR);
+	devfd = open(edu.cdev, O_RDWR);
 	if (devfd < 0 || ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
 	    ioctl(fd, IOMMU_IOAS_ALLOC, &alloc)) {
-		printf("\nedu %s: bind failed: %s\n", bdf, strerror(errno));
+		printf("\nedu %s: bind failed: %s\n", edu.bdf, strerror(errno));
 		return 1;
 	}
 	attach.pt_id = alloc.out_ioas_id;
 	if (ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach) ||
 	    ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &bar) ||
 	    ioctl(devfd, VFIO_DEVICE_GET_REGION_INFO, &cfg)) {
-		printf("\nedu %s: attach failed: %s\n", bdf, strerror(errno));
+		printf("\nedu %s: attach failed: %s\n", edu.bdf, strerror(errno));
 		return 1;
 	}
 	printf("\nedu device %s: opened %s, bound it to this iommufd\n"
 	       "(device ID %u), attached it to a new IOAS %u (hardware page\n"
 	       "table %u); its DMA now goes through VT-d page tables that\n"
-	       "follow that IOAS\n", bdf, cdev, bind.out_devid,
+	       "follow that IOAS\n", edu.bdf, edu.cdev, bind.out_devid,
 	       alloc.out_ioas_id, attach.pt_id);
 	/* Let the device master the bus */
 	if (pread(devfd, &cmd, 2, cfg.offset + 4) == 2) {
