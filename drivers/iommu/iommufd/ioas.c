@@ -230,6 +230,20 @@ static int iommufd_map_prot(u32 map_flags)
 }
 
 /*
+ * Checks shared by MAP, MAP_FILE and COPY: EOPNOTSUPP for unknown flags,
+ * EINVAL for a zero length or a mapping neither readable nor writeable.
+ */
+static int iommufd_check_map_flags(u32 flags, u64 length)
+{
+	if (flags & ~IOMMUFD_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (!length ||
+	    !(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * IOMMU_IOAS_MAP. Argument errors, in the order they are checked:
  * EOPNOTSUPP for unknown flags or a non-zero __reserved; EINVAL for a
  * zero length or neither READABLE nor WRITEABLE; EOVERFLOW when iova +
@@ -247,11 +261,11 @@ int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd)
 	u64 end;
 	int rc;
 
-	if ((cmd->flags & ~IOMMUFD_MAP_FLAGS) || cmd->__reserved)
+	if (cmd->__reserved)
 		return -EOPNOTSUPP;
-	if (!cmd->length ||
-	    !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	rc = iommufd_check_map_flags(cmd->flags, cmd->length);
+	if (rc)
+		return rc;
 	if (check_add_overflow(cmd->iova, cmd->length - 1, &end) ||
 	    check_add_overflow(cmd->user_va, cmd->length, &end))
 		return -EOVERFLOW;
@@ -292,11 +306,9 @@ int iommufd_ioas_map_file_ioctl(struct iommufd_ucmd *ucmd)
 	u64 end;
 	int rc;
 
-	if (cmd->flags & ~IOMMUFD_MAP_FLAGS)
-		return -EOPNOTSUPP;
-	if (!cmd->length ||
-	    !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	rc = iommufd_check_map_flags(cmd->flags, cmd->length);
+	if (rc)
+		return rc;
 	if (check_add_overflow(cmd->iova, cmd->length - 1, &end) ||
 	    check_add_overflow(cmd->start, cmd->length, &end) ||
 	    end > LLONG_MAX)
@@ -348,11 +360,9 @@ int iommufd_ioas_copy_ioctl(struct iommufd_ucmd *ucmd)
 	u64 last;
 	int rc;
 
-	if (cmd->flags & ~IOMMUFD_MAP_FLAGS)
-		return -EOPNOTSUPP;
-	if (!cmd->length ||
-	    !(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
+	rc = iommufd_check_map_flags(cmd->flags, cmd->length);
+	if (rc)
+		return rc;
 	/* The ULONG_MAX tests only matter where unsigned long is 32 bits. */
 	if (check_add_overflow(cmd->src_iova, cmd->length - 1, &last) ||
 	    last > ULONG_MAX)
