@@ -13,18 +13,20 @@
  * obtained from VFIO_GROUP_GET_DEVICE_FD, plus
  * VFIO_DEVICE_ATTACH_IOMMUFD_PT and VFIO_DEVICE_DETACH_IOMMUFD_PT.
  *
- * Only devices translated by a real IOMMU can be bound so far; devices of
- * drivers registered with vfio_register_emulated_iommu_dev() (mdevs) and
- * no-IOMMU devices are refused with EOPNOTSUPP. Binding first asks the
- * driver's match op, as opening by name through the group does, so a
- * vfio-pci VF still needs its PF's VF token. While a device is bound its
- * group file cannot be opened (and the other way round), so no group fd
- * can stand in for the device in a hot reset.
+ * The driver's iommufd ops do the binding (see iommufd.c): a device
+ * behind an IOMMU becomes an iommufd device object, an emulated one (an
+ * mdev) an access object, and the ID returned is that object's. Drivers
+ * without the ops, and no-IOMMU devices, are refused with EOPNOTSUPP.
+ * Binding first asks the driver's match op, as opening by name through
+ * the group does, so a vfio-pci VF still needs its PF's VF token. While a
+ * device is bound its group file cannot be opened (and the other way
+ * round), so no group fd can stand in for the device in a hot reset.
  *
  * Locking: a struct vfio_device_file's mutex serializes bind, attach,
  * detach and release on one file; the device's dev_set->lock covers
- * open_count and open_device/close_device exactly as for the group path.
- * The mutex nests outside dev_set->lock and outside every iommufd lock.
+ * open_count, open_device/close_device and the binding, exactly as for
+ * the group path. The mutex nests outside dev_set->lock, which nests
+ * outside every iommufd lock.
  */
 #include <linux/cdev.h>
 #include <linux/fs.h>
@@ -45,8 +47,7 @@ static dev_t vfio_device_devt;
  * @device: the device, with a registration reference held
  * @lock: serializes the ioctls that change the binding, and release
  * @ictx: the iommufd the device is bound to, or NULL before binding
- * @idev: the iommufd device object, or NULL before binding
- * @attached: @idev is attached to a page table
+ * @bound: the device is open and bound to @ictx
  * @kvm: the VM KVM associated this file with (KVM_DEV_VFIO_FILE_ADD),
  *       handed to the device's driver when the file binds; no reference
  *       is held, as for group files: KVM removes it before the VM dies
@@ -55,8 +56,7 @@ struct vfio_device_file {
 	struct vfio_device *device;
 	struct mutex lock; /* see the kernel-doc above */
 	struct iommufd_ctx *ictx;
-	struct iommufd_device *idev;
-	bool attached;
+	bool bound;
 	struct kvm *kvm;
 };
 
@@ -111,13 +111,14 @@ static int vfio_device_cdev_match(struct vfio_device *device,
 
 /*
  * Claim the device for this file: nobody else may have it open, through
- * another cdev file or its group. Then open it for use by its driver, as
- * the group path does.
+ * another cdev file or its group. Then bind it to @ictx and open it for
+ * use by its driver, in the order the group path uses.
  */
 static int vfio_device_cdev_open_device(struct vfio_device *device,
-					struct kvm *kvm)
+					struct kvm *kvm,
+					struct iommufd_ctx *ictx, u32 *id)
 {
-	int ret = 0;
+	int ret;
 
 	if (!try_module_get(device->dev->driver->owner))
 		return -ENODEV;
@@ -125,31 +126,41 @@ static int vfio_device_cdev_open_device(struct vfio_device *device,
 	mutex_lock(&device->dev_set->lock);
 	if (device->open_count) {
 		ret = -EINVAL;
-	} else {
-		device->open_count = 1;
-		/* The driver must take its own reference if it keeps it. */
-		device->kvm = kvm;
-		if (device->ops->open_device) {
-			ret = device->ops->open_device(device);
-			if (ret) {
-				device->open_count = 0;
-				device->kvm = NULL;
-			}
+		goto out_unlock;
+	}
+	ret = device->ops->bind_iommufd(device, ictx, id);
+	if (ret)
+		goto out_unlock;
+	device->open_count = 1;
+	device->cdev_opened = true;
+	/* The driver must take its own reference if it keeps it. */
+	device->kvm = kvm;
+	if (device->ops->open_device) {
+		ret = device->ops->open_device(device);
+		if (ret) {
+			device->open_count = 0;
+			device->cdev_opened = false;
+			device->kvm = NULL;
+			device->ops->unbind_iommufd(device);
 		}
 	}
+out_unlock:
 	mutex_unlock(&device->dev_set->lock);
 	if (ret)
 		module_put(device->dev->driver->owner);
 	return ret;
 }
 
+/* The driver stops DMA in close_device, before the device is unbound. */
 static void vfio_device_cdev_close_device(struct vfio_device *device)
 {
 	mutex_lock(&device->dev_set->lock);
 	vfio_assert_device_open(device);
 	if (device->ops->close_device)
 		device->ops->close_device(device);
+	device->ops->unbind_iommufd(device);
 	device->open_count = 0;
+	device->cdev_opened = false;
 	device->kvm = NULL;
 	mutex_unlock(&device->dev_set->lock);
 	module_put(device->dev->driver->owner);
@@ -162,7 +173,6 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 					  out_devid);
 	struct vfio_device *device = df->device;
 	struct vfio_device_bind_iommufd bind;
-	struct iommufd_device *idev;
 	struct iommufd_ctx *ictx;
 	uuid_t token, *tokenp = NULL;
 	u32 argsz, devid;
@@ -187,11 +197,9 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 		tokenp = &token;
 	}
 
-	/*
-	 * Only devices behind a real IOMMU so far: emulated and no-IOMMU
-	 * devices have a group made up by VFIO.
-	 */
-	if (device->group->type != VFIO_IOMMU)
+	/* A no-IOMMU device has nothing iommufd could translate or track. */
+	if (device->group->type == VFIO_NO_IOMMU ||
+	    !device->ops->bind_iommufd)
 		return -EOPNOTSUPP;
 
 	ret = vfio_device_cdev_match(device, tokenp);
@@ -199,7 +207,7 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 		return ret;
 
 	mutex_lock(&df->lock);
-	if (df->idev) {
+	if (df->bound) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -214,33 +222,20 @@ static long vfio_device_cdev_bind(struct vfio_device_file *df,
 		goto err_unblock;
 	}
 
-	/* Claim the device first, so a busy device creates no object. */
-	ret = vfio_device_cdev_open_device(device, df->kvm);
+	ret = vfio_device_cdev_open_device(device, df->kvm, ictx, &devid);
 	if (ret)
 		goto err_put_ctx;
 
-	idev = iommufd_device_bind(ictx, device->dev, &devid);
-	if (IS_ERR(idev)) {
-		ret = PTR_ERR(idev);
-		goto err_close;
-	}
-
 	if (put_user(devid, &arg->out_devid)) {
 		ret = -EFAULT;
-		goto err_unbind;
+		goto err_close;
 	}
-	/* For hot reset ownership checks of the other devices of the set */
-	mutex_lock(&device->dev_set->lock);
-	device->iommufd_device = idev;
-	mutex_unlock(&device->dev_set->lock);
 	df->ictx = ictx;
 	/* Everything the device's ops need is set up before this is seen. */
-	smp_store_release(&df->idev, idev);
+	smp_store_release(&df->bound, true);
 	mutex_unlock(&df->lock);
 	return 0;
 
-err_unbind:
-	iommufd_device_unbind(idev);
 err_close:
 	vfio_device_cdev_close_device(device);
 err_put_ctx:
@@ -258,6 +253,7 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 	unsigned long minsz = offsetofend(struct vfio_device_attach_iommufd_pt,
 					  pt_id);
 	struct vfio_device_attach_iommufd_pt attach;
+	struct vfio_device *device = df->device;
 	long ret;
 
 	if (copy_from_user(&attach, arg, minsz))
@@ -268,19 +264,15 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 		return -EOPNOTSUPP;
 
 	mutex_lock(&df->lock);
-	if (df->attached)
-		ret = iommufd_device_replace(df->idev, &attach.pt_id);
-	else
-		ret = iommufd_device_attach(df->idev, &attach.pt_id);
-	if (!ret) {
-		df->attached = true;
-		if (put_user(attach.pt_id, &arg->pt_id)) {
-			/* The caller cannot know where it is: undo it all. */
-			iommufd_device_detach(df->idev);
-			df->attached = false;
-			ret = -EFAULT;
-		}
+	mutex_lock(&device->dev_set->lock);
+	/* Attaching an attached device moves it (see the ops' helpers) */
+	ret = device->ops->attach_ioas(device, &attach.pt_id);
+	if (!ret && put_user(attach.pt_id, &arg->pt_id)) {
+		/* The caller cannot know where it is: undo it all. */
+		device->ops->detach_ioas(device);
+		ret = -EFAULT;
 	}
+	mutex_unlock(&device->dev_set->lock);
 	mutex_unlock(&df->lock);
 	return ret;
 }
@@ -291,6 +283,7 @@ static long vfio_device_cdev_detach(struct vfio_device_file *df,
 	unsigned long minsz = offsetofend(struct vfio_device_detach_iommufd_pt,
 					  flags);
 	struct vfio_device_detach_iommufd_pt detach;
+	struct vfio_device *device = df->device;
 
 	if (copy_from_user(&detach, arg, minsz))
 		return -EFAULT;
@@ -298,10 +291,9 @@ static long vfio_device_cdev_detach(struct vfio_device_file *df,
 		return -EINVAL;
 
 	mutex_lock(&df->lock);
-	if (df->attached) {
-		iommufd_device_detach(df->idev);
-		df->attached = false;
-	}
+	mutex_lock(&device->dev_set->lock);
+	device->ops->detach_ioas(device);
+	mutex_unlock(&device->dev_set->lock);
 	mutex_unlock(&df->lock);
 	return 0;
 }
@@ -312,7 +304,7 @@ static struct vfio_device *vfio_device_cdev_bound(struct file *filep)
 	struct vfio_device_file *df = filep->private_data;
 
 	/* Pairs with the release in bind: the open device is visible. */
-	return smp_load_acquire(&df->idev) ? df->device : NULL;
+	return smp_load_acquire(&df->bound) ? df->device : NULL;
 }
 
 static long vfio_device_cdev_ioctl(struct file *filep, unsigned int cmd,
@@ -376,15 +368,8 @@ static int vfio_device_cdev_release(struct inode *inode, struct file *filep)
 	struct vfio_device *device = df->device;
 
 	mutex_lock(&df->lock);
-	if (df->idev) {
-		mutex_lock(&device->dev_set->lock);
-		device->iommufd_device = NULL;
-		mutex_unlock(&device->dev_set->lock);
-		/* The driver stops DMA in close_device before detaching. */
+	if (df->bound) {
 		vfio_device_cdev_close_device(device);
-		if (df->attached)
-			iommufd_device_detach(df->idev);
-		iommufd_device_unbind(df->idev);
 		iommufd_ctx_put(df->ictx);
 		vfio_device_unblock_group(device);
 	}
@@ -459,9 +444,9 @@ void vfio_device_cdev_set_kvm(struct file *file, struct kvm *kvm)
  */
 struct iommufd_ctx *vfio_iommufd_device_ictx(struct vfio_device *vdev)
 {
-	struct iommufd_device *idev = READ_ONCE(vdev->iommufd_device);
-
-	return idev ? iommufd_device_to_ictx(idev) : NULL;
+	if (!vdev->cdev_opened || !vdev->iommufd_device)
+		return NULL;
+	return iommufd_device_to_ictx(vdev->iommufd_device);
 }
 EXPORT_SYMBOL_GPL(vfio_iommufd_device_ictx);
 
