@@ -53,11 +53,11 @@ stage() {
 	mkdir -p "$CACHE/logs"
 	log=$CACHE/logs/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-').log
 	t=$(date +%s.%N)
-	if "$@" >"$log" 2>&1; then
+	"$@" >"$log" 2>&1 && ret=0 || ret=$?
+	if [ "$ret" = 0 ]; then
 		printf '[%s | total %s] %s\n' "$(elapsed "$t")" "$(elapsed "$T0")" "$name"
 		return 0
 	fi
-	ret=$?
 	printf '[%s | total %s] %s: FAILED (exit %d)\n' "$(elapsed "$t")" \
 		"$(elapsed "$T0")" "$name" "$ret"
 	echo "---- last lines of $log ----"

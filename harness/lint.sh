@@ -46,7 +46,8 @@ fi
 # their own (same .config): building them with other flags in $OBJ would
 # make the next kernel build compile them again and relink. C=2 checks
 # every file, changed or not.
-dirs=(drivers/iommu/iommufd/)
+dirs=(drivers/iommu/iommufd/ drivers/vfio/device_cdev.o drivers/vfio/iommufd.o
+      samples/vfio-mdev/mdma.o)
 lobj=$OBJ-lint
 mkdir -p "$lobj"
 cmp -s "$OBJ/.config" "$lobj/.config" || cp "$OBJ/.config" "$lobj/.config"
@@ -59,6 +60,36 @@ if [ $rc = 0 ] && grep -E 'warning:|error:' "$tmp" > "$tmp.w"; then
 fi
 rm -f "$tmp.w"
 result $rc "W=1 and sparse: ${dirs[*]}" "$tmp"
+
+# The configuration the test kernel does not boot: iommufd provides
+# /dev/vfio/vfio in place of VFIO's container (IOMMUFD_VFIO_CONTAINER).
+# Build what it changes, to catch code that only breaks there.
+cobj=$OBJ-lint-compat
+mkdir -p "$cobj"
+key=$(cat "$OBJ/.config" "$0" | sha256sum | cut -d' ' -f1)
+rc=0
+if [ "$(cat "$cobj/.iommufd-key" 2>/dev/null)" != "$key" ]; then
+	cp "$OBJ/.config" "$cobj/.config"
+	"$SRC/scripts/config" --file "$cobj/.config" -d VFIO_CONTAINER \
+		-e IOMMUFD_VFIO_CONTAINER
+	make -C "$SRC" O="$cobj" ARCH=x86_64 olddefconfig > "$tmp" 2>&1 || rc=1
+	grep -qx CONFIG_IOMMUFD_VFIO_CONTAINER=y "$cobj/.config" || {
+		echo "config: IOMMUFD_VFIO_CONTAINER did not stick" >> "$tmp"
+		rc=1
+	}
+	[ $rc = 0 ] && echo "$key" > "$cobj/.iommufd-key"
+fi
+if [ $rc = 0 ]; then
+	make -C "$SRC" O="$cobj" ARCH=x86_64 -j"$JOBS" CC="ccache gcc" \
+		drivers/vfio/ drivers/iommu/iommufd/ > "$tmp" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -E 'warning:|error:' "$tmp" > "$tmp.w"; then
+		rc=1
+		mv "$tmp.w" "$tmp"
+	fi
+	rm -f "$tmp.w"
+fi
+result $rc "build with IOMMUFD_VFIO_CONTAINER=y, VFIO_CONTAINER=n" "$tmp"
 
 mapfile -t hdrs < <(cd "$REPO" && ls include/uapi/linux/iommufd.h include/linux/iommufd.h 2>/dev/null)
 (cd "$REPO" && "$SRC/scripts/kernel-doc" -none -Werror "${hdrs[@]}") > "$tmp" 2>&1

@@ -757,7 +757,8 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 static int iopt_map_common(struct io_pagetable *iopt, unsigned long *iova,
 			   struct file *file, unsigned long uaddr,
 			   unsigned long length, int iommu_prot,
-			   bool fixed_iova, bool charge_mm)
+			   bool fixed_iova,
+			   enum iommufd_charge_mode charge)
 {
 	struct iopt_pages *pages;
 	struct iopt_area *area;
@@ -777,10 +778,10 @@ static int iopt_map_common(struct io_pagetable *iopt, unsigned long *iova,
 	if (file)
 		pages = iopt_pages_pin_file(file, uaddr, length,
 					    iommu_prot & IOMMU_WRITE,
-					    charge_mm);
+					    charge);
 	else
 		pages = iopt_pages_pin(uaddr, length, iommu_prot & IOMMU_WRITE,
-				       charge_mm);
+				       charge);
 	if (IS_ERR(pages)) {
 		rc = PTR_ERR(pages);
 		goto err_free_area;
@@ -831,7 +832,7 @@ err_free_area:
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE; IOMMU_WRITE pins
  *              the memory for writing
  * @fixed_iova: use *@iova as given
- * @charge_mm: charge the pages to the mm instead of the user
+ * @charge: what to charge the pinned pages to
  *
  * Pins the memory and adds an area for it. Must be called by the process
  * owning the memory.
@@ -843,10 +844,11 @@ err_free_area:
  */
 int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
 			unsigned long uaddr, unsigned long length,
-			int iommu_prot, bool fixed_iova, bool charge_mm)
+			int iommu_prot, bool fixed_iova,
+			enum iommufd_charge_mode charge)
 {
 	return iopt_map_common(iopt, iova, NULL, uaddr, length, iommu_prot,
-			       fixed_iova, charge_mm);
+			       fixed_iova, charge);
 }
 
 /**
@@ -858,7 +860,7 @@ int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
  * @length: bytes, not zero; @start + @length must not wrap
  * @iommu_prot: as for iopt_map_user_pages()
  * @fixed_iova: use *@iova as given
- * @charge_mm: charge the pages to the mm instead of the user
+ * @charge: what to charge the pinned pages to
  *
  * Return: as iopt_map_user_pages(), plus the errors of
  * iopt_pages_pin_file().
@@ -866,10 +868,10 @@ int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
 int iopt_map_file_pages(struct io_pagetable *iopt, unsigned long *iova,
 			struct file *file, unsigned long start,
 			unsigned long length, int iommu_prot, bool fixed_iova,
-			bool charge_mm)
+			enum iommufd_charge_mode charge)
 {
 	return iopt_map_common(iopt, iova, file, start, length, iommu_prot,
-			       fixed_iova, charge_mm);
+			       fixed_iova, charge);
 }
 
 /*

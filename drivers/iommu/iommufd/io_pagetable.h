@@ -37,6 +37,22 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+/**
+ * enum iommufd_charge_mode - what pinned pages are charged to
+ * @IOMMUFD_CHARGE_USER: the user's locked_vm (IOMMU_OPTION_RLIMIT_MODE 0)
+ * @IOMMUFD_CHARGE_MM: the process's pinned_vm, VmPin (RLIMIT_MODE 1)
+ * @IOMMUFD_CHARGE_MM_LOCKED: the process's locked_vm, VmLck, as VFIO
+ *                            type1 charges it; used by the type1 ioctls
+ *
+ * Every mode counts against RLIMIT_MEMLOCK unless the task has
+ * CAP_IPC_LOCK.
+ */
+enum iommufd_charge_mode {
+	IOMMUFD_CHARGE_USER = 0,
+	IOMMUFD_CHARGE_MM = 1,
+	IOMMUFD_CHARGE_MM_LOCKED = 2,
+};
+
 struct file;
 struct iommu_domain;
 struct iommu_group;
@@ -102,8 +118,9 @@ struct iopt_reserved {
  *         for choosing IOVAs whose alignment matches huge pages
  * @page_list: the pinned pages, in user address order (kvcalloc'ed)
  * @writable: pinned with FOLL_WRITE; unpinning marks the pages dirty
- * @charge_mm: @npages is charged to @source_mm->pinned_vm; otherwise to
- *             @source_user->locked_vm
+ * @charge: an enum iommufd_charge_mode: @npages is charged to
+ *          @source_mm->pinned_vm or ->locked_vm, or to
+ *          @source_user->locked_vm
  * @source_user: the user that pinned the pages, with a uid reference
  * @source_mm: the mm the pages came from, with an mmgrab() reference
  *
@@ -118,16 +135,17 @@ struct iopt_pages {
 	unsigned long uaddr;
 	struct page **page_list;
 	bool writable;
-	bool charge_mm;
+	u8 charge;
 	struct user_struct *source_user;
 	struct mm_struct *source_mm;
 };
 
 struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
-				  bool writable, bool charge_mm);
+				  bool writable,
+				  enum iommufd_charge_mode charge);
 struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
 				       unsigned long length, bool writable,
-				       bool charge_mm);
+				       enum iommufd_charge_mode charge);
 void iopt_pages_put(struct iopt_pages *pages);
 
 /* Take another reference for a new area showing (part of) @pages */
@@ -171,11 +189,12 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 			   unsigned long uaddr, unsigned long length);
 int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
 			unsigned long uaddr, unsigned long length,
-			int iommu_prot, bool fixed_iova, bool charge_mm);
+			int iommu_prot, bool fixed_iova,
+			enum iommufd_charge_mode charge);
 int iopt_map_file_pages(struct io_pagetable *iopt, unsigned long *iova,
 			struct file *file, unsigned long start,
 			unsigned long length, int iommu_prot, bool fixed_iova,
-			bool charge_mm);
+			enum iommufd_charge_mode charge);
 int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 		   struct io_pagetable *src, unsigned long src_iova,
 		   unsigned long length, int iommu_prot, bool fixed_iova);

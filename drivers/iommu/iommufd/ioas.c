@@ -281,7 +281,7 @@ int iommufd_ioas_map_ioctl(struct iommufd_ucmd *ucmd)
 	iova = cmd->iova;
 	rc = iopt_map_user_pages(&ioas->iopt, &iova, cmd->user_va, cmd->length,
 				 iommufd_map_prot(cmd->flags), fixed,
-				 ucmd->ictx->charge_mode == IOMMUFD_CHARGE_MM);
+				 ucmd->ictx->charge_mode);
 	if (!rc && !fixed) {
 		cmd->iova = iova;
 		rc = iommufd_ucmd_respond(ucmd);
@@ -331,7 +331,7 @@ int iommufd_ioas_map_file_ioctl(struct iommufd_ucmd *ucmd)
 	rc = iopt_map_file_pages(&ioas->iopt, &iova, file, cmd->start,
 				 cmd->length, iommufd_map_prot(cmd->flags),
 				 fixed,
-				 ucmd->ictx->charge_mode == IOMMUFD_CHARGE_MM);
+				 ucmd->ictx->charge_mode);
 	if (!rc && !fixed) {
 		cmd->iova = iova;
 		rc = iommufd_ucmd_respond(ucmd);

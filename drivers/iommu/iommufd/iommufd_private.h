@@ -45,12 +45,6 @@ struct iommu_domain;
 struct iommu_group;
 struct iommu_ops;
 
-/* How pinned pages are charged to RLIMIT_MEMLOCK (IOMMU_OPTION_RLIMIT_MODE) */
-enum iommufd_charge_mode {
-	IOMMUFD_CHARGE_USER = 0,
-	IOMMUFD_CHARGE_MM = 1,
-};
-
 /**
  * struct iommufd_ctx - state of one open /dev/iommu file
  * @file: the file this context belongs to

@@ -655,6 +655,20 @@ static struct miscdevice iommufd_misc = {
 	.mode = 0660,
 };
 
+/*
+ * /dev/vfio/vfio, when VFIO's own container is not built: the same file
+ * operations, so a legacy VFIO user gets an iommufd context, on which the
+ * type1 ioctls work (vfio_compat.c) and which groups accept as container.
+ * Mode and minor are those VFIO's container uses.
+ */
+static struct miscdevice iommufd_vfio_misc = {
+	.minor = VFIO_MINOR,
+	.name = "vfio",
+	.fops = &iommufd_fops,
+	.nodename = "vfio/vfio",
+	.mode = 0666,
+};
+
 static int __init iommufd_init(void)
 {
 	int rc;
@@ -664,12 +678,25 @@ static int __init iommufd_init(void)
 		return rc;
 	rc = misc_register(&iommufd_misc);
 	if (rc)
-		iommufd_test_exit();
+		goto err_test;
+	if (IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER)) {
+		rc = misc_register(&iommufd_vfio_misc);
+		if (rc)
+			goto err_misc;
+	}
+	return 0;
+
+err_misc:
+	misc_deregister(&iommufd_misc);
+err_test:
+	iommufd_test_exit();
 	return rc;
 }
 
 static void __exit iommufd_exit(void)
 {
+	if (IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER))
+		misc_deregister(&iommufd_vfio_misc);
 	misc_deregister(&iommufd_misc);
 	iommufd_test_exit();
 }
@@ -677,6 +704,10 @@ static void __exit iommufd_exit(void)
 module_init(iommufd_init);
 module_exit(iommufd_exit);
 
+#if IS_ENABLED(CONFIG_IOMMUFD_VFIO_CONTAINER)
+MODULE_ALIAS_MISCDEV(VFIO_MINOR);
+MODULE_ALIAS("devname:vfio/vfio");
+#endif
 MODULE_DESCRIPTION("IOMMU userspace API (/dev/iommu)");
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 MODULE_LICENSE("GPL");

@@ -115,6 +115,25 @@ static int iopt_charge_64(atomic64_t *counter, unsigned long npages,
 	return 0;
 }
 
+/*
+ * mm->locked_vm, as VFIO type1 charges it: under the mmap lock, beside
+ * what mlock() counts there, and only while the mm is alive.
+ */
+static int iopt_charge_locked_vm(struct mm_struct *mm, unsigned long npages,
+				 bool inc)
+{
+	int rc;
+
+	if (!mmget_not_zero(mm))
+		return inc ? -ESRCH : 0;
+	mmap_write_lock(mm);
+	rc = __account_locked_vm(mm, npages, inc, current,
+				 capable(CAP_IPC_LOCK));
+	mmap_write_unlock(mm);
+	mmput(mm);
+	return rc;
+}
+
 static int iopt_pages_charge(struct iopt_pages *pages)
 {
 	unsigned long limit = ULONG_MAX;
@@ -122,19 +141,32 @@ static int iopt_pages_charge(struct iopt_pages *pages)
 	if (!capable(CAP_IPC_LOCK))
 		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 
-	if (pages->charge_mm)
+	switch (pages->charge) {
+	case IOMMUFD_CHARGE_MM:
 		return iopt_charge_64(&pages->source_mm->pinned_vm,
 				      pages->npages, limit);
-	return iopt_charge_long(&pages->source_user->locked_vm, pages->npages,
-				limit);
+	case IOMMUFD_CHARGE_MM_LOCKED:
+		return iopt_charge_locked_vm(pages->source_mm, pages->npages,
+					     true);
+	default:
+		return iopt_charge_long(&pages->source_user->locked_vm,
+					pages->npages, limit);
+	}
 }
 
 static void iopt_pages_uncharge(struct iopt_pages *pages)
 {
-	if (pages->charge_mm)
+	switch (pages->charge) {
+	case IOMMUFD_CHARGE_MM:
 		atomic64_sub(pages->npages, &pages->source_mm->pinned_vm);
-	else
+		break;
+	case IOMMUFD_CHARGE_MM_LOCKED:
+		iopt_charge_locked_vm(pages->source_mm, pages->npages, false);
+		break;
+	default:
 		atomic_long_sub(pages->npages, &pages->source_user->locked_vm);
+		break;
+	}
 }
 
 /* Unpin the first @npinned entries of the page array. */
@@ -239,7 +271,8 @@ err_unpin:
 static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
 					    struct file *file, loff_t start,
 					    unsigned long length,
-					    bool writable, bool charge_mm)
+					    bool writable,
+					    enum iommufd_charge_mode charge)
 {
 	struct iopt_pages *pages;
 	int rc;
@@ -251,7 +284,7 @@ static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
 	pages->npages = length >> PAGE_SHIFT;
 	pages->uaddr = file ? start : uaddr;
 	pages->writable = writable;
-	pages->charge_mm = charge_mm;
+	pages->charge = charge;
 	pages->source_user = get_uid(current_user());
 	mmgrab(current->mm);
 	pages->source_mm = current->mm;
@@ -298,8 +331,8 @@ err_drop_refs:
  * @length: bytes, a non-zero multiple of PAGE_SIZE; @uaddr + @length
  *          must not wrap
  * @writable: pin for writing (devices may write to the memory)
- * @charge_mm: charge the caller's mm->pinned_vm instead of its user's
- *             locked_vm
+ * @charge: what to charge the pages to: the caller's user, or the
+ *          caller's mm (pinned_vm or, as VFIO type1 does, locked_vm)
  *
  * Must be called in the context of the process owning the memory and
  * without iopt->lock held.
@@ -310,12 +343,13 @@ err_drop_refs:
  * is pinned and nothing is charged.
  */
 struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
-				  bool writable, bool charge_mm)
+				  bool writable,
+				  enum iommufd_charge_mode charge)
 {
 	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(uaddr) ||
 			 !PAGE_ALIGNED(length)))
 		return ERR_PTR(-EINVAL);
-	return iopt_pages_create(uaddr, NULL, 0, length, writable, charge_mm);
+	return iopt_pages_create(uaddr, NULL, 0, length, writable, charge);
 }
 
 /**
@@ -325,7 +359,7 @@ struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
  * @length: bytes, a non-zero multiple of PAGE_SIZE
  * @writable: pin for writing; @file must then be open for writing and
  *            not sealed against writes
- * @charge_mm: as for iopt_pages_pin()
+ * @charge: as for iopt_pages_pin()
  *
  * Like iopt_pages_pin(), but the memory is named by the file, which need
  * not be mapped. Missing shmem pages are allocated. The charge goes to
@@ -337,7 +371,7 @@ struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
  */
 struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
 				       unsigned long length, bool writable,
-				       bool charge_mm)
+				       enum iommufd_charge_mode charge)
 {
 	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(length)))
 		return ERR_PTR(-EINVAL);
@@ -351,7 +385,7 @@ struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
 			 (memfd_file_seals(file) &
 			  (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))))
 		return ERR_PTR(-EPERM);
-	return iopt_pages_create(0, file, start, length, writable, charge_mm);
+	return iopt_pages_create(0, file, start, length, writable, charge);
 }
 
 static void iopt_pages_release(struct kref *kref)

@@ -9,9 +9,9 @@
  * VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA) can issue
  * them on a /dev/iommu file descriptor. VFIO_SET_IOMMU creates the compat
  * IOAS if the context has none; mappings are ordinary areas of that IOAS,
- * pinned and charged like IOMMU_IOAS_MAP under the context's
- * IOMMU_OPTION_RLIMIT_MODE (mode 1 is per process, like type1, but
- * counted in VmPin rather than VmLck). Differences from type1: a type1 v1
+ * pinned like IOMMU_IOAS_MAP but charged as type1 charges them, to the
+ * process's locked_vm (VmLck) against RLIMIT_MEMLOCK, whatever the
+ * context's IOMMU_OPTION_RLIMIT_MODE says. Differences from type1: a type1 v1
  * unmap that cuts a mapping fails with EINVAL as in v2 (areas are never
  * split); dirty tracking and VFIO_UPDATE_VADDR are not offered.
  *
@@ -217,8 +217,7 @@ static int iommufd_vfio_map_dma(struct iommufd_ctx *ictx,
 		return -EINVAL;
 	iova = map.iova;
 	rc = iopt_map_user_pages(&ioas->iopt, &iova, map.vaddr, map.size, prot,
-				 true,
-				 READ_ONCE(ictx->charge_mode) == IOMMUFD_CHARGE_MM);
+				 true, IOMMUFD_CHARGE_MM_LOCKED);
 	iommufd_ioas_put(ioas);
 	return rc;
 }

@@ -2230,6 +2230,60 @@ TEST_F(ioas_map, type1_container_on_iommufd)
 	close(fd);
 }
 
+/*
+ * The type1 ioctls charge pinned pages as type1 does: to the process's
+ * VmLck against RLIMIT_MEMLOCK, whatever the context's RLIMIT_MODE.
+ */
+TEST_F(ioas_map, type1_map_charges_vmlck)
+{
+	long lck = vmlck_kb(), pin = vmpin_kb();
+	__u64 iova = MOCK_APERTURE_START;
+	pid_t pid;
+	int fd;
+
+	ASSERT_LE(0, lck);
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_1M, T1_RW));
+	ASSERT_EQ(lck + SZ_1M / 1024, vmlck_kb());
+	ASSERT_EQ(pin, vmpin_kb());
+	ASSERT_EQ(0, type1_unmap(fd, iova, SZ_1M, 0, NULL));
+	ASSERT_EQ(lck, vmlck_kb());
+	/* closing the container returns the charge too */
+	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	ASSERT_EQ(lck + SZ_64K / 1024, vmlck_kb());
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(lck, vmlck_kb());
+
+	if (geteuid())
+		SKIP(return, "needs root to drop to a small RLIMIT_MEMLOCK");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = open(IOMMUFD_DEV, O_RDWR);
+		if (fd < 0 || ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+			_exit(10);
+		if (become_nobody(SZ_256K))
+			_exit(11);
+		lck = vmlck_kb();
+		if (type1_map(fd, self->buf, iova, SZ_1M, T1_RW) != -1 ||
+		    errno != ENOMEM || vmlck_kb() != lck)
+			_exit(12);
+		if (type1_map(fd, self->buf, iova, SZ_256K, T1_RW) ||
+		    vmlck_kb() != lck + SZ_256K / 1024)
+			_exit(13);
+		if (type1_map(fd, self->buf, iova + SZ_1M, SZ_4K, T1_RW) != -1 ||
+		    errno != ENOMEM)
+			_exit(14);
+		if (type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL) ||
+		    vmlck_kb() != lck)
+			_exit(15);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+}
+
 TEST_F(ioas_map, type1_get_info_reports_iova_ranges)
 {
 	struct iommu_vfio_ioas vioas = {

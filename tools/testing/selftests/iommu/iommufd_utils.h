@@ -20,6 +20,7 @@
 
 #define SZ_4K 0x1000UL
 #define SZ_64K 0x10000UL
+#define SZ_256K 0x40000UL
 #define SZ_1M 0x100000UL
 #define SZ_2M 0x200000UL
 
@@ -169,8 +170,8 @@ static inline int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
 	return rc;
 }
 
-/* VmPin of this process in kB (pages charged in RLIMIT_MODE 1), or -1 */
-static inline long vmpin_kb(void)
+/* A "Vm...:" line of /proc/self/status in kB, or -1 */
+static inline long status_kb(const char *fmt)
 {
 	char line[128];
 	long kb = -1;
@@ -180,10 +181,22 @@ static inline long vmpin_kb(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+		if (sscanf(line, fmt, &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* VmPin of this process in kB (pages charged in RLIMIT_MODE 1), or -1 */
+static inline long vmpin_kb(void)
+{
+	return status_kb("VmPin: %ld kB");
+}
+
+/* VmLck in kB (what VFIO type1 and its emulation charge), or -1 */
+static inline long vmlck_kb(void)
+{
+	return status_kb("VmLck: %ld kB");
 }
 
 static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
