@@ -4,9 +4,21 @@
 # QEMU as a real iommufd client: start QEMU with "-object iommufd" and a
 # vfio-pci device (QEMU's edu device of this machine, through its VFIO
 # device cdev), ask QEMU over QMP which PCI devices its guest sees, and
-# quit; once with TCG and, where /dev/kvm works, once with KVM. QEMU binds the cdev, reads IOMMU_GET_HW_INFO, allocates an IOAS
-# and a HWPT, attaches the device and maps all guest RAM into the IOAS;
-# any failure there makes it exit instead of realizing the device.
+# quit; once with TCG and, where /dev/kvm works, once with KVM. QEMU
+# binds the cdev, reads IOMMU_GET_HW_INFO, allocates an IOAS and a HWPT,
+# attaches the device and maps all guest RAM into the IOAS; any failure
+# there makes it exit instead of realizing the device.
+#
+# While QEMU runs, at least the guest's RAM must be pinned (gup's FOLL_PIN
+# counters in /proc/vmstat); after it quits they must balance again and
+# the device's VT-d page table (debugfs dump) must map nothing.
+#
+# Then the same with QEMU's legacy VFIO path (no iommufd option): in a
+# mount namespace of its own, /dev/vfio/vfio is /dev/iommu, which is what
+# a kernel with IOMMUFD_VFIO_CONTAINER provides. QEMU uses the type1
+# container ioctls on it and gives it to VFIO_GROUP_SET_CONTAINER; the
+# pinned RAM is charged to QEMU's VmLck, as type1 charges it.
+#
 # Output is TAP; skipped (exit 4) without QEMU or a free edu device.
 
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -37,20 +49,96 @@ echo vfio-pci > "$SYS/$bdf/driver_override"
 [ -e "$SYS/$bdf/driver" ] || echo "$bdf" > /sys/bus/pci/drivers_probe
 [ -d "$SYS/$bdf/vfio-dev" ] || skip "$bdf has no VFIO device cdev"
 
-echo "1..4"
+echo "1..8"
 
-# One QMP session: capabilities, KVM state, the guest's PCI devices, quit
+DUMP=/sys/kernel/debug/iommu/intel/domain_translation_struct
+RAM_MIB=128
+# What must be pinned for the device at least: all RAM but the first MiB,
+# where the guest's firmware moves ROM and RAM mappings around
+MIN_PINS=$(((RAM_MIB - 1) * 256))
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# KiB mapped in the VT-d page table of device $1 (each leaf's size follows
+# from the lowest level with an entry: PTE 4K, PDE 2M, PDPE 1G), or -1
+mapped_kib() {
+	[ -r "$DUMP" ] || { echo -1; return; }
+	awk -v dev="$1" '
+		$1 == "Device" { cur = ($2 == dev); next }
+		cur && $2 == "|" {
+			if ($7 != "0x0000000000000000") kib += 4
+			else if ($6 != "0x0000000000000000") kib += 2048
+			else if ($5 != "0x0000000000000000") kib += 1048576
+		}
+		END { print kib + 0 }' "$DUMP"
+}
+
+# Pages pinned with FOLL_PIN and not released, over the whole system
+# (the per-CPU counter deltas folded in first)
+foll_pins() {
+	echo 1 > /proc/sys/vm/stat_refresh || return 1
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 }
+	     $1 == "nr_foll_pin_released" { r = $2 }
+	     END { print a - r }' /proc/vmstat
+}
+
+# One QMP session: capabilities, KVM state, the guest's PCI devices, quit.
+# $1: accelerator; $2: "cdev" (-object iommufd) or "legacy" (container).
+# While QEMU runs, the pages it has pinned go to $tmp/pinned and its
+# VmLck (kB) to $tmp/vmlck.
 run_qemu() {
+	local dev=(-device vfio-pci,host="$bdf",id=edu0)
+
+	[ "$2" = cdev ] && dev=(-object iommufd,id=iommufd0
+				-device vfio-pci,host="$bdf",iommufd=iommufd0,id=edu0)
+	local pins0
+
+	rm -f "$tmp/pinned" "$tmp/vmlck"
+	pins0=$(foll_pins)
 	{
 		echo '{"execute": "qmp_capabilities"}'
-		sleep 1
+		# QEMU pins and maps its RAM while it sets up the device,
+		# which may take a while under TCG: wait for the pins, at
+		# most 2 min. (The page table itself is not read now: 6.1's
+		# debugfs walks it without a lock, racing with changes.)
+		for _ in $(seq 120); do
+			[ $(($(foll_pins) - pins0)) -ge "$MIN_PINS" ] &&
+				break
+			sleep 1
+		done
+		echo $(($(foll_pins) - pins0)) > "$tmp/pinned"
+		awk '/^VmLck:/ { print $2 }' \
+			"/proc/$(pgrep -n -f 'id=edu0')/status" > "$tmp/vmlck"
 		echo '{"execute": "query-kvm"}'
 		echo '{"execute": "query-pci"}'
 		sleep 1
 		echo '{"execute": "quit"}'
-	} | timeout 300 "$QEMU" -accel "$1" -machine q35 -m 128 -nodefaults \
-		-display none -qmp stdio -object iommufd,id=iommufd0 \
-		-device vfio-pci,host="$bdf",iommufd=iommufd0,id=edu0 2>&1
+	} | timeout 300 "$QEMU" -accel "$1" -machine q35 -m $RAM_MIB \
+		-nodefaults -display none -qmp stdio "${dev[@]}" 2>&1
+}
+
+# Legacy: /dev/vfio/vfio is /dev/iommu inside a private mount namespace
+run_qemu_legacy() {
+	export -f run_qemu foll_pins
+	export QEMU bdf tmp DUMP RAM_MIB MIN_PINS
+	unshare -m bash -c 'mount --bind /dev/iommu /dev/vfio/vfio &&
+		run_qemu tcg legacy'
+}
+
+# "ok" when QEMU pinned at least its RAM for the device while it ran,
+# and after it quit nothing stayed pinned or mapped in the device's page
+# table; $1: pins before, $2: test number, $3: name
+check_mappings() {
+	local pinned after pins
+
+	pinned=$(cat "$tmp/pinned" 2>/dev/null || echo -1)
+	after=$(mapped_kib "$bdf")
+	pins=$(foll_pins)
+	echo "# pinned while running: $pinned pages; after quit: $((pins - $1))" \
+		"pages pinned, $after KiB mapped"
+	[ "$pinned" -ge "$MIN_PINS" ] && [ "$after" = 0 ] &&
+		[ "$pins" = "$1" ]
+	result $? "$2" "$3"
 }
 
 # The edu device (vendor 0x1234 = 4660, device 0x11e8 = 4584) is on
@@ -72,25 +160,39 @@ result() {
 	fi
 }
 
-out=$(run_qemu tcg)
+pins=$(foll_pins)
+out=$(run_qemu tcg cdev)
 rc=$?
 printf '%s\n' "$out" | grep -v '^{"return": {}}' | cut -c1-200 | sed 's/^/# /'
 result $rc 1 "qemu (TCG) starts and quits with an iommufd-backed vfio-pci device"
 sees_edu "$out"
 result $? 2 "the TCG guest sees the assigned edu device"
+check_mappings "$pins" 3 "qemu's RAM was mapped for the device, and unmapped and unpinned at exit"
+
+pins=$(foll_pins)
+out=$(run_qemu_legacy)
+rc=$?
+printf '%s\n' "$out" | grep -v '^{"return": {}}' | cut -c1-200 | sed 's/^/# /'
+sees_edu "$out" || rc=1
+result $rc 4 "qemu (TCG, legacy VFIO container on iommufd) starts, its guest sees edu"
+check_mappings "$pins" 5 "legacy: RAM mapped, then unmapped and unpinned at exit"
+vmlck=$(cat "$tmp/vmlck" 2>/dev/null || echo 0)
+echo "# QEMU's VmLck while running: $vmlck kB"
+[ "${vmlck:-0}" -ge $((RAM_MIB * 1024)) ]
+result $? 6 "legacy: the pinned RAM is charged to QEMU's VmLck, as type1 does"
 
 # With KVM, QEMU also hands the device cdev to kvm-vfio
 # (KVM_DEV_VFIO_FILE_ADD) and fails if that is refused
 if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
-	out=$(run_qemu kvm)
+	out=$(run_qemu kvm cdev)
 	rc=$?
 	printf '%s\n' "$out" | grep -v '^{"return": {}}' | cut -c1-200 |
 		sed 's/^/# /'
 	printf '%s' "$out" | grep -q '"enabled": true' || rc=1
-	result $rc 3 "qemu (KVM) starts with the cdev given to kvm-vfio"
+	result $rc 7 "qemu (KVM) starts with the cdev given to kvm-vfio"
 	sees_edu "$out"
-	result $? 4 "the KVM guest sees the assigned edu device"
+	result $? 8 "the KVM guest sees the assigned edu device"
 else
-	echo "ok 3 qemu (KVM) # SKIP no usable /dev/kvm"
-	echo "ok 4 the KVM guest sees the assigned edu device # SKIP no usable /dev/kvm"
+	echo "ok 7 qemu (KVM) # SKIP no usable /dev/kvm"
+	echo "ok 8 the KVM guest sees the assigned edu device # SKIP no usable /dev/kvm"
 fi

@@ -472,6 +472,174 @@ TEST_F(edu, cdev_bind_rules)
 	ASSERT_ERRNO(EBUSY, open(path, O_RDWR));
 }
 
+/* Wrong IDs, wrong files, a second context, a BAR as "user memory" */
+TEST_F(edu, attach_and_map_errors)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+		.ioas_id = self->ioas_id,
+		.length = PAGE,
+		.iova = IOVA_NEVER,
+	};
+	__u32 pt_id = self->devid;
+	char path[128];
+	void *bar;
+	int fd2, ictx2;
+
+	/* an ID of the wrong type: a device is no page table */
+	ASSERT_ERRNO(EINVAL, attach_pt(self->devfd, &pt_id));
+	/* a failed attach left the device where it was */
+	memset(self->src, 0x3c, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+
+	/* another file of the device, another context: still one user */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->devfd);
+	fd2 = open(path, O_RDWR);
+	ASSERT_LE(0, fd2);
+	ictx2 = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, ictx2);
+	ASSERT_ERRNO(EINVAL, bind_iommufd(fd2, -1, NULL));
+	ASSERT_ERRNO(EINVAL, bind_iommufd(fd2, ictx2, NULL));
+	close(ictx2);
+	close(fd2);
+
+	/* MMIO is not memory that can be pinned */
+	bar = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->devfd, self->bar0);
+	ASSERT_NE(MAP_FAILED, bar);
+	map.user_va = (uintptr_t)bar;
+	ASSERT_ERRNO(EFAULT, ioctl(self->iommufd, IOMMU_IOAS_MAP, &map));
+	munmap(bar, PAGE);
+}
+
+/* Pins held by the kernel, over all: gup's FOLL_PIN counters */
+static long foll_pins(void)
+{
+	long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f;
+
+	/* fold the per-CPU counter deltas in first */
+	if (write_sysfs("/proc/sys/vm/stat_refresh", "1"))
+		return -1;
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
+/*
+ * Lifetimes: the device file keeps the context alive after the iommufd
+ * file is closed, DMA through its mapping still works; closing the device
+ * then unpins everything and leaves the device blocked. Closing the device
+ * first while attached unwinds just as well.
+ */
+TEST(edu_file_lifetimes)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	char bdf[64], cdev[128];
+	long pins = foll_pins();
+	__u64 bar0, config;
+	int iommufd, devfd;
+	char *src, *dst;
+	__u32 pt_id;
+	__u16 cmd;
+	int round;
+
+	if (edu_find(1, 0, bdf, sizeof(bdf)) ||
+	    edu_cdev_of(bdf, cdev, sizeof(cdev)))
+		SKIP(return, "no edu device alone in its IOMMU group");
+	ASSERT_LE(0, pins);
+	src = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, dst);
+	memset(src, 0x66, 64 * PAGE);
+
+	/* round 0 closes the iommufd first, round 1 the device first */
+	for (round = 0; round < 2; round++) {
+		struct iommu_ioas_map map = {
+			.size = sizeof(map),
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+				 IOMMU_IOAS_MAP_READABLE |
+				 IOMMU_IOAS_MAP_WRITEABLE,
+			.user_va = (uintptr_t)src,
+			.length = 64 * PAGE,
+			.iova = IOVA_SRC,
+		};
+
+		iommufd = open("/dev/iommu", O_RDWR);
+		ASSERT_LE(0, iommufd);
+		devfd = open(cdev, O_RDWR);
+		ASSERT_LE(0, devfd);
+		ASSERT_EQ(0, bind_iommufd(devfd, iommufd, NULL));
+		ASSERT_EQ(0, ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc));
+		pt_id = alloc.out_ioas_id;
+		ASSERT_EQ(0, attach_pt(devfd, &pt_id));
+		map.ioas_id = alloc.out_ioas_id;
+		ASSERT_EQ(0, ioctl(iommufd, IOMMU_IOAS_MAP, &map));
+		ASSERT_EQ(pins + 64, foll_pins());
+		ASSERT_EQ(0, map_fixed(iommufd, alloc.out_ioas_id, dst,
+				       IOVA_DST));
+		ASSERT_EQ(pins + 65, foll_pins());
+
+		ASSERT_EQ(0, region_offset(devfd, VFIO_PCI_BAR0_REGION_INDEX,
+					   &bar0));
+		ASSERT_EQ(0, region_offset(devfd, VFIO_PCI_CONFIG_REGION_INDEX,
+					   &config));
+		ASSERT_EQ(2, pread(devfd, &cmd, 2, config + 4));
+		cmd |= 0x4;
+		ASSERT_EQ(2, pwrite(devfd, &cmd, 2, config + 4));
+
+		if (round == 0) {
+			ASSERT_EQ(0, close(iommufd));
+			memset(dst, 0, PAGE);
+			ASSERT_EQ(0, edu_dma(devfd, bar0, IOVA_SRC,
+					     EDU_BUF_ADDR, 0));
+			ASSERT_EQ(0, edu_dma(devfd, bar0, EDU_BUF_ADDR,
+					     IOVA_DST, EDU_DMA_TO_RAM));
+			ASSERT_EQ(0x66, dst[PAGE - 1]);
+			ASSERT_EQ(pins + 65, foll_pins());
+			ASSERT_EQ(0, close(devfd));
+		} else {
+			ASSERT_EQ(0, close(devfd));
+			/* the IOAS still holds its pins, until it goes */
+			ASSERT_EQ(pins + 65, foll_pins());
+			ASSERT_EQ(0, close(iommufd));
+		}
+		ASSERT_EQ(pins, foll_pins());
+	}
+
+	/* Bound again but not attached, the device reaches nothing */
+	iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, iommufd);
+	devfd = open(cdev, O_RDWR);
+	ASSERT_LE(0, devfd);
+	ASSERT_EQ(0, bind_iommufd(devfd, iommufd, NULL));
+	ASSERT_EQ(2, pread(devfd, &cmd, 2, config + 4));
+	cmd |= 0x4;
+	ASSERT_EQ(2, pwrite(devfd, &cmd, 2, config + 4));
+	memset(dst, 0x11, PAGE);
+	ASSERT_EQ(0, edu_dma(devfd, bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0x11, dst[0]);
+	close(devfd);
+	close(iommufd);
+}
+
 /* The legacy path: a group whose container is an iommufd, type1 ioctls */
 TEST(edu_group_with_iommufd_container)
 {
