@@ -24,6 +24,27 @@ set -e
 run=$(cat "$rundir_file")
 vmrc=$(cat "$rundir_file.rc")
 rm -f "$rundir_file" "$rundir_file.rc"
+
+# A second, short boot with interrupt remapping off: binding a device
+# must then fail unless iommufd.allow_unsafe_interrupts is set. Its TAP
+# and kernel log join the main run's.
+tapname=kselftest-iommu-iommufd_vfio_edu-intremap-off
+set +e
+RUNDIR_FILE=$rundir_file VM_QUIET=1 VM_TIMEOUT=600 VM_APPEND=intremap=off \
+	stage "boot guest with intremap=off, run the unsafe-interrupt test" \
+	bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu --intremap-off > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
+set -e
+run2=$(cat "$rundir_file" 2>/dev/null)
+rm -f "$rundir_file"
+if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
+	cp "$run2/out.tap" "$run/tap/$tapname.tap"
+	cp "$run2/out.rc" "$run/tap/$tapname.rc"
+	cp "$run2/dmesg.txt" "$run/extra-intremap-off.dmesg" 2>/dev/null ||
+		cp "$run2/console.log" "$run/extra-intremap-off.dmesg"
+else
+	printf 'TAP version 13\n1..1\nnot ok 1 the intremap=off boot did not finish (%s)\n' \
+		"${run2:-no run}" > "$run/tap/$tapname.tap"
+fi
 cp "$hosttap" "$run/lint.tap"
 boot=$(cat "$run/boot-uptime" 2>/dev/null || echo '?')
 echo "guest: booted to tests in ${boot}s (guest clock); vm.sh exit $vmrc"

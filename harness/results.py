@@ -187,8 +187,16 @@ def main():
     splats = scan_log(lines, expected)
     for idx, first, _ in splats:
         failures.append(f'kernel log: {first}  ({os.path.basename(log)} line {idx + 1})')
-    tot_f += len(splats)
-    print(f'  kernel log: {len(splats)} unexpected report(s)')
+    nsplats = len(splats)
+    # Kernel logs of extra boots (check.sh copies them as extra-*.dmesg)
+    for extra in sorted(glob.glob(os.path.join(run, 'extra-*.dmesg'))):
+        with open(extra, errors='replace') as fh:
+            splats = scan_log(fh.read().splitlines(), expected)
+        for idx, first, _ in splats:
+            failures.append(f'kernel log: {first}  ({os.path.basename(extra)} line {idx + 1})')
+        nsplats += len(splats)
+    tot_f += nsplats
+    print(f'  kernel log: {nsplats} unexpected report(s)')
 
     if failures:
         print('Failures:')

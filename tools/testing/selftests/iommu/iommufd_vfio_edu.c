@@ -838,4 +838,65 @@ TEST_F(edu_pair, hot_reset_by_dev_id)
 				   &group_reset));
 }
 
-TEST_HARNESS_MAIN
+/*
+ * "--intremap-off": the checks for a boot without interrupt remapping,
+ * which harness/check.sh makes once (kernel option intremap=off) to run
+ * just these; their TAP goes to stdout. A device's MSIs are then not
+ * isolated, so binding it must fail with EPERM unless the administrator
+ * set iommufd.allow_unsafe_interrupts.
+ */
+#define UNSAFE_PARAM "/sys/module/iommufd/parameters/allow_unsafe_interrupts"
+
+static int tap(int n, int ok, const char *what)
+{
+	printf("%sok %d %s\n", ok ? "" : "not ", n, what);
+	return ok ? 0 : 1;
+}
+
+static int intremap_off_checks(void)
+{
+	char cmdline[2048], bdf[64], cdev[128];
+	int iommufd, devfd, fails = 0, rc;
+
+	printf("TAP version 13\n");
+	if (edu_find(1, 0, bdf, sizeof(bdf)) ||
+	    edu_cdev_of(bdf, cdev, sizeof(cdev))) {
+		printf("1..0 # SKIP no edu device alone in its IOMMU group\n");
+		return 4;
+	}
+	printf("1..4\n");
+	fails += tap(1, !read_sysfs("/proc/cmdline", cmdline, sizeof(cmdline)) &&
+		     strstr(cmdline, "intremap=off"),
+		     "booted with interrupt remapping off");
+	iommufd = open("/dev/iommu", O_RDWR);
+	devfd = open(cdev, O_RDWR);
+	if (iommufd < 0 || devfd < 0 || write_sysfs(UNSAFE_PARAM, "N"))
+		return tap(2, 0, "open the device, /dev/iommu and the parameter");
+
+	errno = 0;
+	rc = bind_iommufd(devfd, iommufd, NULL);
+	fails += tap(2, rc == -1 && errno == EPERM,
+		     "bind without MSI isolation: EPERM");
+	fails += tap(3, !write_sysfs(UNSAFE_PARAM, "Y") &&
+		     !bind_iommufd(devfd, iommufd, NULL),
+		     "bind with iommufd.allow_unsafe_interrupts=Y succeeds");
+	close(devfd);
+	close(iommufd);
+	fails += tap(4, !write_sysfs(UNSAFE_PARAM, "N"),
+		     "allow_unsafe_interrupts back to N");
+	return fails ? 1 : 0;
+}
+
+/* What TEST_HARNESS_MAIN adds: keeps the tests in source order */
+static void __attribute__((constructor)) edu_constructor_order_last(void)
+{
+	if (!__constructor_order)
+		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--intremap-off"))
+		return intremap_off_checks();
+	return test_harness_run(argc, argv);
+}
