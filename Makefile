@@ -10,6 +10,7 @@
 #   make series           write the commits in the cached tree to patches/
 #   make export OUT=dir   the whole project as a series against pristine 6.1
 #   make lint             checkpatch, W=1, sparse, kernel-doc on our code
+#   make bench            perf kernel: iommufd vs VFIO type1, table, CSV, chart
 #   make deps             install what the harness needs (root)
 
 PROFILE ?= test
@@ -17,7 +18,7 @@ export PROFILE
 
 H := harness
 
-.PHONY: run check vm kernel tests tree series export lint deps
+.PHONY: run check vm kernel tests tree series export lint deps bench
 
 run:
 	@$(H)/run.sh
@@ -50,3 +51,8 @@ lint: kernel
 
 deps:
 	@$(H)/install-deps.sh
+
+# Always the perf profile (and the test one for the mock rows), whatever
+# PROFILE says; not part of check: it takes long.
+bench:
+	@$(H)/bench.sh

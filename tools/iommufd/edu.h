@@ -51,11 +51,13 @@ struct edu_dev {
 };
 
 /*
- * Find the first edu device (in readdir order), bind it to vfio-pci if it
- * has no driver, and fill @edu. Returns 0, or -1 when there is none or it
- * has no VFIO cdev.
+ * Find the first edu device (in readdir order) that is not in the IOMMU
+ * group @not_group (a /dev/vfio/N path, or NULL for any group), bind it to
+ * vfio-pci if it has no driver, and fill @edu. Returns 0, or -1 when there
+ * is none or it has no VFIO cdev.
  */
-static inline int edu_prepare(struct edu_dev *edu)
+static inline int edu_prepare_other(struct edu_dev *edu,
+				    const char *not_group)
 {
 	const char *base = "/sys/bus/pci/devices";
 	char path[PATH_MAX], val[64], link[PATH_MAX];
@@ -84,6 +86,8 @@ static inline int edu_prepare(struct edu_dev *edu)
 		link[n] = 0;
 		snprintf(edu->group, sizeof(edu->group), "/dev/vfio/%.50s",
 			 strrchr(link, '/') + 1);
+		if (not_group && !strcmp(edu->group, not_group))
+			continue;
 		snprintf(edu->bdf, sizeof(edu->bdf), "%.60s", de->d_name);
 	}
 	closedir(d);
@@ -105,6 +109,12 @@ static inline int edu_prepare(struct edu_dev *edu)
 				 "/dev/vfio/devices/%.60s", de->d_name);
 	closedir(d);
 	return edu->cdev[0] ? 0 : -1;
+}
+
+/* The first edu device, in any group: see edu_prepare_other() */
+static inline int edu_prepare(struct edu_dev *edu)
+{
+	return edu_prepare_other(edu, NULL);
 }
 
 #endif
