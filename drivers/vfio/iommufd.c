@@ -28,7 +28,10 @@
  * iommufd_access, iommufd_attached) change under the device set's lock,
  * which nests outside every iommufd lock; the group functions also run
  * under the group's group_lock. While a device is open its binding stays,
- * so the pin and rw paths need no lock of their own.
+ * so the pin and rw paths need no lock of their own. An emulated driver's
+ * dma_unmap op may be called with the device set's lock (and, on the
+ * group path, the group_lock) held, when its device moves or detaches,
+ * so it must not take those.
  */
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
@@ -42,8 +45,8 @@
  * @file: the file given; if it is not an iommufd nothing happens
  *
  * Return: 0; -EINVAL when @file is not /dev/iommu or the group is a
- * no-IOMMU one; -EPERM when the group is not viable (a kernel driver or
- * another owner uses it); -ENOMEM.
+ * no-IOMMU one; -EPERM or -EBUSY when the group's DMA cannot be claimed
+ * (a kernel driver or another owner uses it); -ENOMEM.
  */
 int vfio_group_attach_iommufd(struct vfio_group *group, struct file *file)
 {
@@ -291,6 +294,9 @@ int vfio_iommufd_emulated_bind(struct vfio_device *vdev,
 
 	lockdep_assert_held(&vdev->dev_set->lock);
 
+	/* A device behind an IOMMU needs the DMA ownership of physical_bind */
+	if (WARN_ON(vdev->group->type != VFIO_EMULATED_IOMMU))
+		return -EINVAL;
 	access = iommufd_access_create(ictx, vdev->ops->dma_unmap ?
 					     &vfio_iommufd_pinning_ops :
 					     &vfio_iommufd_copying_ops,
@@ -372,9 +378,10 @@ EXPORT_SYMBOL_GPL(vfio_iommufd_emulated_detach_ioas);
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @pages: where the pages go
  *
- * Return: @npage, or an error of iommufd_access_pin_pages() (-EINVAL when
- * the device is not attached or the range is not all mapped, -EPERM when
- * writing to memory mapped read-only).
+ * Return: @npage, or an error of iommufd_access_pin_pages(): -ENOENT when
+ * the device is not attached or the range is not all mapped (type1 says
+ * -EINVAL there), -EPERM when writing to memory mapped read-only;
+ * -EINVAL for an IOVA beyond unsigned long.
  */
 int vfio_iommufd_access_pin_pages(struct vfio_device *device,
 				  dma_addr_t iova, int npage, int prot,
@@ -383,6 +390,8 @@ int vfio_iommufd_access_pin_pages(struct vfio_device *device,
 	unsigned int flags = 0;
 	int ret;
 
+	if (iova > ULONG_MAX)
+		return -EINVAL;
 	if (prot & IOMMU_WRITE)
 		flags |= IOMMUFD_ACCESS_RW_WRITE;
 	ret = iommufd_access_pin_pages(device->iommufd_access,
@@ -401,6 +410,8 @@ int vfio_iommufd_access_pin_pages(struct vfio_device *device,
 void vfio_iommufd_access_unpin_pages(struct vfio_device *device,
 				     dma_addr_t iova, int npage)
 {
+	if (WARN_ON(iova > ULONG_MAX))
+		return;
 	iommufd_access_unpin_pages(device->iommufd_access,
 				   ALIGN_DOWN(iova, PAGE_SIZE),
 				   (unsigned long)npage * PAGE_SIZE);
@@ -416,13 +427,16 @@ void vfio_iommufd_access_unpin_pages(struct vfio_device *device,
  *
  * Works from kernel threads and workqueues too, which have no user mm.
  *
- * Return: 0 or an error of iommufd_access_rw().
+ * Return: 0 or an error of iommufd_access_rw() (-ENOENT for an IOVA
+ * range not all mapped); -EINVAL for an IOVA beyond unsigned long.
  */
 int vfio_iommufd_access_rw(struct vfio_device *device, dma_addr_t iova,
 			   void *data, size_t len, bool write)
 {
 	unsigned int flags = 0;
 
+	if (iova > ULONG_MAX)
+		return -EINVAL;
 	if (write)
 		flags |= IOMMUFD_ACCESS_RW_WRITE;
 	if (!current->mm)

@@ -8,22 +8,25 @@
  * reached with pread/pwrite on the device file at offset 0). Registers
  * are 64 bits wide, little endian, and must be accessed whole:
  *
- *   0x00 SRC     rw  source IOVA of a copy; IOVA of the page to pin
+ *   0x00 SRC     rw  source IOVA of a copy; IOVA of the first page to pin
  *   0x08 DST     rw  destination IOVA of a copy
- *   0x10 LEN     rw  bytes to copy, at most MDMA_MAX_COPY
+ *   0x10 LEN     rw  bytes to copy, at most MDMA_MAX_COPY; bytes to pin
  *   0x18 CMD     wo  MDMA_CMD_COPY, MDMA_CMD_PIN or MDMA_CMD_UNPIN
  *   0x20 STATUS  ro  MDMA_STATUS_BUSY while a copy runs, else the result
  *                    of the last command: 0 or a negative errno
- *   0x28 PINNED  ro  the IOVA pinned, or MDMA_NOT_PINNED
+ *   0x28 PINNED  ro  the first IOVA pinned, or MDMA_NOT_PINNED
  *   0x30 UNMAPS  ro  pins given up because the IOVA was being unmapped
  *   0x38 COPIES  ro  copies completed
  *
  * A copy runs on a workqueue (a kernel thread with no user mm) and moves
- * the bytes through a bounce page with vfio_dma_rw(). PIN pins the page
- * holding SRC with vfio_pin_pages() and writes MDMA_PIN_STAMP into it at
- * SRC's offset through the kernel mapping, so userspace can check that the
- * right page was pinned; it stays pinned until UNPIN, a reset, the close
- * of the device, or an unmap of its IOVA (counted in UNMAPS).
+ * the bytes through a bounce page with vfio_dma_rw(). PIN pins the pages
+ * from the one holding SRC on, LEN / PAGE_SIZE of them (at least one, at
+ * most MDMA_MAX_PIN), with one vfio_pin_pages() call per page as some
+ * real drivers do, and writes MDMA_PIN_STAMP into the first at SRC's
+ * offset through the kernel mapping, so userspace can check that the
+ * right page was pinned. They stay pinned until UNPIN, a reset, the
+ * close of the device, or an unmap touching them (counted in UNMAPS),
+ * and are then unpinned with a single vfio_unpin_pages() call.
  *
  * Create one with
  *   uuidgen > /sys/class/mdma/mdma/mdev_supported_types/mdma-copy/create
@@ -35,9 +38,8 @@
  * neither may be called with it held. mdma->pin_lock serializes the PIN
  * and UNPIN commands (and reset) and is held across those calls; the
  * callback never takes it. Whoever clears pin_iova under mdma->lock owns
- * the pin and unpins it. A PIN racing with an unmap of the same IOVA may
- * leave the unmap failing (iommufd: EBUSY); a real driver would track its
- * pins per IOVA.
+ * the pins and unpins them. While a PIN is under way (mdma->pinning) the
+ * callback waits for it to finish, so that no pin escapes an unmap.
  */
 #include <linux/cdev.h>
 #include <linux/device.h>
@@ -48,6 +50,7 @@
 #include <linux/slab.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
+#include <asm/unaligned.h>
 
 #define MDMA_NAME		"mdma"
 
@@ -70,6 +73,7 @@
 #define MDMA_NOT_PINNED		(~0ULL)
 #define MDMA_PIN_STAMP		0x214e4950414d444dULL	/* "MDMAPIN!" */
 #define MDMA_MAX_COPY		SZ_1M
+#define MDMA_MAX_PIN		16
 
 /**
  * struct mdma_state - one mdma mdev
@@ -82,8 +86,10 @@
  * @status: STATUS register
  * @unmaps: UNMAPS register
  * @copies: COPIES register
- * @pin_iova: the page-aligned IOVA pinned, or MDMA_NOT_PINNED
- * @pin_page: the page pinned there
+ * @pin_iova: the page-aligned first IOVA pinned, or MDMA_NOT_PINNED
+ * @pin_npages: how many pages are pinned from @pin_iova on
+ * @pinning: a PIN is calling vfio_pin_pages(); see @pin_wq
+ * @pin_wq: where the unmap callback waits for @pinning to clear
  * @work: the copy in flight, with its parameters
  * @work_src: source IOVA of the copy in flight
  * @work_dst: destination IOVA of the copy in flight
@@ -101,7 +107,9 @@ struct mdma_state {
 	u64 unmaps;
 	u64 copies;
 	u64 pin_iova;
-	struct page *pin_page;
+	unsigned int pin_npages;
+	bool pinning;
+	wait_queue_head_t pin_wq;
 	struct work_struct work;
 	u64 work_src;
 	u64 work_dst;
@@ -158,86 +166,113 @@ static int mdma_start_copy(struct mdma_state *mdma)
 }
 
 /*
- * Take the pin if it lies in [iova, iova + length) (length may reach past
- * the end of the IOVA space); the caller then unpins it. Holds mdma->lock.
+ * Take the pins if they overlap [iova, iova + length) (length may reach
+ * past the end of the IOVA space); the caller then unpins them. Returns
+ * the first IOVA pinned and sets *@npages, or returns MDMA_NOT_PINNED.
+ * Holds mdma->lock.
  */
-static u64 mdma_take_pin(struct mdma_state *mdma, u64 iova, u64 length)
+static u64 mdma_take_pin(struct mdma_state *mdma, u64 iova, u64 length,
+			 unsigned int *npages)
 {
 	u64 pinned = mdma->pin_iova;
+	u64 end, last;
 
 	lockdep_assert_held(&mdma->lock);
-	if (pinned == MDMA_NOT_PINNED || pinned < iova ||
-	    pinned - iova >= length)
+	if (pinned == MDMA_NOT_PINNED || !length)
+		return MDMA_NOT_PINNED;
+	last = pinned + (u64)mdma->pin_npages * PAGE_SIZE - 1;
+	end = length - 1 > U64_MAX - iova ? U64_MAX : iova + length - 1;
+	if (pinned > end || last < iova)
 		return MDMA_NOT_PINNED;
 	mdma->pin_iova = MDMA_NOT_PINNED;
-	mdma->pin_page = NULL;
+	*npages = mdma->pin_npages;
 	return pinned;
 }
 
-/* Drop the pin, if any; the caller holds mdma->pin_lock. */
+/* Drop the pins, if any; the caller holds mdma->pin_lock. */
 static void mdma_unpin(struct mdma_state *mdma)
 {
+	unsigned int npages;
 	u64 iova;
 
 	lockdep_assert_held(&mdma->pin_lock);
 	mutex_lock(&mdma->lock);
-	iova = mdma_take_pin(mdma, 0, U64_MAX);
+	iova = mdma_take_pin(mdma, 0, U64_MAX, &npages);
 	mutex_unlock(&mdma->lock);
+	/* One call for all of them, however they were pinned */
 	if (iova != MDMA_NOT_PINNED)
-		vfio_unpin_pages(&mdma->vdev, iova, 1);
+		vfio_unpin_pages(&mdma->vdev, iova, npages);
 }
 
-/* Pin the page of @src and stamp it; the caller holds mdma->pin_lock. */
-static int mdma_pin(struct mdma_state *mdma, u64 src)
+/*
+ * Pin @npages pages from the one holding @src on, one call per page, and
+ * stamp the first; the caller holds mdma->pin_lock.
+ */
+static int mdma_pin(struct mdma_state *mdma, u64 src, unsigned int npages)
 {
 	unsigned int offset = offset_in_page(src);
 	u64 iova = ALIGN_DOWN(src, PAGE_SIZE);
-	struct page *page;
-	bool busy;
+	struct page *page, *first = NULL;
+	unsigned int i;
 	void *va;
-	int ret;
+	int ret = 0;
 
 	lockdep_assert_held(&mdma->pin_lock);
-	mutex_lock(&mdma->lock);
-	busy = mdma->pin_iova != MDMA_NOT_PINNED;
-	mutex_unlock(&mdma->lock);
-	if (busy)
-		return -EBUSY;
 	if (offset > PAGE_SIZE - sizeof(u64))
 		return -EINVAL;
-
-	ret = vfio_pin_pages(&mdma->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE,
-			     &page);
-	if (ret < 0)
-		return ret;
-	if (ret != 1) {
-		vfio_unpin_pages(&mdma->vdev, iova, 1);
-		return -EFAULT;
-	}
-	va = kmap_local_page(page);
-	*(__le64 *)(va + offset) = cpu_to_le64(MDMA_PIN_STAMP);
-	kunmap_local(va);
-	set_page_dirty_lock(page);
-
 	mutex_lock(&mdma->lock);
-	mdma->pin_iova = iova;
-	mdma->pin_page = page;
+	if (mdma->pin_iova != MDMA_NOT_PINNED)
+		ret = -EBUSY;
+	else
+		mdma->pinning = true;
 	mutex_unlock(&mdma->lock);
-	return 0;
+	if (ret)
+		return ret;
+
+	for (i = 0; i < npages; i++) {
+		ret = vfio_pin_pages(&mdma->vdev, iova + i * PAGE_SIZE, 1,
+				     IOMMU_READ | IOMMU_WRITE, &page);
+		if (ret != 1) {
+			if (i)
+				vfio_unpin_pages(&mdma->vdev, iova, i);
+			ret = ret < 0 ? ret : -EFAULT;
+			goto out;
+		}
+		if (!first)
+			first = page;
+	}
+	va = kmap_local_page(first);
+	put_unaligned_le64(MDMA_PIN_STAMP, va + offset);
+	kunmap_local(va);
+	set_page_dirty_lock(first);
+	ret = 0;
+
+out:
+	mutex_lock(&mdma->lock);
+	if (!ret) {
+		mdma->pin_iova = iova;
+		mdma->pin_npages = npages;
+	}
+	mdma->pinning = false;
+	mutex_unlock(&mdma->lock);
+	wake_up_all(&mdma->pin_wq);
+	return ret;
 }
 
 /* PIN and UNPIN, which call into VFIO and so run without mdma->lock */
 static int mdma_pin_command(struct mdma_state *mdma, u64 cmd)
 {
+	unsigned int npages;
 	int ret = 0;
 	u64 src;
 
 	mutex_lock(&mdma->pin_lock);
 	mutex_lock(&mdma->lock);
 	src = mdma->src;
+	npages = clamp_t(u64, mdma->len / PAGE_SIZE, 1, MDMA_MAX_PIN);
 	mutex_unlock(&mdma->lock);
 	if (cmd == MDMA_CMD_PIN)
-		ret = mdma_pin(mdma, src);
+		ret = mdma_pin(mdma, src, npages);
 	else
 		mdma_unpin(mdma);
 	mutex_unlock(&mdma->pin_lock);
@@ -263,10 +298,9 @@ static int mdma_command(struct mdma_state *mdma, u64 cmd)
 	return ret;
 }
 
-/* Wait for the copy, drop the pin and clear the registers. */
+/* Drop the pins, clear the registers and wait for the copy. */
 static void mdma_reset(struct mdma_state *mdma)
 {
-	flush_work(&mdma->work);
 	mutex_lock(&mdma->pin_lock);
 	mdma_unpin(mdma);
 	mutex_unlock(&mdma->pin_lock);
@@ -274,7 +308,12 @@ static void mdma_reset(struct mdma_state *mdma)
 	mdma->src = 0;
 	mdma->dst = 0;
 	mdma->len = 0;
-	mdma->status = 0;
+	mutex_unlock(&mdma->lock);
+	/* A copy started before the reset still posts its result */
+	flush_work(&mdma->work);
+	mutex_lock(&mdma->lock);
+	if (mdma->status != MDMA_STATUS_BUSY)
+		mdma->status = 0;
 	mutex_unlock(&mdma->lock);
 }
 
@@ -425,15 +464,22 @@ static long mdma_ioctl(struct vfio_device *vdev, unsigned int cmd,
 static void mdma_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
 	struct mdma_state *mdma = to_mdma(vdev);
+	unsigned int npages;
 	u64 pinned;
 
+	/* A PIN under way completes first (its pins do not hold our lock) */
 	mutex_lock(&mdma->lock);
-	pinned = mdma_take_pin(mdma, iova, length);
+	while (mdma->pinning) {
+		mutex_unlock(&mdma->lock);
+		wait_event(mdma->pin_wq, !READ_ONCE(mdma->pinning));
+		mutex_lock(&mdma->lock);
+	}
+	pinned = mdma_take_pin(mdma, iova, length, &npages);
 	if (pinned != MDMA_NOT_PINNED)
 		mdma->unmaps++;
 	mutex_unlock(&mdma->lock);
 	if (pinned != MDMA_NOT_PINNED)
-		vfio_unpin_pages(vdev, pinned, 1);
+		vfio_unpin_pages(vdev, pinned, npages);
 }
 
 static void mdma_close_device(struct vfio_device *vdev)
@@ -450,6 +496,7 @@ static int mdma_init_dev(struct vfio_device *vdev)
 		return -ENOMEM;
 	mutex_init(&mdma->pin_lock);
 	mutex_init(&mdma->lock);
+	init_waitqueue_head(&mdma->pin_wq);
 	INIT_WORK(&mdma->work, mdma_copy_work);
 	mdma->pin_iova = MDMA_NOT_PINNED;
 	return 0;

@@ -19,7 +19,8 @@
  * Pins: every area the user pinned memory for (struct iopt_area) already
  * keeps its pages pinned for as long as it exists. Pinning for an access
  * therefore only hands out those pages and counts, per area, how many
- * access pins cover it (area->access_pins). An unmap that meets a pinned
+ * of its pages accesses hold (area->access_pins, in pages, so that a
+ * driver may pin page by page and unpin a whole range at once). An unmap that meets a pinned
  * area first calls the unmap callback of every access attached to the
  * IOAS (iommufd_access_notify_unmap()), with no io_pagetable lock held;
  * the driver must unpin what it holds in the range before returning.
@@ -61,7 +62,7 @@
  *        being moved
  * @ioas_unpin: the IOAS the access is attached to, where its pins are and
  *              where rw goes; the access holds a reference on it
- * @npins: pin_pages calls not yet undone by unpin_pages
+ * @npins: pages pinned through the access and not yet unpinned
  * @iopt_node: entry in @ioas_unpin's iopt.accesses
  */
 struct iommufd_access {
@@ -400,13 +401,14 @@ int iommufd_access_pin_pages(struct iommufd_access *access,
 		unsigned long last_idx = (min(node->last, last) -
 					  node->start) >> PAGE_SHIFT;
 
-		area->access_pins++;
+		/* Counted in pages: drivers may unpin in other chunks */
+		area->access_pins += last_idx - idx + 1;
+		access->npins += last_idx - idx + 1;
 		/* Areas start on a page, so no page belongs to two of them. */
 		for (; idx <= last_idx; idx++)
 			*out_pages++ =
 				area->pages->page_list[area->pages_first + idx];
 	}
-	access->npins++;
 out_unlock_iopt:
 	up_write(&iopt->lock);
 out_unlock:
@@ -418,11 +420,14 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_pin_pages, IOMMUFD);
 /**
  * iommufd_access_unpin_pages() - give back pages from pin_pages
  * @access: the access the pages were pinned through
- * @iova: the @iova given to iommufd_access_pin_pages()
- * @length: the @length given to iommufd_access_pin_pages()
+ * @iova: first IOVA of the range
+ * @length: bytes
  *
- * The driver must not touch the pages afterwards. Safe to call from the
- * unmap callback.
+ * Every page the range touches must have been pinned through @access,
+ * by one iommufd_access_pin_pages() call or by several (pins are counted
+ * per page, so a driver may pin page by page and unpin the whole range
+ * at once). The driver must not touch the pages afterwards. Safe to call
+ * from the unmap callback.
  */
 void iommufd_access_unpin_pages(struct iommufd_access *access,
 				unsigned long iova, unsigned long length)
@@ -444,12 +449,18 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
+		unsigned long npages =
+			((min(node->last, last) >> PAGE_SHIFT) -
+			 (max(node->start, iova) >> PAGE_SHIFT)) + 1;
 
-		if (!WARN_ON(!area->access_pins))
-			area->access_pins--;
+		/* Unpinning what was not pinned would free pages in use */
+		if (WARN_ON(area->access_pins < npages ||
+			    access->npins < npages))
+			continue;
+		area->access_pins -= npages;
+		access->npins -= npages;
 	}
 	up_write(&iopt->lock);
-	access->npins--;
 out_unlock:
 	mutex_unlock(&access->ioas_lock);
 }

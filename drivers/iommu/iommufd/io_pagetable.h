@@ -167,10 +167,10 @@ void iopt_pages_set_batch_limit(unsigned int bytes);
  *               slice for one made by IOMMU_IOAS_COPY, which shows only
  *               part of the pages it shares
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE for the domains
- * @access_pins: number of iommufd_access_pin_pages() calls whose range
- *               covers part of this area and that were not undone yet;
- *               under the io_pagetable's lock. Unmap refuses to remove
- *               an area while it is not zero.
+ * @access_pins: pages of this area pinned through accesses and not yet
+ *               unpinned (a page pinned twice counts twice); under the
+ *               io_pagetable's lock. Unmap refuses to remove an area
+ *               while it is not zero.
  */
 struct iopt_area {
 	struct interval_tree_node node;

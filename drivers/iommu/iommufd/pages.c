@@ -120,15 +120,14 @@ static int iopt_charge_64(atomic64_t *counter, unsigned long npages,
  * what mlock() counts there, and only while the mm is alive.
  */
 static int iopt_charge_locked_vm(struct mm_struct *mm, unsigned long npages,
-				 bool inc)
+				 bool inc, bool unlimited)
 {
 	int rc;
 
 	if (!mmget_not_zero(mm))
 		return inc ? -ESRCH : 0;
 	mmap_write_lock(mm);
-	rc = __account_locked_vm(mm, npages, inc, current,
-				 capable(CAP_IPC_LOCK));
+	rc = __account_locked_vm(mm, npages, inc, current, unlimited);
 	mmap_write_unlock(mm);
 	mmput(mm);
 	return rc;
@@ -136,9 +135,10 @@ static int iopt_charge_locked_vm(struct mm_struct *mm, unsigned long npages,
 
 static int iopt_pages_charge(struct iopt_pages *pages)
 {
+	bool unlimited = capable(CAP_IPC_LOCK);
 	unsigned long limit = ULONG_MAX;
 
-	if (!capable(CAP_IPC_LOCK))
+	if (!unlimited)
 		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 
 	switch (pages->charge) {
@@ -147,7 +147,7 @@ static int iopt_pages_charge(struct iopt_pages *pages)
 				      pages->npages, limit);
 	case IOMMUFD_CHARGE_MM_LOCKED:
 		return iopt_charge_locked_vm(pages->source_mm, pages->npages,
-					     true);
+					     true, unlimited);
 	default:
 		return iopt_charge_long(&pages->source_user->locked_vm,
 					pages->npages, limit);
@@ -161,7 +161,8 @@ static void iopt_pages_uncharge(struct iopt_pages *pages)
 		atomic64_sub(pages->npages, &pages->source_mm->pinned_vm);
 		break;
 	case IOMMUFD_CHARGE_MM_LOCKED:
-		iopt_charge_locked_vm(pages->source_mm, pages->npages, false);
+		iopt_charge_locked_vm(pages->source_mm, pages->npages, false,
+				      true);
 		break;
 	default:
 		atomic_long_sub(pages->npages, &pages->source_user->locked_vm);

@@ -489,12 +489,18 @@ TEST_F(edu, attach_and_map_errors)
 
 	/* an ID of the wrong type: a device is no page table */
 	ASSERT_ERRNO(EINVAL, attach_pt(self->devfd, &pt_id));
-	/* a failed attach left the device where it was */
+	/* a failed attach left the device where it was: DMA still arrives */
 	memset(self->src, 0x3c, PAGE);
+	memset(self->dst, 0, PAGE);
 	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
 			       IOVA_SRC));
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
 			     0));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0x3c, self->dst[PAGE - 1]);
 
 	/* another file of the device, another context: still one user */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->devfd);

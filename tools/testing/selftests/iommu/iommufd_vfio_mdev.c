@@ -394,6 +394,37 @@ TEST_F(mdma, pin_then_unmap_calls_back)
 	ASSERT_EQ(-ENOENT, mdma_copy(self->devfd, IOVA_SRC, IOVA_DST, 8));
 }
 
+/*
+ * Pins are counted per page: the device pins page by page and unpins the
+ * whole range in one call, and the range is then free to go.
+ */
+TEST_F(mdma, pin_by_page_unpin_at_once)
+{
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, 3 * PAGE));
+	ASSERT_EQ(0, mdma_pin(self->devfd, IOVA_DST + PAGE));
+	ASSERT_EQ(IOVA_DST + PAGE, reg_read(self->devfd, MDMA_REG_PINNED));
+	/* the callback unpins all three with one call; the unmap succeeds */
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_DST));
+	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
+
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, 4 * PAGE));
+	ASSERT_EQ(0, mdma_pin(self->devfd, IOVA_SRC));
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_CMD, MDMA_CMD_UNPIN));
+	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
+	/* nothing pinned is left: no callback is needed to unmap */
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_SRC));
+	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
+
+	/* a range running off the mapping pins nothing */
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->dst,
+			      IOVA_DST, RW));
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, 5 * PAGE));
+	ASSERT_ERRNO(ENOENT, mdma_pin(self->devfd, IOVA_DST));
+	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_DST));
+	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
+}
+
 TEST_F(mdma, pin_errors)
 {
 	unsigned char *ro = alloc_buf();
@@ -551,6 +582,13 @@ FIXTURE_SETUP(mdma_group)
 	ASSERT_EQ(0, mdma_group(self->uuid, group, sizeof(group)));
 	self->container = open(variant->container, O_RDWR);
 	ASSERT_LE(0, self->container);
+	if (variant->enoent == EINVAL) {
+		struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+		/* With IOMMUFD_VFIO_CONTAINER this is iommufd, not type1 */
+		if (!ioctl(self->container, IOMMU_IOAS_ALLOC, &alloc))
+			SKIP(return, "/dev/vfio/vfio is iommufd's here");
+	}
 	self->groupfd = open(group, O_RDWR);
 	ASSERT_LE(0, self->groupfd);
 	ASSERT_EQ(0, ioctl(self->groupfd, VFIO_GROUP_SET_CONTAINER,
