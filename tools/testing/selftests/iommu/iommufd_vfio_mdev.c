@@ -30,6 +30,7 @@
 #include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
+#include "iommufd_utils.h"
 
 #define MDMA_TYPE "/sys/class/mdma/mdma/mdev_supported_types/mdma-copy"
 
@@ -224,51 +225,19 @@ static int detach_pt(int devfd)
 	return ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
 }
 
-static int ioas_alloc(int iommufd, __u32 *ioas_id)
+/* Map a whole test buffer at a fixed IOVA */
+static int map_buf(int iommufd, __u32 ioas_id, void *buf, __u64 iova,
+		   __u32 flags)
 {
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	int rc;
-
-	rc = ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc);
-	*ioas_id = alloc.out_ioas_id;
-	return rc;
+	return ioas_map(iommufd, ioas_id, IOMMU_IOAS_MAP_FIXED_IOVA | flags,
+			buf, BUF_SIZE, &iova);
 }
 
-static int ioas_map(int iommufd, __u32 ioas_id, void *buf, __u64 iova,
-		    __u32 flags)
+/* Unmap a whole test buffer */
+static int unmap_buf(int iommufd, __u32 ioas_id, __u64 iova)
 {
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | flags,
-		.ioas_id = ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = BUF_SIZE,
-		.iova = iova,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_MAP, &map);
+	return ioas_unmap(iommufd, ioas_id, iova, BUF_SIZE, NULL);
 }
-
-static int ioas_unmap(int iommufd, __u32 ioas_id, __u64 iova)
-{
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = BUF_SIZE,
-	};
-
-	return ioctl(iommufd, IOMMU_IOAS_UNMAP, &unmap);
-}
-
-static int destroy(int iommufd, __u32 id)
-{
-	struct iommu_destroy d = { .size = sizeof(d), .id = id };
-
-	return ioctl(iommufd, IOMMU_DESTROY, &d);
-}
-
-#define RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 /* An mdma bound through its cdev and attached to an IOAS with src, dst */
 FIXTURE(mdma) {
@@ -307,10 +276,10 @@ FIXTURE_SETUP(mdma)
 	for (i = 0; i < BUF_SIZE; i++)
 		self->src[i] = i * 7 + 3;
 	memset(self->dst, 0, BUF_SIZE);
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->src,
-			      IOVA_SRC, RW));
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->dst,
-			      IOVA_DST, RW));
+	ASSERT_EQ(0, map_buf(self->iommufd, self->ioas_id, self->src,
+			     IOVA_SRC, MAP_RW));
+	ASSERT_EQ(0, map_buf(self->iommufd, self->ioas_id, self->dst,
+			     IOVA_DST, MAP_RW));
 }
 
 FIXTURE_TEARDOWN(mdma)
@@ -355,8 +324,8 @@ TEST_F(mdma, copy_outside_mappings_fails)
 				     IOVA_DST + BUF_SIZE - 8, 16));
 	ASSERT_EQ(0, self->dst[BUF_SIZE - 8]);
 
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, ro, IOVA_NEVER,
-			      IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, map_buf(self->iommufd, self->ioas_id, ro, IOVA_NEVER,
+			     IOMMU_IOAS_MAP_READABLE));
 	ASSERT_EQ(-EPERM, mdma_copy(self->devfd, IOVA_SRC, IOVA_NEVER, PAGE));
 	ASSERT_EQ(0x5a, ro[0]);
 	/* reading from it is fine */
@@ -382,11 +351,11 @@ TEST_F(mdma, pin_then_unmap_calls_back)
 	ASSERT_ERRNO(EBUSY, mdma_pin(self->devfd, IOVA_SRC));
 
 	/* an unmap elsewhere leaves the pin alone */
-	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_SRC));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, IOVA_SRC));
 	ASSERT_EQ(IOVA_DST + PAGE, reg_read(self->devfd, MDMA_REG_PINNED));
 	ASSERT_EQ(0, reg_read(self->devfd, MDMA_REG_UNMAPS));
 
-	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_DST));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, IOVA_DST));
 	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
 	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
 	/* and the range is really gone */
@@ -404,7 +373,7 @@ TEST_F(mdma, pin_by_page_unpin_at_once)
 	ASSERT_EQ(0, mdma_pin(self->devfd, IOVA_DST + PAGE));
 	ASSERT_EQ(IOVA_DST + PAGE, reg_read(self->devfd, MDMA_REG_PINNED));
 	/* the callback unpins all three with one call; the unmap succeeds */
-	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_DST));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, IOVA_DST));
 	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
 
 	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, 4 * PAGE));
@@ -412,16 +381,16 @@ TEST_F(mdma, pin_by_page_unpin_at_once)
 	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_CMD, MDMA_CMD_UNPIN));
 	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
 	/* nothing pinned is left: no callback is needed to unmap */
-	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_SRC));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, IOVA_SRC));
 	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
 
 	/* a range running off the mapping pins nothing */
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->dst,
-			      IOVA_DST, RW));
+	ASSERT_EQ(0, map_buf(self->iommufd, self->ioas_id, self->dst,
+			     IOVA_DST, MAP_RW));
 	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, 5 * PAGE));
 	ASSERT_ERRNO(ENOENT, mdma_pin(self->devfd, IOVA_DST));
 	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
-	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_DST));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, IOVA_DST));
 	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
 }
 
@@ -431,8 +400,8 @@ TEST_F(mdma, pin_errors)
 
 	ASSERT_NE(NULL, ro);
 	ASSERT_ERRNO(ENOENT, mdma_pin(self->devfd, IOVA_NEVER));
-	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, ro, IOVA_NEVER,
-			      IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, map_buf(self->iommufd, self->ioas_id, ro, IOVA_NEVER,
+			     IOMMU_IOAS_MAP_READABLE));
 	/* the device pins for writing */
 	ASSERT_ERRNO(EPERM, mdma_pin(self->devfd, IOVA_NEVER));
 	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
@@ -485,8 +454,8 @@ TEST_F(mdma, attach_again_moves_and_unpins)
 	ASSERT_NE(NULL, other);
 	memset(other, 0x77, BUF_SIZE);
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas2));
-	ASSERT_EQ(0, ioas_map(self->iommufd, ioas2, other, IOVA_SRC, RW));
-	ASSERT_EQ(0, ioas_map(self->iommufd, ioas2, self->dst, IOVA_DST, RW));
+	ASSERT_EQ(0, map_buf(self->iommufd, ioas2, other, IOVA_SRC, MAP_RW));
+	ASSERT_EQ(0, map_buf(self->iommufd, ioas2, self->dst, IOVA_DST, MAP_RW));
 
 	ASSERT_EQ(0, mdma_pin(self->devfd, IOVA_SRC));
 	ASSERT_EQ(0, attach_pt(self->devfd, ioas2));
@@ -519,7 +488,7 @@ TEST_F(mdma, close_with_pin_unwinds)
 
 	/* the access is gone with the device */
 	ASSERT_ERRNO(ENOENT, destroy(self->iommufd, self->devid));
-	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, IOVA_SRC));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, IOVA_SRC));
 	ASSERT_EQ(0, destroy(self->iommufd, self->ioas_id));
 }
 
