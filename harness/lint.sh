@@ -51,15 +51,24 @@ dirs=(drivers/iommu/iommufd/ drivers/vfio/device_cdev.o drivers/vfio/iommufd.o
 lobj=$OBJ-lint
 mkdir -p "$lobj"
 cmp -s "$OBJ/.config" "$lobj/.config" || cp "$OBJ/.config" "$lobj/.config"
-make -C "$SRC" O="$lobj" ARCH=x86_64 -j"$JOBS" CC="ccache gcc" \
-	W=1 C=2 "${dirs[@]}" > "$tmp" 2>&1
-rc=$?
-if [ $rc = 0 ] && grep -E 'warning:|error:' "$tmp" > "$tmp.w"; then
-	rc=1
-	mv "$tmp.w" "$tmp"
-fi
-rm -f "$tmp.w"
-result $rc "W=1 and sparse: ${dirs[*]}" "$tmp"
+# build_clean OBJDIR MAKE-ARGS...: build into OBJDIR with the output in
+# $tmp; fails on a build error and on any warning (then $tmp holds them)
+build_clean() {
+	local obj=$1 rc
+	shift
+	make -C "$SRC" O="$obj" ARCH=x86_64 -j"$JOBS" CC="ccache gcc" "$@" \
+		> "$tmp" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -E 'warning:|error:' "$tmp" > "$tmp.w"; then
+		rc=1
+		mv "$tmp.w" "$tmp"
+	fi
+	rm -f "$tmp.w"
+	return $rc
+}
+
+build_clean "$lobj" W=1 C=2 "${dirs[@]}"
+result $? "W=1 and sparse: ${dirs[*]}" "$tmp"
 
 # The configuration the test kernel does not boot: iommufd provides
 # /dev/vfio/vfio in place of VFIO's container (IOMMUFD_VFIO_CONTAINER).
@@ -80,14 +89,8 @@ if [ "$(cat "$cobj/.iommufd-key" 2>/dev/null)" != "$key" ]; then
 	[ $rc = 0 ] && echo "$key" > "$cobj/.iommufd-key"
 fi
 if [ $rc = 0 ]; then
-	make -C "$SRC" O="$cobj" ARCH=x86_64 -j"$JOBS" CC="ccache gcc" \
-		drivers/vfio/ drivers/iommu/iommufd/ > "$tmp" 2>&1
+	build_clean "$cobj" drivers/vfio/ drivers/iommu/iommufd/
 	rc=$?
-	if [ $rc = 0 ] && grep -E 'warning:|error:' "$tmp" > "$tmp.w"; then
-		rc=1
-		mv "$tmp.w" "$tmp"
-	fi
-	rm -f "$tmp.w"
 fi
 result $rc "build with IOMMUFD_VFIO_CONTAINER=y, VFIO_CONTAINER=n" "$tmp"
 

@@ -42,14 +42,6 @@
 /* An ID no test ever gets: the kernel hands out small IDs first. */
 #define UNUSED_ID 0x7fff0000u
 
-/* Assert in one line that a call failed with the given errno. */
-#define ASSERT_ERRNO(_errno, _call)            \
-	do {                                   \
-		errno = 0;                     \
-		ASSERT_EQ(-1, (_call));        \
-		ASSERT_EQ(_errno, errno);      \
-	} while (0)
-
 /*
  * Thin wrappers around the commands. They return what ioctl() returns
  * and leave errno alone, so tests can assert on them in one line; they

@@ -8,9 +8,13 @@
 #ifndef __SELFTEST_IOMMUFD_UTILS_H
 #define __SELFTEST_IOMMUFD_UTILS_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <linux/iommufd.h>
 
@@ -26,6 +30,28 @@
 
 #define MAP_RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
 #define MAP_FIXED_RW (MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA)
+
+/* Assert in one line that a call failed with the given errno. */
+#define ASSERT_ERRNO(_errno, _call)            \
+	do {                                   \
+		errno = 0;                     \
+		ASSERT_EQ(-1, (long)(_call));  \
+		ASSERT_EQ(_errno, errno);      \
+	} while (0)
+
+/* Write a string to a sysfs (or proc) file; 0 or -1 */
+static inline int write_sysfs(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
 
 static inline int ioas_alloc(int fd, __u32 *ioas_id)
 {

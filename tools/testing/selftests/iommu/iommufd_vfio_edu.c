@@ -32,6 +32,7 @@
 #include <linux/vfio.h>
 
 #include "../kselftest_harness.h"
+#include "iommufd_utils.h"
 
 #define EDU_VENDOR "0x1234"
 #define EDU_DEVICE "0x11e8"
@@ -51,13 +52,6 @@
 #define IOVA_DST 0x200000UL
 #define IOVA_NEVER 0x300000UL
 
-#define ASSERT_ERRNO(_errno, _call)            \
-	do {                                   \
-		errno = 0;                     \
-		ASSERT_EQ(-1, (long)(_call));  \
-		ASSERT_EQ(_errno, errno);      \
-	} while (0)
-
 static int read_sysfs(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
@@ -73,19 +67,6 @@ static int read_sysfs(const char *path, char *buf, size_t len)
 	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
-}
-
-static int write_sysfs(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
 static int count_entries(const char *path)

@@ -56,26 +56,6 @@
 #define IOVA_DST 0x200000UL
 #define IOVA_NEVER 0x300000UL
 
-#define ASSERT_ERRNO(_errno, _call)            \
-	do {                                   \
-		errno = 0;                     \
-		ASSERT_EQ(-1, (long)(_call));  \
-		ASSERT_EQ(_errno, errno);      \
-	} while (0)
-
-static int write_sysfs(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /* Create an mdma mdev; return 0 and its UUID, or -1 without mdma. */
 static int mdma_create(char *uuid, size_t len)
 {
