@@ -267,12 +267,20 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 	mutex_lock(&device->dev_set->lock);
 	/* Attaching an attached device moves it (see the ops' helpers) */
 	ret = device->ops->attach_ioas(device, &attach.pt_id);
+	mutex_unlock(&device->dev_set->lock);
+	/*
+	 * The reply is written without the dev_set lock, which the other
+	 * devices of the set (maybe another user's) need to open and close:
+	 * a reply page that faults slowly must stall only this file, whose
+	 * lock keeps the device where the attach put it meanwhile.
+	 */
 	if (!ret && put_user(attach.pt_id, &arg->pt_id)) {
 		/* The caller cannot know where it is: undo it all. */
+		mutex_lock(&device->dev_set->lock);
 		device->ops->detach_ioas(device);
+		mutex_unlock(&device->dev_set->lock);
 		ret = -EFAULT;
 	}
-	mutex_unlock(&device->dev_set->lock);
 	mutex_unlock(&df->lock);
 	return ret;
 }

@@ -74,6 +74,7 @@ int vfio_group_attach_iommufd(struct vfio_group *group, struct file *file)
 			goto err_put;
 	}
 
+	iommufd_vfio_compat_group_join(ictx);
 	group->iommufd = ictx;
 	/* As for a container: the group file itself is the first user */
 	group->container_users = 1;
@@ -93,6 +94,7 @@ void vfio_group_detach_iommufd(struct vfio_group *group)
 	lockdep_assert_held(&group->group_lock);
 	WARN_ON(group->container_users != 1);
 
+	iommufd_vfio_compat_group_leave(group->iommufd);
 	if (group->type == VFIO_IOMMU)
 		iommu_group_release_dma_owner(group->iommu_group);
 	iommufd_ctx_put(group->iommufd);

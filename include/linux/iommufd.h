@@ -74,6 +74,8 @@ struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
 u32 iommufd_device_to_id(struct iommufd_device *idev);
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);
 int iommufd_vfio_compat_ioas_id(struct iommufd_ctx *ictx, u32 *ioas_id);
+void iommufd_vfio_compat_group_join(struct iommufd_ctx *ictx);
+void iommufd_vfio_compat_group_leave(struct iommufd_ctx *ictx);
 
 struct iommufd_access *
 iommufd_access_create(struct iommufd_ctx *ictx,
@@ -153,6 +155,14 @@ static inline int iommufd_vfio_compat_ioas_id(struct iommufd_ctx *ictx,
 					      u32 *ioas_id)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline void iommufd_vfio_compat_group_join(struct iommufd_ctx *ictx)
+{
+}
+
+static inline void iommufd_vfio_compat_group_leave(struct iommufd_ctx *ictx)
+{
 }
 
 static inline struct iommufd_access *

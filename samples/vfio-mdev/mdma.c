@@ -26,7 +26,9 @@
  * offset through the kernel mapping, so userspace can check that the
  * right page was pinned. They stay pinned until UNPIN, a reset, the
  * close of the device, or an unmap touching them (counted in UNMAPS),
- * and are then unpinned with a single vfio_unpin_pages() call.
+ * and are then unpinned with a single vfio_unpin_pages() call. Pages
+ * that would run past the top of the IOVA space (and wrap to IOVA 0) are
+ * refused with EOVERFLOW before anything is pinned.
  *
  * Create one with
  *   uuidgen > /sys/class/mdma/mdma/mdev_supported_types/mdma-copy/create
@@ -220,6 +222,9 @@ static int mdma_pin(struct mdma_state *mdma, u64 src, unsigned int npages)
 	lockdep_assert_held(&mdma->pin_lock);
 	if (offset > PAGE_SIZE - sizeof(u64))
 		return -EINVAL;
+	/* The pages must not run past the top of the IOVA space into 0. */
+	if ((u64)npages * PAGE_SIZE - 1 > U64_MAX - iova)
+		return -EOVERFLOW;
 	mutex_lock(&mdma->lock);
 	if (mdma->pin_iova != MDMA_NOT_PINNED)
 		ret = -EBUSY;

@@ -22,24 +22,25 @@
  * of its pages accesses hold (area->access_pins, in pages, so that a
  * driver may pin page by page and unpin a whole range at once). An unmap that meets a pinned
  * area first calls the unmap callback of every access attached to the
- * IOAS (iommufd_access_notify_unmap()), with no io_pagetable lock held;
- * the driver must unpin what it holds in the range before returning.
+ * IOAS (iommufd_access_notify_unmap()), with no lock of ours held, not
+ * even the list lock: each access called is held by an object reference
+ * and counted in access->notifying meanwhile. The driver must unpin what
+ * it holds in the range before returning.
  * io_pagetable.c then retries once and fails with -EBUSY if a pin is
  * still there. Moving an access to another IOAS (replace) or detaching it
  * calls the callback for the whole IOVA space first; a replace fails with
  * -EBUSY and leaves the access where it was if pins remain.
  *
  * Locking, outermost first:
+ *   (driver locks; the unmap callback is called with none of ours held)
  *   access->attach_lock   serialises attach, replace and detach
- *   iopt->accesses_lock   the list of accesses of an IOAS; held for
- *                         reading across the unmap callbacks
- *   (driver locks taken in the unmap callback)
+ *   iopt->accesses_lock   the list of accesses of an IOAS
  *   access->ioas_lock     access->ioas, ->ioas_unpin and ->npins; held
  *                         across a pin, unpin or rw
  *   iopt->lock            the areas and their access_pins
- * attach_lock and ioas_lock are never held while taking accesses_lock,
- * and no lock of ours is held while a replace or detach calls the
- * callback.
+ * attach_lock and ioas_lock are never held while taking accesses_lock.
+ * A driver may therefore hold its own locks when it attaches, replaces
+ * or detaches, as long as its callback does not wait for them.
  */
 #include <linux/highmem.h>
 #include <linux/iommu.h>
@@ -47,6 +48,7 @@
 #include <linux/kernel.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include "iommufd_private.h"
 
@@ -63,6 +65,8 @@
  * @ioas_unpin: the IOAS the access is attached to, where its pins are and
  *              where rw goes; the access holds a reference on it
  * @npins: pages pinned through the access and not yet unpinned
+ * @notifying: unmap callbacks of this access running right now, called by
+ *             iommufd_access_notify_unmap()
  * @iopt_node: entry in @ioas_unpin's iopt.accesses
  */
 struct iommufd_access {
@@ -75,6 +79,7 @@ struct iommufd_access {
 	struct iommufd_ioas *ioas;
 	struct iommufd_ioas *ioas_unpin;
 	unsigned long npins;
+	atomic_t notifying;
 	struct list_head iopt_node;
 };
 
@@ -85,6 +90,7 @@ static void iommufd_access_destroy_obj(struct iommufd_object *obj)
 
 	/* iommufd_access_destroy() detached it before getting here. */
 	WARN_ON(access->ioas_unpin);
+	atomic_dec(&access->ictx->nr_devices);
 	mutex_destroy(&access->ioas_lock);
 	mutex_destroy(&access->attach_lock);
 }
@@ -126,8 +132,10 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 	access->data = data;
 	mutex_init(&access->attach_lock);
 	mutex_init(&access->ioas_lock);
+	atomic_set(&access->notifying, 0);
 	INIT_LIST_HEAD(&access->iopt_node);
 	get_file(ictx->file);
+	atomic_inc(&ictx->nr_devices);
 
 	/* The driver's reference, given back by iommufd_access_destroy() */
 	refcount_inc(&access->obj.users);
@@ -182,12 +190,11 @@ static int iommufd_access_change_ioas(struct iommufd_access *access,
 			access->ops->unmap(access->data, 0, ULONG_MAX);
 		/*
 		 * An unmap notification may be running the driver's callback
-		 * on another thread right now, with pins about to go; it
-		 * holds accesses_lock for reading, so wait for it to finish
-		 * before deciding that pins were leaked.
+		 * on another thread right now, with pins about to go: wait
+		 * for it to finish before deciding that pins were leaked.
 		 */
-		down_write(&cur_ioas->iopt.accesses_lock);
-		up_write(&cur_ioas->iopt.accesses_lock);
+		wait_var_event(&access->notifying,
+			       !atomic_read(&access->notifying));
 
 		mutex_lock(&access->ioas_lock);
 		if (access->npins) {
@@ -545,23 +552,65 @@ out_unlock:
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_rw, IOMMUFD);
 
+/* Undo what iommufd_access_notify_unmap() took for one callback */
+static void iommufd_access_notify_done(struct iommufd_access *access)
+{
+	if (atomic_dec_and_test(&access->notifying))
+		wake_up_var(&access->notifying);
+	iommufd_obj_put(&access->obj);
+}
+
 /**
  * iommufd_access_notify_unmap() - ask accesses to let go of a range
  * @iopt: the io_pagetable about to lose [@iova, @iova + @length)
  * @iova: first IOVA of the range
  * @length: bytes
  *
- * Calls the unmap callback of every access attached to @iopt. Called by
- * the unmap code with no io_pagetable lock held.
+ * Calls the unmap callback of every access attached to @iopt, with no
+ * lock of ours held: the attached accesses are collected under the list
+ * lock, each with an object reference, and called after it is dropped.
+ * Called by the unmap code with no io_pagetable lock held. When memory
+ * for the collection cannot be had nobody is called, and the unmap then
+ * fails with -EBUSY if pins remain.
  */
 void iommufd_access_notify_unmap(struct io_pagetable *iopt,
 				 unsigned long iova, unsigned long length)
 {
-	struct iommufd_access *access;
+	struct iommufd_access *access, **batch = NULL;
+	unsigned int max = 0, n, i;
 
-	down_read(&iopt->accesses_lock);
-	list_for_each_entry(access, &iopt->accesses, iopt_node)
-		if (access->ops->unmap)
-			access->ops->unmap(access->data, iova, length);
-	up_read(&iopt->accesses_lock);
+	while (true) {
+		n = 0;
+		down_read(&iopt->accesses_lock);
+		list_for_each_entry(access, &iopt->accesses, iopt_node) {
+			if (!access->ops->unmap)
+				continue;
+			if (n < max && iommufd_obj_tryget(&access->obj)) {
+				atomic_inc(&access->notifying);
+				batch[n] = access;
+			}
+			n++;
+		}
+		up_read(&iopt->accesses_lock);
+		if (n <= max)
+			break;
+		/* More than room: give back what was taken and grow. */
+		for (i = 0; i < max; i++)
+			if (batch[i])
+				iommufd_access_notify_done(batch[i]);
+		kfree(batch);
+		max = n;
+		batch = kcalloc(max, sizeof(*batch), GFP_KERNEL);
+		if (!batch)
+			return;
+	}
+
+	/* Accesses the list had but whose destroy had begun are not here. */
+	for (i = 0; i < n; i++) {
+		if (!batch[i])
+			continue;
+		batch[i]->ops->unmap(batch[i]->data, iova, length);
+		iommufd_access_notify_done(batch[i]);
+	}
+	kfree(batch);
 }

@@ -37,9 +37,9 @@
  * Attaching to an IOAS rather than a HWPT picks an automatic HWPT of that
  * IOAS the device can use, or creates one, under the IOAS mutex. The
  * device holds a reference on its HWPT; an automatic HWPT is destroyed
- * when the last device holding it detaches. (Should a lookup by ID hold
- * it at that very moment, it stays until IOMMU_DESTROY or the close of
- * the file.)
+ * when the last device holding it detaches, or, should a lookup by ID
+ * hold it at that very moment, when that lookup lets go of it
+ * (iommufd_obj_put_lookup()).
  *
  * Locking: ictx->groups_lock protects the context's group table and
  * iommufd_group lifetimes. igroup->lock protects the group's HWPT and
@@ -136,11 +136,26 @@ static void iommufd_group_put(struct iommufd_group *igroup)
 		       &igroup->ictx->groups_lock);
 }
 
+/*
+ * Count a device whose DMA ownership the context now holds, or no longer
+ * holds. The count rises only after the claim succeeded and falls before
+ * the ownership is released, so iommufd_ctx_has_group() never answers yes
+ * for a group the context does not own, not even for an instant.
+ */
+static void iommufd_group_add_owner(struct iommufd_group *igroup, int delta)
+{
+	mutex_lock(&igroup->ictx->groups_lock);
+	igroup->owners += delta;
+	mutex_unlock(&igroup->ictx->groups_lock);
+}
+
 static void iommufd_device_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_device *idev =
 		container_of(obj, struct iommufd_device, obj);
 
+	atomic_dec(&idev->ictx->nr_devices);
+	iommufd_group_add_owner(idev->igroup, -1);
 	iommu_device_release_dma_owner(idev->dev);
 	iommufd_group_put(idev->igroup);
 }
@@ -207,6 +222,8 @@ struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
 	/* The driver's reference, given back by iommufd_device_unbind() */
 	refcount_inc(&idev->obj.users);
 	*id = idev->obj.id;
+	iommufd_group_add_owner(igroup, 1);
+	atomic_inc(&ictx->nr_devices);
 	iommufd_obj_publish(ictx, &idev->obj);
 	return idev;
 
@@ -415,9 +432,11 @@ static int iommufd_device_auto_hwpt(struct iommufd_device *idev,
 				    u32 *hwpt_id,
 				    struct iommufd_hwpt_paging **old_hwpt)
 {
-	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_hwpt_paging *hwpt, *unused;
 	int rc;
 
+again:
+	unused = NULL;
 	mutex_lock(&ioas->mutex);
 	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
 		if (!hwpt->auto_domain || !iommufd_obj_tryget(&hwpt->obj))
@@ -425,10 +444,26 @@ static int iommufd_device_auto_hwpt(struct iommufd_device *idev,
 		rc = iommufd_device_set_hwpt(idev, hwpt, replace, old_hwpt);
 		*hwpt_id = hwpt->obj.id;
 		/* On success the device holds its own reference. */
-		iommufd_obj_put(&hwpt->obj);
-		/* -EINVAL: this domain does not suit the device */
-		if (rc != -EINVAL)
+		if (rc != -EINVAL) {
+			iommufd_obj_put(&hwpt->obj);
 			goto out_unlock;
+		}
+		/*
+		 * -EINVAL: this domain does not suit the device. If ours is
+		 * the last reference but the table's, the HWPT's last device
+		 * left while we held it, and nobody else will destroy it:
+		 * do so once the mutex (which its destroy takes) is dropped,
+		 * then look again.
+		 */
+		if (!atomic_add_unless(&hwpt->obj.users.refs, -1, 2)) {
+			unused = hwpt;
+			break;
+		}
+	}
+	if (unused) {
+		mutex_unlock(&ioas->mutex);
+		iommufd_obj_put_destroy_unused(idev->ictx, &unused->obj);
+		goto again;
 	}
 
 	rc = iommufd_device_check_new_hwpt(idev, replace);
@@ -478,7 +513,7 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 		rc = -EINVAL;
 		break;
 	}
-	iommufd_obj_put(obj);
+	iommufd_obj_put_lookup(idev->ictx, obj);
 	if (old_hwpt)
 		iommufd_hwpt_put_attached(idev->ictx, old_hwpt);
 	return rc;
@@ -582,14 +617,17 @@ EXPORT_SYMBOL_NS_GPL(iommufd_device_unbind, IOMMUFD);
  * user can have any device of it. VFIO uses this to let a cdev user reset
  * devices it did not bind itself.
  *
- * Return: true when a device of @group is bound to @ictx.
+ * Return: true when a device of @group is bound to @ictx. A group whose
+ * bind is still in progress, or failed, is not owned.
  */
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group)
 {
+	struct iommufd_group *igroup;
 	bool owned;
 
 	mutex_lock(&ictx->groups_lock);
-	owned = !!xa_load(&ictx->groups, iommu_group_id(group));
+	igroup = xa_load(&ictx->groups, iommu_group_id(group));
+	owned = igroup && igroup->owners;
 	mutex_unlock(&ictx->groups_lock);
 	return owned;
 }

@@ -174,21 +174,27 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd)
 
 	mutex_lock(&ioas->mutex);
 	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev->dev, false);
+	mutex_unlock(&ioas->mutex);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
-		goto out_unlock;
+		goto out_put_pt;
 	}
+	/*
+	 * Not under the IOAS mutex: a reply buffer that faults slowly must
+	 * not stall attaches to this IOAS. Being unpublished, and not an
+	 * automatic HWPT, the new HWPT is meanwhile invisible to everyone.
+	 */
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_ucmd_respond(ucmd);
 	if (rc) {
+		mutex_lock(&ioas->mutex);
 		iommufd_obj_abort(ucmd->ictx, &hwpt->obj);
-		goto out_unlock;
+		mutex_unlock(&ioas->mutex);
+		goto out_put_pt;
 	}
 	iommufd_obj_publish(ucmd->ictx, &hwpt->obj);
-out_unlock:
-	mutex_unlock(&ioas->mutex);
 out_put_pt:
-	iommufd_obj_put(obj);
+	iommufd_obj_put_lookup(ucmd->ictx, obj);
 out_put_idev:
 	iommufd_obj_put(&idev->obj);
 	return rc;

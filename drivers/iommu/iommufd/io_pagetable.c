@@ -48,11 +48,13 @@
  *
  * Locking: iopt->lock (rw_semaphore) protects all of struct io_pagetable
  * except the list of accesses, which has iopt->accesses_lock. The order
- * is iopt->accesses_lock -> (access driver locks, access->ioas_lock) ->
- * iopt->lock: iopt->lock is never held while an access is notified.
+ * is (access driver locks) -> iopt->accesses_lock -> access->ioas_lock ->
+ * iopt->lock; no lock of ours is held while an access is notified.
  * Readers take it shared, anything changing a tree or a setting takes it
- * exclusive. It may be held across copy_to_user() by a walk callback. It
- * is never held while pinning (GUP takes mmap_lock) nor while unpinning.
+ * exclusive. It is never held across a copy to or from user memory: a
+ * user buffer can be made to fault for as long as its owner likes, and
+ * device teardown in another context may need this lock. It is never
+ * held while pinning (GUP takes mmap_lock) nor while unpinning.
  * It nests outside the xa_lock of the context's object table and is never
  * taken while that spinlock is held. The caller must hold a reference on
  * the IOAS that contains the io_pagetable.
@@ -86,6 +88,7 @@ void iopt_init(struct io_pagetable *iopt)
 	 */
 	iopt->iova_alignment = PAGE_SIZE;
 	iopt->small_pages_only = false;
+	iopt->alloc_floor = 0;
 	init_rwsem(&iopt->accesses_lock);
 	INIT_LIST_HEAD(&iopt->accesses);
 }
@@ -118,8 +121,20 @@ void iopt_destroy(struct io_pagetable *iopt)
 		WARN_ON_ONCE(res->owner != iopt);
 		interval_tree_remove(node, &iopt->reserved_itree);
 		kfree(res);
+		cond_resched();
 	}
 	iopt_allowed_free(&iopt->allowed_itree);
+}
+
+/*
+ * IOVA became free at @start (an area or a reserved range went away, or
+ * the allowed ranges changed): kernel-chosen areas may go there again.
+ */
+static void iopt_free_iova_from(struct io_pagetable *iopt,
+				unsigned long start)
+{
+	lockdep_assert_held_write(&iopt->lock);
+	iopt->alloc_floor = min(iopt->alloc_floor, start);
 }
 
 /**
@@ -159,6 +174,7 @@ void iopt_allowed_free(struct rb_root_cached *itree)
 	while ((node = interval_tree_iter_first(itree, 0, ULONG_MAX))) {
 		interval_tree_remove(node, itree);
 		kfree(container_of(node, struct iopt_allowed, node));
+		cond_resched();
 	}
 }
 
@@ -191,9 +207,12 @@ int iopt_set_allowed(struct io_pagetable *iopt, struct rb_root_cached *itree)
 		 * Existing areas need not lie inside the new set: allowed
 		 * ranges only steer IOVAs the kernel picks from now on.
 		 */
+		cond_resched();
 	}
 	/* rb trees hold no pointer back to their root, so a swap is safe. */
 	swap(iopt->allowed_itree, *itree);
+	/* Where kernel-chosen IOVAs may go changed everywhere. */
+	iopt->alloc_floor = 0;
 out_unlock:
 	up_write(&iopt->lock);
 	return rc;
@@ -276,8 +295,10 @@ void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
 		next = interval_tree_iter_next(node, 0, ULONG_MAX);
 		if (res->owner != owner)
 			continue;
+		iopt_free_iova_from(iopt, node->start);
 		interval_tree_remove(node, &iopt->reserved_itree);
 		kfree(res);
+		cond_resched();
 	}
 }
 
@@ -294,36 +315,68 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 	up_write(&iopt->lock);
 }
 
+/* Count the usable ranges, filling @ranges as far as @max allows. */
+static unsigned int iopt_fill_usable_ranges(struct io_pagetable *iopt,
+					    struct iopt_range *ranges,
+					    unsigned int max)
+{
+	struct iova_span span;
+	unsigned int count = 0;
+
+	lockdep_assert_held(&iopt->lock);
+
+	for_each_iova_span(&span, &iopt->reserved_itree, 0, ULONG_MAX) {
+		if (span.used)
+			continue;
+		if (count < max) {
+			ranges[count].start = span.start;
+			ranges[count].last = span.last;
+		}
+		count++;
+	}
+	return count;
+}
+
 /**
- * iopt_visit_usable_ranges() - report the IOVA ranges open to mappings
+ * iopt_get_usable_ranges() - copy out the IOVA ranges open to mappings
  * @iopt: the io_pagetable
- * @visitor: its visit() is called under the read lock, once per maximal
- *           usable range in ascending order; it may sleep and fault
+ * @ranges: receives a kvcalloc'ed array, in ascending order, that the
+ *          caller frees with kvfree(); NULL when @count is 0
+ * @count: receives the number of ranges
  * @iova_alignment: receives the alignment mappings must respect, read
  *                  under the same lock as the ranges
  *
  * A usable range is a hole between reserved ranges within [0, ULONG_MAX].
+ * The snapshot is taken in kernel memory so that callers copy it to user
+ * space with no lock held: a user buffer that faults slowly (userfaultfd,
+ * FUSE) must never stall whoever needs the io_pagetable's lock.
  *
- * Return: 0 or the first non-zero value visit() returned.
+ * Return: 0 or -ENOMEM.
  */
-int iopt_visit_usable_ranges(struct io_pagetable *iopt,
-			     struct iopt_range_visitor *visitor,
-			     unsigned long *iova_alignment)
+int iopt_get_usable_ranges(struct io_pagetable *iopt,
+			   struct iopt_range **ranges, unsigned int *count,
+			   unsigned long *iova_alignment)
 {
-	struct iova_span span;
-	int rc = 0;
+	struct iopt_range *buf = NULL;
+	unsigned int max = 0, need;
 
-	down_read(&iopt->lock);
-	*iova_alignment = iopt->iova_alignment;
-	for_each_iova_span(&span, &iopt->reserved_itree, 0, ULONG_MAX) {
-		if (span.used)
-			continue;
-		rc = visitor->visit(visitor, span.start, span.last);
-		if (rc)
+	while (true) {
+		down_read(&iopt->lock);
+		need = iopt_fill_usable_ranges(iopt, buf, max);
+		*iova_alignment = iopt->iova_alignment;
+		up_read(&iopt->lock);
+		if (need <= max)
 			break;
+		/* The layout changed between two looks: size for it again. */
+		kvfree(buf);
+		max = need;
+		buf = kvcalloc(max, sizeof(*buf), GFP_KERNEL_ACCOUNT);
+		if (!buf)
+			return -ENOMEM;
 	}
-	up_read(&iopt->lock);
-	return rc;
+	*ranges = buf;
+	*count = need;
+	return 0;
 }
 
 /**
@@ -514,6 +567,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 			rc = -EINVAL;
 			goto err_unlock;
 		}
+		cond_resched();
 	}
 
 	if (geo->force_aperture) {
@@ -554,9 +608,11 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 
 err_unmap:
 	for (undo = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     undo != node; undo = interval_tree_iter_next(undo, 0, ULONG_MAX))
+	     undo != node; undo = interval_tree_iter_next(undo, 0, ULONG_MAX)) {
 		iopt_area_unmap_domain(container_of(undo, struct iopt_area,
 						    node), domain);
+		cond_resched();
+	}
 	xa_erase(&iopt->domains, index);
 err_unreserve:
 	iopt_remove_reserved_iova_locked(iopt, domain);
@@ -588,9 +644,11 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 	xa_erase(&iopt->domains, index);
 
 	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		iopt_area_unmap_domain(container_of(node, struct iopt_area,
 						    node), domain);
+		cond_resched();
+	}
 	iopt_remove_reserved_iova_locked(iopt, domain);
 	iopt->iova_alignment = iopt_domains_alignment(iopt, NULL);
 out_unlock:
@@ -710,15 +768,56 @@ static unsigned long iopt_auto_alignment(struct io_pagetable *iopt,
 	return max(align, iopt->iova_alignment);
 }
 
+/*
+ * The lowest IOVA at or above @from that a kernel-chosen area could use:
+ * outside every area and reserved range, and inside an allowed range
+ * when there are any. ULONG_MAX when there is none.
+ */
+static unsigned long iopt_first_free(struct io_pagetable *iopt,
+				     unsigned long from)
+{
+	struct iova_span allowed, span;
+
+	lockdep_assert_held(&iopt->lock);
+
+	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root)) {
+		for_each_iova_span_union(&span, &iopt->area_itree,
+					 &iopt->reserved_itree, from,
+					 ULONG_MAX)
+			if (!span.used)
+				return span.start;
+		return ULONG_MAX;
+	}
+	for_each_iova_span(&allowed, &iopt->allowed_itree, from, ULONG_MAX) {
+		if (!allowed.used)
+			continue;
+		for_each_iova_span_union(&span, &iopt->area_itree,
+					 &iopt->reserved_itree, allowed.start,
+					 allowed.last)
+			if (!span.used)
+				return span.start;
+		cond_resched();
+	}
+	return ULONG_MAX;
+}
+
 /**
  * iopt_alloc_iova_locked() - choose the IOVA of a new area
- * @iopt: the io_pagetable, its lock held
+ * @iopt: the io_pagetable, its lock held for writing
  * @iova: receives the IOVA
  * @uaddr: user address of the memory to map, for its alignment
  * @length: bytes, not zero
  *
  * Takes the lowest IOVA outside areas and reserved ranges, inside an
  * allowed range when there are any, aligned as the file comment says.
+ *
+ * The search starts at iopt->alloc_floor, below which nothing is free,
+ * and first moves the floor up to the lowest free IOVA. Mapping area
+ * after area with kernel-chosen IOVAs thus costs O(log n) per map however
+ * many areas exist (the walk from the floor crosses the area made last),
+ * instead of a walk over all of them. The result is the same as a search
+ * from 0; only a layout full of holes too small for the request still
+ * makes the search walk them.
  *
  * Return: 0 or -ENOSPC.
  */
@@ -727,25 +826,30 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 {
 	unsigned long align = iopt_auto_alignment(iopt, uaddr, length);
 	struct iova_span allowed;
+	unsigned long floor;
 
-	lockdep_assert_held(&iopt->lock);
+	lockdep_assert_held_write(&iopt->lock);
+
+	floor = iopt_first_free(iopt, iopt->alloc_floor);
+	iopt->alloc_floor = floor;
 
 	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root)) {
 		if (iova_span_find_free(&iopt->area_itree,
-					&iopt->reserved_itree, 0, ULONG_MAX,
-					length, align, iova))
+					&iopt->reserved_itree, floor,
+					ULONG_MAX, length, align, iova))
 			return 0;
 		return -ENOSPC;
 	}
 
 	/* Touching allowed ranges merge, so an area may straddle them. */
-	for_each_iova_span(&allowed, &iopt->allowed_itree, 0, ULONG_MAX) {
+	for_each_iova_span(&allowed, &iopt->allowed_itree, floor, ULONG_MAX) {
 		if (!allowed.used)
 			continue;
 		if (iova_span_find_free(&iopt->area_itree,
 					&iopt->reserved_itree, allowed.start,
 					allowed.last, length, align, iova))
 			return 0;
+		cond_resched();
 	}
 	return -ENOSPC;
 }
@@ -813,6 +917,7 @@ static int iopt_map_common(struct io_pagetable *iopt, unsigned long *iova,
 
 err_remove:
 	interval_tree_remove(&area->node, &iopt->area_itree);
+	iopt_free_iova_from(iopt, area->node.start);
 err_unlock:
 	up_write(&iopt->lock);
 	iopt_pages_put(pages);
@@ -960,6 +1065,7 @@ again:
 	pinned_last = 0;
 	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
 	     node; node = interval_tree_iter_next(node, start, last)) {
+		cond_resched();
 		if (!container_of(node, struct iopt_area, node)->access_pins)
 			continue;
 		pinned_first = min(pinned_first, node->start);
@@ -986,9 +1092,11 @@ again:
 		next = interval_tree_iter_next(node, start, last);
 		iopt_area_unfill_domains(iopt, area);
 		interval_tree_remove(node, &iopt->area_itree);
+		iopt_free_iova_from(iopt, node->start);
 		interval_tree_insert(node, &removed);
 		bytes += node->last - node->start + 1;
 		found = true;
+		cond_resched();
 	}
 	if (!found)
 		rc = -ENOENT;
@@ -1075,6 +1183,7 @@ static int iopt_collect_slices(struct io_pagetable *src, unsigned long start,
 			break;
 		}
 		next = to + 1;
+		cond_resched();
 	}
 	if (!covered)
 		rc = -ENOENT;
@@ -1113,6 +1222,7 @@ static int iopt_check_slices_alignment(struct io_pagetable *iopt,
 
 		if ((node->start & mask) || (iopt_area_uaddr(slice) & mask))
 			return -EINVAL;
+		cond_resched();
 	}
 	return 0;
 }
@@ -1146,6 +1256,7 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 			interval_tree_insert(node, slices);
 			goto err_undo;
 		}
+		cond_resched();
 	}
 	return 0;
 
@@ -1159,7 +1270,9 @@ err_undo:
 						      node));
 		interval_tree_remove(node, &iopt->area_itree);
 		interval_tree_insert(node, slices);
+		cond_resched();
 	}
+	iopt_free_iova_from(iopt, iova);
 	return rc;
 }
 

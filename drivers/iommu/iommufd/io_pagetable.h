@@ -72,10 +72,11 @@ struct user_struct;
  *                  power of two
  * @small_pages_only: IOMMU_OPTION_HUGE_PAGES was set to 0: page tables
  *                    that follow this IOAS use PAGE_SIZE entries only
- * @accesses_lock: protects @accesses; held for reading while the
- *                 accesses are told about an unmap, so it nests outside
- *                 every lock the access code and its drivers take
- *                 (see access.c)
+ * @alloc_floor: no IOVA below it is free for a kernel-chosen area (it is
+ *               covered, or outside every allowed range); where the
+ *               search for one starts, see iopt_alloc_iova_locked()
+ * @accesses_lock: protects @accesses; never held while an access is
+ *                 told about an unmap (see access.c)
  * @accesses: the attached struct iommufd_access, through their
  *            iopt_node
  */
@@ -87,6 +88,7 @@ struct io_pagetable {
 	struct xarray domains;
 	unsigned long iova_alignment;
 	bool small_pages_only;
+	unsigned long alloc_floor;
 	struct rw_semaphore accesses_lock;
 	struct list_head accesses;
 };
@@ -224,20 +226,18 @@ void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 
 /**
- * struct iopt_range_visitor - receiver of iopt_visit_usable_ranges()
- * @visit: called once per range; a non-zero return ends the walk
- *
- * Embed it in a structure holding the walk's own state and reach that
- * with container_of() from @visit.
+ * struct iopt_range - an inclusive IOVA range
+ * @start: first IOVA
+ * @last: last IOVA
  */
-struct iopt_range_visitor {
-	int (*visit)(struct iopt_range_visitor *visitor, unsigned long start,
-		     unsigned long last);
+struct iopt_range {
+	unsigned long start;
+	unsigned long last;
 };
 
-int iopt_visit_usable_ranges(struct io_pagetable *iopt,
-			     struct iopt_range_visitor *visitor,
-			     unsigned long *iova_alignment);
+int iopt_get_usable_ranges(struct io_pagetable *iopt,
+			   struct iopt_range **ranges, unsigned int *count,
+			   unsigned long *iova_alignment);
 
 void iommufd_access_notify_unmap(struct io_pagetable *iopt,
 				 unsigned long iova, unsigned long length);

@@ -21,6 +21,7 @@
 #include <linux/iommu.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
@@ -147,42 +148,20 @@ out_free:
 }
 
 /* State of an IOMMU_IOAS_IOVA_RANGES walk */
-struct iommufd_range_report {
-	struct iopt_range_visitor visitor;
-	struct iommu_iova_range __user *uranges;
-	u32 capacity;
-	u32 count;
-};
-
-static int iommufd_report_one_range(struct iopt_range_visitor *visitor,
-				    unsigned long start, unsigned long last)
-{
-	struct iommufd_range_report *report =
-		container_of(visitor, struct iommufd_range_report, visitor);
-
-	/* Fill what fits but keep counting, so userspace learns the need. */
-	if (report->count < report->capacity) {
-		struct iommu_iova_range elm = {
-			.start = start,
-			.last = last,
-		};
-
-		if (copy_to_user(&report->uranges[report->count], &elm,
-				 sizeof(elm)))
-			return -EFAULT;
-	}
-	report->count++;
-	return 0;
-}
-
+/*
+ * IOMMU_IOAS_IOVA_RANGES. The ranges are gathered in kernel memory and
+ * copied out with no lock held (see iopt_get_usable_ranges()). What fits
+ * in the caller's array is written; num_iovas always says how many there
+ * are, and -EMSGSIZE tells that some did not fit.
+ */
 int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
-	struct iommufd_range_report report = {
-		.visitor.visit = iommufd_report_one_range,
-	};
+	struct iommu_iova_range __user *uranges;
 	struct iommufd_ioas *ioas;
+	struct iopt_range *ranges;
 	unsigned long alignment;
+	unsigned int count, i;
 	int rc;
 
 	if (cmd->__reserved)
@@ -191,22 +170,33 @@ int iommufd_ioas_iova_ranges_ioctl(struct iommufd_ucmd *ucmd)
 	ioas = iommufd_ioas_get(ucmd->ictx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-
-	report.uranges = u64_to_user_ptr(cmd->allowed_iovas);
-	report.capacity = cmd->num_iovas;
-	rc = iopt_visit_usable_ranges(&ioas->iopt, &report.visitor, &alignment);
+	rc = iopt_get_usable_ranges(&ioas->iopt, &ranges, &count, &alignment);
+	iommufd_ioas_put(ioas);
 	if (rc)
-		goto out_put;
+		return rc;
+
+	uranges = u64_to_user_ptr(cmd->allowed_iovas);
+	for (i = 0; i < count && i < cmd->num_iovas; i++) {
+		struct iommu_iova_range elm = {
+			.start = ranges[i].start,
+			.last = ranges[i].last,
+		};
+
+		if (copy_to_user(&uranges[i], &elm, sizeof(elm))) {
+			rc = -EFAULT;
+			goto out_free;
+		}
+	}
 
 	/* The struct goes back even when the array was too small. */
-	cmd->num_iovas = report.count;
+	i = cmd->num_iovas;
+	cmd->num_iovas = count;
 	cmd->out_iova_alignment = alignment;
 	rc = iommufd_ucmd_respond(ucmd);
-	if (!rc && report.count > report.capacity)
+	if (!rc && count > i)
 		rc = -EMSGSIZE;
-
-out_put:
-	iommufd_ioas_put(ioas);
+out_free:
+	kvfree(ranges);
 	return rc;
 }
 

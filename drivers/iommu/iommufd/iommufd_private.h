@@ -26,6 +26,7 @@
 #ifndef __IOMMUFD_PRIVATE_H
 #define __IOMMUFD_PRIVATE_H
 
+#include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/container_of.h>
 #include <linux/err.h>
@@ -61,6 +62,8 @@ struct iommu_ops;
  * @groups_lock: protects @groups
  * @groups: iommu_group ID -> struct iommufd_group, for every group with a
  *          device bound to this context
+ * @nr_devices: bound devices plus accesses of emulated devices; the VFIO
+ *              type1 ioctls charge per process only while it is not zero
  * @test_batch_limit_set: (CONFIG_IOMMUFD_TEST) this context changed the
  *                        global pinning batch, which its release restores
  */
@@ -69,6 +72,7 @@ struct iommufd_ctx {
 	struct xarray objects;
 	struct mutex groups_lock; /* see the kernel-doc above */
 	struct xarray groups;
+	atomic_t nr_devices;
 	u8 charge_mode;
 	struct iommufd_ioas *vfio_ioas;
 #ifdef CONFIG_IOMMUFD_TEST
@@ -137,6 +141,8 @@ static inline bool iommufd_obj_tryget(struct iommufd_object *obj)
 }
 
 void iommufd_obj_put(struct iommufd_object *obj);
+void iommufd_obj_put_lookup(struct iommufd_ctx *ictx,
+			    struct iommufd_object *obj);
 
 /*
  * Allocate a zeroed @ptype of type @otype, with a reserved ID. Every
@@ -233,7 +239,10 @@ int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd);
 
 /**
  * struct iommufd_group - an iommu_group as seen by one context
- * @ref: one per bound device of the group
+ * @ref: one per bound device of the group, and one per bind in progress
+ * @owners: devices of the group whose DMA ownership this context holds,
+ *          under ictx->groups_lock; the context owns the group exactly
+ *          while this is not zero
  * @ictx: the context
  * @group: the iommu_group, with a reference held
  * @lock: protects @hwpt and @devices
@@ -251,6 +260,7 @@ int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd);
  */
 struct iommufd_group {
 	struct kref ref;
+	unsigned int owners;
 	struct iommufd_ctx *ictx;
 	struct iommu_group *group;
 	struct mutex lock; /* see the kernel-doc above */

@@ -13,11 +13,13 @@
  * iova_span_find_free() is the IOVA allocator's search built on the
  * walk: the lowest aligned start of a free range of a given length.
  *
- * No locking of its own: the caller keeps the tree stable.
+ * No locking of its own: the caller keeps the tree stable, with a lock it
+ * may sleep under, since long walks give up the CPU now and then.
  */
 #include <linux/interval_tree.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/sched.h>
 
 #include "iova_span.h"
 
@@ -70,6 +72,8 @@ static void iova_span_fill(struct iova_span *span)
 		if (!node || node->start > end + 1)
 			break;
 		end = node->last;
+		/* A run of millions of touching nodes is a long walk. */
+		cond_resched();
 	}
 	span->used = true;
 	span->start = span->next;
@@ -171,8 +175,10 @@ bool iova_span_find_free(struct rb_root_cached *itree,
 		/* Rounding up past the top of the address space wraps. */
 		if (first < span.start || first > span.last)
 			continue;
-		if (span.last - first < length - 1)
+		if (span.last - first < length - 1) {
+			cond_resched();
 			continue;
+		}
 		*found = first;
 		return true;
 	}

@@ -10,6 +10,7 @@
  */
 #include <kunit/test.h>
 #include <linux/interval_tree.h>
+#include <linux/slab.h>
 
 #include "io_pagetable.h"
 #include "iova_span.h"
@@ -214,34 +215,14 @@ static void iova_span_test_find_free(struct kunit *test)
 						     &found));
 }
 
-/* Usable ranges, collected for comparison */
-struct usable_log {
-	struct iopt_range_visitor visitor;
-	struct span_want got[8];
-	unsigned int nr;
-};
-
-static int usable_log_one(struct iopt_range_visitor *visitor,
-			  unsigned long start, unsigned long last)
-{
-	struct usable_log *log = container_of(visitor, struct usable_log,
-					      visitor);
-
-	if (log->nr == ARRAY_SIZE(log->got))
-		return -ENOSPC;
-	log->got[log->nr].start = start;
-	log->got[log->nr].last = last;
-	log->nr++;
-	return 0;
-}
-
 static void iopt_test_reserved_and_allowed(struct kunit *test)
 {
-	struct usable_log log = { .visitor.visit = usable_log_one };
 	struct rb_root_cached allowed = RB_ROOT_CACHED;
 	struct io_pagetable iopt;
+	struct iopt_range *got;
 	unsigned long alignment;
 	int owner_a, owner_b;
+	unsigned int nr;
 
 	iopt_init(&iopt);
 
@@ -254,16 +235,17 @@ static void iopt_test_reserved_and_allowed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, iopt_reserve_iova(&iopt, 0x8000, 0x8fff,
 						   &owner_b));
 
-	KUNIT_EXPECT_EQ(test, 0, iopt_visit_usable_ranges(&iopt, &log.visitor,
-							  &alignment));
+	KUNIT_ASSERT_EQ(test, 0, iopt_get_usable_ranges(&iopt, &got, &nr,
+							&alignment));
 	KUNIT_EXPECT_EQ(test, PAGE_SIZE, alignment);
-	KUNIT_ASSERT_EQ(test, 3U, log.nr);
-	KUNIT_EXPECT_EQ(test, 0UL, log.got[0].start);
-	KUNIT_EXPECT_EQ(test, 0xfffUL, log.got[0].last);
-	KUNIT_EXPECT_EQ(test, 0x3000UL, log.got[1].start);
-	KUNIT_EXPECT_EQ(test, 0x7fffUL, log.got[1].last);
-	KUNIT_EXPECT_EQ(test, 0x9000UL, log.got[2].start);
-	KUNIT_EXPECT_EQ(test, ULONG_MAX, log.got[2].last);
+	KUNIT_ASSERT_EQ(test, 3U, nr);
+	KUNIT_EXPECT_EQ(test, 0UL, got[0].start);
+	KUNIT_EXPECT_EQ(test, 0xfffUL, got[0].last);
+	KUNIT_EXPECT_EQ(test, 0x3000UL, got[1].start);
+	KUNIT_EXPECT_EQ(test, 0x7fffUL, got[1].last);
+	KUNIT_EXPECT_EQ(test, 0x9000UL, got[2].start);
+	KUNIT_EXPECT_EQ(test, ULONG_MAX, got[2].last);
+	kvfree(got);
 
 	/* An allowed set touching a reserved range is refused whole. */
 	KUNIT_ASSERT_EQ(test, 0, iopt_allowed_add(&allowed, 0x4000, 0x4fff));
@@ -398,6 +380,61 @@ static void iopt_test_place_area(struct kunit *test)
 	iopt_destroy(&iopt);
 }
 
+/*
+ * Kernel-chosen IOVAs start their search at the floor, below which
+ * nothing is free: it climbs as areas are packed in, and falls again as
+ * soon as a range below it is freed, so the answers are those of a
+ * search from 0.
+ */
+static void iopt_test_alloc_floor(struct kunit *test)
+{
+	const unsigned int nr = 16;
+	struct iopt_area *areas;
+	struct io_pagetable iopt;
+	unsigned long iova;
+	unsigned int i;
+	int owner;
+
+	areas = kunit_kcalloc(test, nr, sizeof(*areas), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, areas);
+	iopt_init(&iopt);
+	down_write(&iopt.lock);
+	KUNIT_ASSERT_EQ(test, 0, iopt_reserve_iova_locked(&iopt, 0, 0xffff,
+							  &owner));
+	for (i = 0; i < nr; i++) {
+		KUNIT_ASSERT_EQ(test, 0, iopt_alloc_iova_locked(&iopt, &iova,
+								0x1000,
+								0x1000));
+		KUNIT_EXPECT_EQ(test, 0x10000UL + i * 0x1000UL, iova);
+		/* The floor is the hole this one took, so the walk is short */
+		KUNIT_EXPECT_EQ(test, iova, iopt.alloc_floor);
+		areas[i].node.start = iova;
+		areas[i].node.last = iova + 0xfff;
+		interval_tree_insert(&areas[i].node, &iopt.area_itree);
+	}
+
+	/* Freeing the reserved range below lowers the floor to 0 */
+	iopt_remove_reserved_iova_locked(&iopt, &owner);
+	KUNIT_EXPECT_EQ(test, 0UL, iopt.alloc_floor);
+	KUNIT_ASSERT_EQ(test, 0, iopt_alloc_iova_locked(&iopt, &iova, 0x1000,
+							0x1000));
+	KUNIT_EXPECT_EQ(test, 0UL, iova);
+
+	/* A larger, aligned request skips the small holes below it */
+	KUNIT_ASSERT_EQ(test, 0, iopt_reserve_iova_locked(&iopt, 0, 0xffff,
+							  &owner));
+	KUNIT_ASSERT_EQ(test, 0, iopt_alloc_iova_locked(&iopt, &iova, 0,
+							0x10000));
+	KUNIT_EXPECT_EQ(test, 0x20000UL, iova);
+	KUNIT_EXPECT_EQ(test, 0x20000UL, iopt.alloc_floor);
+
+	for (i = 0; i < nr; i++)
+		interval_tree_remove(&areas[i].node, &iopt.area_itree);
+	iopt_remove_reserved_iova_locked(&iopt, &owner);
+	up_write(&iopt.lock);
+	iopt_destroy(&iopt);
+}
+
 static struct kunit_case iommufd_iova_test_cases[] = {
 	KUNIT_CASE(iova_span_test_empty),
 	KUNIT_CASE(iova_span_test_merge),
@@ -407,6 +444,7 @@ static struct kunit_case iommufd_iova_test_cases[] = {
 	KUNIT_CASE(iopt_test_reserved_and_allowed),
 	KUNIT_CASE(iopt_test_reserve_over_area),
 	KUNIT_CASE(iopt_test_place_area),
+	KUNIT_CASE(iopt_test_alloc_floor),
 	{}
 };
 

@@ -309,6 +309,26 @@ void iommufd_obj_put_destroy_unused(struct iommufd_ctx *ictx,
 }
 
 /**
+ * iommufd_obj_put_lookup() - drop a reference from iommufd_obj_get()
+ * @ictx: the object's context
+ * @obj: the object
+ *
+ * As iommufd_obj_put(), except for an automatic HWPT, which lives only
+ * as long as a device uses it: if its last device left while the caller
+ * held it, nobody else will destroy it, so the caller does. Must be
+ * called without iommufd locks held, as a destroy may follow.
+ */
+void iommufd_obj_put_lookup(struct iommufd_ctx *ictx,
+			    struct iommufd_object *obj)
+{
+	if (obj->type == IOMMUFD_OTYPE_HWPT_PAGING &&
+	    container_of(obj, struct iommufd_hwpt_paging, obj)->auto_domain)
+		iommufd_obj_put_destroy_unused(ictx, obj);
+	else
+		iommufd_obj_put(obj);
+}
+
+/**
  * iommufd_ucmd_respond() - copy a command's argument back to userspace
  * @ucmd: the call being handled
  *
@@ -533,6 +553,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	mutex_init(&ictx->groups_lock);
 	xa_init(&ictx->groups);
+	atomic_set(&ictx->nr_devices, 0);
 	ictx->charge_mode = IOMMUFD_CHARGE_USER;
 	ictx->file = filp;
 	filp->private_data = ictx;

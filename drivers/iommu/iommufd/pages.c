@@ -13,9 +13,12 @@
  * command set, see iopt_pages_batch()), straight into the object's page
  * array. GUP refuses VM_IO and VM_PFNMAP memory (device
  * BARs), memory without the needed permission and holes with -EFAULT,
- * which is passed on as is. Memory named by a memfd (IOMMU_IOAS_MAP_FILE)
- * is pinned by file offset with memfd_pin_pages() instead, in the same
- * batches; the file need not be mapped.
+ * which is passed on as is; a writable pin of a regular filesystem's page
+ * cache fails with -EFAULT too (see iopt_page_longterm_writable()).
+ * Memory named by a memfd (IOMMU_IOAS_MAP_FILE) is pinned by file offset
+ * with memfd_pin_pages() instead, in the same batches; the file need not
+ * be mapped, and a write seal racing with a writable pin is checked for
+ * once the pages are pinned (iopt_pages_file_sealed()).
  *
  * Accounting: the whole range is charged before anything is pinned, so a
  * map over the limit fails before doing any work.
@@ -38,6 +41,7 @@
  * lock), so iopt_pages_put() must not be called under a spinlock.
  */
 #include <linux/capability.h>
+#include <linux/backing-dev.h>
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/kernel.h>
@@ -117,19 +121,24 @@ static int iopt_charge_64(atomic64_t *counter, unsigned long npages,
 
 /*
  * mm->locked_vm, as VFIO type1 charges it: under the mmap lock, beside
- * what mlock() counts there, and only while the mm is alive.
+ * what mlock() counts there. A charge needs a live mm (the caller's own).
+ * An uncharge goes back to the mm_struct it was taken from even after
+ * that process exited: the object holds the mm_struct (mmgrab()), whose
+ * mmap lock and counters stay valid until the last mmdrop(), so the
+ * counter never drifts whoever drops the last reference, and when.
  */
 static int iopt_charge_locked_vm(struct mm_struct *mm, unsigned long npages,
 				 bool inc, bool unlimited)
 {
 	int rc;
 
-	if (!mmget_not_zero(mm))
-		return inc ? -ESRCH : 0;
+	if (inc && !mmget_not_zero(mm))
+		return -ESRCH;
 	mmap_write_lock(mm);
 	rc = __account_locked_vm(mm, npages, inc, current, unlimited);
 	mmap_write_unlock(mm);
-	mmput(mm);
+	if (inc)
+		mmput(mm);
 	return rc;
 }
 
@@ -191,6 +200,28 @@ static void iopt_pages_unpin(struct iopt_pages *pages, unsigned long npinned)
 }
 
 /*
+ * May a device keep writing to @page for as long as it stays pinned?
+ * Anonymous memory and files without writeback (shmem, hugetlbfs, ramfs),
+ * yes. The page cache of a filesystem that writes back (a MAP_SHARED
+ * mapping of an ext4 file, say), no: the filesystem expects the pages to
+ * change only through its own paths, which a long-term pin goes around
+ * (lost data, or a crash at writeback). Later kernels refuse such pins in
+ * GUP itself, with -EFAULT, and io_uring refuses file-backed registered
+ * buffers; 6.1's GUP does not, so the pages are checked once pinned.
+ */
+static bool iopt_page_longterm_writable(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	struct address_space *mapping;
+
+	if (folio_test_anon(folio))
+		return true;
+	/* Read once: a truncation may clear it, which is harmless here. */
+	mapping = folio_mapping(folio);
+	return !mapping || !mapping_can_writeback(mapping);
+}
+
+/*
  * Pin every page of [uaddr, uaddr + npages * PAGE_SIZE) into the page
  * array. On failure nothing stays pinned.
  */
@@ -223,7 +254,20 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long uaddr)
 				rc = -EFAULT;
 			goto err_unpin;
 		}
-		done += rc;
+		if (pages->writable) {
+			struct page **got = pages->page_list + done;
+			long i;
+
+			done += rc;
+			for (i = 0; i < rc; i++) {
+				if (!iopt_page_longterm_writable(got[i])) {
+					rc = -EFAULT;
+					goto err_unpin;
+				}
+			}
+		} else {
+			done += rc;
+		}
 		cond_resched();
 	}
 	return 0;
@@ -262,6 +306,25 @@ static int iopt_pages_fill_file(struct iopt_pages *pages, struct file *file,
 err_unpin:
 	iopt_pages_unpin(pages, done);
 	return rc;
+}
+
+/*
+ * Is @file sealed against writes? Asked again once the pages are pinned
+ * for writing: F_SEAL_WRITE waits, under the inode lock, for pins it can
+ * see to go and fails if they stay, so a seal that won the race against
+ * our pin is visible under the same lock here, and one that lost it sees
+ * our pins and fails with EBUSY. Either way no writable pin outlives a
+ * write seal.
+ */
+static bool iopt_pages_file_sealed(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	unsigned int seals;
+
+	inode_lock_shared(inode);
+	seals = memfd_file_seals(file);
+	inode_unlock_shared(inode);
+	return seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
 }
 
 /*
@@ -313,6 +376,11 @@ static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
 		rc = iopt_pages_fill(pages, uaddr);
 	if (rc)
 		goto err_free_list;
+	if (file && writable && iopt_pages_file_sealed(file)) {
+		iopt_pages_unpin(pages, pages->npages);
+		rc = -EPERM;
+		goto err_free_list;
+	}
 	return pages;
 
 err_free_list:

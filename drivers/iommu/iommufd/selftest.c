@@ -933,7 +933,7 @@ iommufd_test_mock_hwpt_get(struct iommufd_ucmd *ucmd, u32 id)
 		return ERR_CAST(obj);
 	hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
 	if (hwpt->domain->ops != &mock_domain_ops) {
-		iommufd_obj_put(obj);
+		iommufd_obj_put_lookup(ucmd->ictx, obj);
 		return ERR_PTR(-EINVAL);
 	}
 	return hwpt;
@@ -984,7 +984,7 @@ static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd)
 			break;
 		cond_resched();
 	}
-	iommufd_obj_put(&hwpt->obj);
+	iommufd_obj_put_lookup(ucmd->ictx, &hwpt->obj);
 	return rc;
 }
 

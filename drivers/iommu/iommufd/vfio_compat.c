@@ -7,13 +7,24 @@
  * Type1 emulation: a program written for VFIO's type1 container
  * (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU,
  * VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA) can issue
- * them on a /dev/iommu file descriptor. VFIO_SET_IOMMU creates the compat
- * IOAS if the context has none; mappings are ordinary areas of that IOAS,
- * pinned like IOMMU_IOAS_MAP but charged as type1 charges them, to the
- * process's locked_vm (VmLck) against RLIMIT_MEMLOCK, whatever the
- * context's IOMMU_OPTION_RLIMIT_MODE says. Differences from type1: a type1 v1
- * unmap that cuts a mapping fails with EINVAL as in v2 (areas are never
- * split); dirty tracking and VFIO_UPDATE_VADDR are not offered.
+ * them on a /dev/iommu file descriptor. They act on the compat IOAS, which
+ * exists once a VFIO group joined the context as its container (or
+ * userspace named one with IOMMU_VFIO_IOAS_SET); before that, as type1
+ * without a group, VFIO_SET_IOMMU and the IOMMU ioctls fail with ENODEV.
+ * Mappings are ordinary areas of that IOAS, pinned like IOMMU_IOAS_MAP.
+ *
+ * Charging: while the context holds a device (a bound device, an
+ * emulated device's access, or a VFIO group that made the context its
+ * container), mappings are charged as type1 charges them,
+ * to the calling process's locked_vm (VmLck) against its RLIMIT_MEMLOCK,
+ * whatever IOMMU_OPTION_RLIMIT_MODE says: VMM managers size that limit
+ * per VMM process. Without a device they are charged like IOMMU_IOAS_MAP
+ * (by default to the user): per-process charging without a device to
+ * own would let any user pin unbounded memory from forked children.
+ *
+ * Differences from type1: a type1 v1 unmap that cuts a mapping fails with
+ * EINVAL as in v2 (areas are never split); dirty tracking and
+ * VFIO_UPDATE_VADDR are not offered.
  *
  * A context has at most one such "compat IOAS", remembered in
  * ictx->vfio_ioas. Userspace picks it with IOMMU_VFIO_IOAS_SET, reads it
@@ -31,6 +42,7 @@
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/kernel.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
@@ -156,34 +168,102 @@ int iommufd_vfio_compat_ioas_id(struct iommufd_ctx *ictx, u32 *ioas_id)
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_ioas_id, IOMMUFD);
 
-/* VFIO_SET_IOMMU: make sure the context has a compat IOAS */
+/**
+ * iommufd_vfio_compat_group_join() - a VFIO group made the context its
+ *                                    container
+ * @ictx: the context
+ *
+ * A group whose container is the context holds the group's DMA ownership
+ * for it, so the context holds a device: the type1 ioctls charge per
+ * process from now on, as type1 does, even before any device of the group
+ * is opened (VMMs map their RAM first). Undone by
+ * iommufd_vfio_compat_group_leave().
+ */
+void iommufd_vfio_compat_group_join(struct iommufd_ctx *ictx)
+{
+	atomic_inc(&ictx->nr_devices);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_group_join, IOMMUFD);
+
+/**
+ * iommufd_vfio_compat_group_leave() - a VFIO group left the context
+ * @ictx: the context, which the group joined
+ */
+void iommufd_vfio_compat_group_leave(struct iommufd_ctx *ictx)
+{
+	atomic_dec(&ictx->nr_devices);
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vfio_compat_group_leave, IOMMUFD);
+
+/*
+ * VFIO_SET_IOMMU: type1 refuses it while the container has no group; ours
+ * needs the compat IOAS, which a group joining the context creates. The
+ * v1 API may unmap part of a mapping, which only works when the IOMMU
+ * page tables use PAGE_SIZE entries, so it turns huge pages off.
+ */
 static int iommufd_vfio_set_iommu(struct iommufd_ctx *ictx, unsigned long type)
 {
 	struct iommufd_ioas *ioas;
+	int rc = 0;
 
 	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -EINVAL;
 
-	ioas = iommufd_vfio_compat_ioas_ensure(ictx);
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	if (type == VFIO_TYPE1_IOMMU)
+		rc = iopt_set_huge_pages(&ioas->iopt, false);
 	iommufd_ioas_put(ioas);
-	return 0;
+	return rc;
 }
 
-static int iommufd_vfio_check_extension(unsigned long type)
+/*
+ * VFIO_DMA_CC_IOMMU: DMA is cache coherent only when every hardware page
+ * table of the compat IOAS forces no-snoop requests to snoop.
+ */
+static int iommufd_vfio_cc_iommu(struct iommufd_ctx *ictx)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_ioas *ioas;
+	int rc = 1;
+
+	ioas = iommufd_vfio_compat_ioas_get(ictx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->enforce_cache_coherency) {
+			rc = 0;
+			break;
+		}
+	}
+	mutex_unlock(&ioas->mutex);
+	iommufd_ioas_put(ioas);
+	return rc;
+}
+
+static int iommufd_vfio_check_extension(struct iommufd_ctx *ictx,
+					unsigned long type)
 {
 	switch (type) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
-	/* Every mapping is made with IOMMU_CACHE. */
 	case VFIO_DMA_CC_IOMMU:
-		return 1;
+		return iommufd_vfio_cc_iommu(ictx);
 	default:
 		return 0;
 	}
+}
+
+/* What a type1 mapping is charged to; see the file comment. */
+static enum iommufd_charge_mode iommufd_vfio_charge(struct iommufd_ctx *ictx)
+{
+	if (atomic_read(&ictx->nr_devices))
+		return IOMMUFD_CHARGE_MM_LOCKED;
+	return ictx->charge_mode;
 }
 
 static int iommufd_vfio_map_dma(struct iommufd_ctx *ictx,
@@ -214,10 +294,10 @@ static int iommufd_vfio_map_dma(struct iommufd_ctx *ictx,
 
 	ioas = iommufd_vfio_compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
-		return -EINVAL;
+		return PTR_ERR(ioas);
 	iova = map.iova;
 	rc = iopt_map_user_pages(&ioas->iopt, &iova, map.vaddr, map.size, prot,
-				 true, IOMMUFD_CHARGE_MM_LOCKED);
+				 true, iommufd_vfio_charge(ictx));
 	iommufd_ioas_put(ioas);
 	return rc;
 }
@@ -247,7 +327,7 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx,
 
 	ioas = iommufd_vfio_compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
-		return -EINVAL;
+		return PTR_ERR(ioas);
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
 	} else {
@@ -272,102 +352,102 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx,
 	return 0;
 }
 
-/* Collects the usable ranges for the IOVA range capability */
-struct iommufd_vfio_ranges {
-	struct iopt_range_visitor visitor;
-	struct vfio_iova_range *ranges;
-	u32 max;
-	u32 count;
-};
-
-static int iommufd_vfio_add_range(struct iopt_range_visitor *visitor,
-				  unsigned long start, unsigned long last)
+/*
+ * Build the capability chain of VFIO_IOMMU_GET_INFO in @buf (NULL to only
+ * size it), as it sits right after the info struct: the IOVA ranges, then
+ * how many more mappings may be made. Offsets are from the start of the
+ * info struct. Returns the bytes of the chain.
+ */
+static size_t iommufd_vfio_build_caps(void *buf, struct iopt_range *ranges,
+				      unsigned int count)
 {
-	struct iommufd_vfio_ranges *r =
-		container_of(visitor, struct iommufd_vfio_ranges, visitor);
+	struct vfio_iommu_type1_info_cap_iova_range *iova_cap = buf;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	size_t iova_size, avail_off;
+	unsigned int i;
 
-	if (r->count < r->max) {
-		r->ranges[r->count].start = start;
-		r->ranges[r->count].end = last;
+	iova_size = ALIGN(struct_size(iova_cap, iova_ranges, count), 8);
+	avail_off = sizeof(struct vfio_iommu_type1_info) + iova_size;
+	if (buf) {
+		iova_cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+		iova_cap->header.version = 1;
+		iova_cap->header.next = avail_off;
+		iova_cap->nr_iovas = count;
+		for (i = 0; i < count; i++) {
+			iova_cap->iova_ranges[i].start = ranges[i].start;
+			iova_cap->iova_ranges[i].end = ranges[i].last;
+		}
+		avail = buf + iova_size;
+		avail->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+		avail->header.version = 1;
+		avail->header.next = 0;
+		/* Mappings are not limited in number: report type1's most. */
+		avail->avail = U16_MAX;
 	}
-	r->count++;
-	return 0;
+	return iova_size + ALIGN(sizeof(*avail), 8);
 }
 
+/*
+ * VFIO_IOMMU_GET_INFO, as type1 answers it: the flags always announce the
+ * page sizes and a capability chain; the chain is written after the
+ * struct only when the caller's argsz holds all of it (cap_offset then
+ * points at it, else it is 0), and argsz comes back as the size needed.
+ * Exactly min(argsz, sizeof(info)) bytes of the struct are written, from
+ * a zeroed copy.
+ */
 static int iommufd_vfio_iommu_get_info(struct iommufd_ctx *ictx,
 				       struct vfio_iommu_type1_info __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
-	struct vfio_iommu_type1_info_cap_iova_range *cap = NULL;
-	struct iommufd_vfio_ranges r = {
-		.visitor.visit = iommufd_vfio_add_range,
-	};
-	struct vfio_iommu_type1_info info;
+	struct vfio_iommu_type1_info info = {};
+	struct iopt_range *ranges;
 	unsigned long alignment;
 	struct iommufd_ioas *ioas;
-	size_t cap_size;
+	unsigned int count;
+	size_t caps_size;
+	void *caps;
+	u32 argsz;
 	int rc;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	argsz = info.argsz;
 
 	ioas = iommufd_vfio_compat_ioas_get(ictx);
 	if (IS_ERR(ioas))
-		return -EINVAL;
-
-	/* Count the ranges first, then fill a buffer large enough. */
-	rc = iopt_visit_usable_ranges(&ioas->iopt, &r.visitor, &alignment);
-	while (!rc) {
-		r.max = r.count;
-		kfree(cap);
-		cap = kzalloc(struct_size(cap, iova_ranges, r.max),
-			      GFP_KERNEL_ACCOUNT);
-		if (!cap) {
-			rc = -ENOMEM;
-			break;
-		}
-		r.ranges = cap->iova_ranges;
-		r.count = 0;
-		rc = iopt_visit_usable_ranges(&ioas->iopt, &r.visitor,
-					      &alignment);
-		if (!rc && r.count <= r.max)
-			break;
-	}
+		return PTR_ERR(ioas);
+	rc = iopt_get_usable_ranges(&ioas->iopt, &ranges, &count, &alignment);
 	iommufd_ioas_put(ioas);
 	if (rc)
-		goto out_free;
+		return rc;
 
-	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	caps_size = iommufd_vfio_build_caps(NULL, ranges, count);
+	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
 	/* Every power of two from the IOAS's granule up can be mapped. */
 	info.iova_pgsizes = ~((u64)alignment - 1);
-	cap_size = struct_size(cap, iova_ranges, r.count);
-	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info,
-				      cap_offset)) {
-		info.flags |= VFIO_IOMMU_INFO_CAPS;
-		info.cap_offset = 0;
-		if (info.argsz >= sizeof(info) + cap_size) {
-			cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
-			cap->header.version = 1;
-			cap->header.next = 0;
-			cap->nr_iovas = r.count;
-			if (copy_to_user((void __user *)arg + sizeof(info), cap,
-					 cap_size)) {
-				rc = -EFAULT;
-				goto out_free;
-			}
-			info.cap_offset = sizeof(info);
+	info.argsz = sizeof(info) + caps_size;
+	info.cap_offset = 0;
+	if (argsz >= info.argsz) {
+		caps = kzalloc(caps_size, GFP_KERNEL_ACCOUNT);
+		if (!caps) {
+			rc = -ENOMEM;
+			goto out_free;
 		}
-		/* Tell the caller how much room the capabilities need. */
-		info.argsz = sizeof(info) + cap_size;
-		if (copy_to_user(arg, &info, sizeof(info)))
+		iommufd_vfio_build_caps(caps, ranges, count);
+		if (copy_to_user((void __user *)arg + sizeof(info), caps,
+				 caps_size))
 			rc = -EFAULT;
-	} else if (copy_to_user(arg, &info, minsz)) {
-		rc = -EFAULT;
+		kfree(caps);
+		if (rc)
+			goto out_free;
+		info.cap_offset = sizeof(info);
 	}
+	if (copy_to_user(arg, &info, min_t(size_t, argsz, sizeof(info))))
+		rc = -EFAULT;
 out_free:
-	kfree(cap);
+	kvfree(ranges);
 	return rc;
 }
 
@@ -389,7 +469,7 @@ long iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
-		return iommufd_vfio_check_extension(arg);
+		return iommufd_vfio_check_extension(ictx, arg);
 	case VFIO_SET_IOMMU:
 		return iommufd_vfio_set_iommu(ictx, arg);
 	case VFIO_IOMMU_GET_INFO:

@@ -48,38 +48,6 @@
  * assert nothing themselves and are safe to call from any thread.
  */
 
-static int option(int fd, __u32 option_id, __u16 op, __u32 object_id,
-		  __u64 *val)
-{
-	struct iommu_option cmd = {
-		.size = sizeof(cmd),
-		.option_id = option_id,
-		.op = op,
-		.object_id = object_id,
-		.val64 = *val,
-	};
-	int rc;
-
-	rc = ioctl(fd, IOMMU_OPTION, &cmd);
-	*val = cmd.val64;
-	return rc;
-}
-
-static int option_set(int fd, __u32 option_id, __u32 object_id, __u64 val)
-{
-	return option(fd, option_id, IOMMU_OPTION_OP_SET, object_id, &val);
-}
-
-/* Returns the value, or -1 with errno set */
-static long long option_get(int fd, __u32 option_id, __u32 object_id)
-{
-	__u64 val = 0xdeadbeef;
-
-	if (option(fd, option_id, IOMMU_OPTION_OP_GET, object_id, &val))
-		return -1;
-	return val;
-}
-
 /* ------------------------------------------------------------------ */
 /* The character device                                                */
 
@@ -1449,30 +1417,6 @@ static int open_mm_mode(__u32 *ioas_id)
 	return fd;
 }
 
-/* Wait for a child and return its exit status, or -1 */
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-/* Leave root for uid/gid 65534 with a locked memory limit of @limit */
-static int become_nobody(rlim_t limit)
-{
-	struct rlimit rl = { .rlim_cur = limit, .rlim_max = limit };
-
-	if (setrlimit(RLIMIT_MEMLOCK, &rl))
-		return -1;
-	/* Leaving uid 0 clears every capability, CAP_IPC_LOCK included. */
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
-		return -1;
-	return 0;
-}
-
 TEST_F(ioas_map, vmpin_follows_maps_in_mm_mode)
 {
 	long base = vmpin_kb();
@@ -2132,39 +2076,6 @@ TEST_F(ioas_map, map_file_errors)
 	close(mfd);
 }
 
-/* The VFIO type1 container ioctls, issued on a /dev/iommu fd */
-static int type1_map(int fd, void *buf, __u64 iova, __u64 size, __u32 flags)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)buf,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-static int type1_unmap(int fd, __u64 iova, __u64 size, __u32 flags,
-		       __u64 *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int rc;
-
-	rc = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-	if (unmapped)
-		*unmapped = unmap.size;
-	return rc;
-}
-
-#define T1_RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
 TEST_F(ioas_map, type1_container_on_iommufd)
 {
 	struct iommu_vfio_ioas vioas = {
@@ -2183,14 +2094,23 @@ TEST_F(ioas_map, type1_container_on_iommufd)
 	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
 	ASSERT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU));
 	ASSERT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
-	/* Nothing to map into before VFIO_SET_IOMMU */
-	ASSERT_ERRNO(EINVAL, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	/* Nothing to map into before there is a compat IOAS */
+	ASSERT_ERRNO(ENODEV, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
 	ASSERT_ERRNO(EINVAL, ioctl(fd, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_IOMMU));
+	/* As type1 without a group: VFIO_SET_IOMMU has nothing to act on */
+	ASSERT_ERRNO(ENODEV, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_ERRNO(ENODEV, ioctl(fd, VFIO_CHECK_EXTENSION,
+				   VFIO_DMA_CC_IOMMU));
+	/* A device on the compat IOAS, as a group's container would have */
+	ASSERT_EQ(0, ioas_alloc(fd, &vioas.ioas_id));
+	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &vioas.ioas_id));
+	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+	ASSERT_EQ(0, mock_domain(fd, vioas.ioas_id, NULL, &hwpt_id, NULL));
+	/* The mock domain does not force snooping: not coherent */
+	ASSERT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
 	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	/* It made the compat IOAS; a mock device on it sees the mappings */
 	ASSERT_EQ(0, ioctl(fd, IOMMU_VFIO_IOAS, &vioas));
 	ASSERT_NE(0, vioas.ioas_id);
-	ASSERT_EQ(0, mock_domain(fd, vioas.ioas_id, NULL, &hwpt_id, NULL));
 
 	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
 	ASSERT_EQ(0, md_check_map(fd, hwpt_id, iova, self->buf, SZ_64K));
@@ -2223,8 +2143,9 @@ TEST_F(ioas_map, type1_container_on_iommufd)
 }
 
 /*
- * The type1 ioctls charge pinned pages as type1 does: to the process's
- * VmLck against RLIMIT_MEMLOCK, whatever the context's RLIMIT_MODE.
+ * With a device in the context, the type1 ioctls charge pinned pages as
+ * type1 does: to the process's VmLck against RLIMIT_MEMLOCK, whatever the
+ * context's RLIMIT_MODE.
  */
 TEST_F(ioas_map, type1_map_charges_vmlck)
 {
@@ -2234,9 +2155,8 @@ TEST_F(ioas_map, type1_map_charges_vmlck)
 	int fd;
 
 	ASSERT_LE(0, lck);
-	fd = open(IOMMUFD_DEV, O_RDWR);
+	fd = type1_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_1M, T1_RW));
 	ASSERT_EQ(lck + SZ_1M / 1024, vmlck_kb());
 	ASSERT_EQ(pin, vmpin_kb());
@@ -2253,8 +2173,8 @@ TEST_F(ioas_map, type1_map_charges_vmlck)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		fd = open(IOMMUFD_DEV, O_RDWR);
-		if (fd < 0 || ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		fd = type1_open();
+		if (fd < 0)
 			_exit(10);
 		if (become_nobody(SZ_256K))
 			_exit(11);
@@ -2278,12 +2198,13 @@ TEST_F(ioas_map, type1_map_charges_vmlck)
 
 TEST_F(ioas_map, type1_get_info_reports_iova_ranges)
 {
-	struct iommu_vfio_ioas vioas = {
-		.size = sizeof(vioas),
-		.op = IOMMU_VFIO_IOAS_GET,
-	};
 	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_iommu_type1_info_dma_avail *avail;
 	struct vfio_iommu_type1_info *info;
+	/* The range capability with one range, then DMA_AVAIL */
+	size_t cap_size = sizeof(*cap) + sizeof(cap->iova_ranges[0]);
+	size_t need = sizeof(*info) + cap_size + 16;
+	__u32 ioas_id;
 	char raw[256];
 	int fd;
 
@@ -2292,28 +2213,37 @@ TEST_F(ioas_map, type1_get_info_reports_iova_ranges)
 	info = (struct vfio_iommu_type1_info *)raw;
 	memset(raw, 0, sizeof(raw));
 	info->argsz = sizeof(*info);
-	ASSERT_ERRNO(EINVAL, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_ERRNO(ENODEV, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_ERRNO(ENODEV, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas_id));
 	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
-	/* Too small for the capability: told how much room it needs */
+	/* The v1 API turned huge pages off */
+	ASSERT_EQ(0, option_get(fd, IOMMU_OPTION_HUGE_PAGES, ioas_id));
+	/* Too small for the capabilities: told how much room they need */
 	ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
 	ASSERT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, info->flags);
 	ASSERT_EQ(~(__u64)(SZ_4K - 1), info->iova_pgsizes);
 	ASSERT_EQ(0, info->cap_offset);
-	ASSERT_EQ(sizeof(*info) + sizeof(*cap) + sizeof(cap->iova_ranges[0]),
-		  info->argsz);
+	ASSERT_EQ(need, info->argsz);
 	info->argsz = sizeof(raw);
 	ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(need, info->argsz);
 	ASSERT_EQ(sizeof(*info), info->cap_offset);
 	cap = (void *)(raw + info->cap_offset);
 	ASSERT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, cap->header.id);
 	ASSERT_EQ(1, cap->header.version);
-	ASSERT_EQ(0, cap->header.next);
+	ASSERT_EQ(sizeof(*info) + cap_size, cap->header.next);
 	ASSERT_EQ(1, cap->nr_iovas);
 	ASSERT_EQ(0, cap->iova_ranges[0].start);
 	ASSERT_EQ(UINT64_MAX, cap->iova_ranges[0].end);
+	avail = (void *)(raw + cap->header.next);
+	ASSERT_EQ(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, avail->header.id);
+	ASSERT_EQ(1, avail->header.version);
+	ASSERT_EQ(0, avail->header.next);
+	ASSERT_EQ(65535, avail->avail);
 	/* A mock device's aperture narrows the range */
-	ASSERT_EQ(0, ioctl(fd, IOMMU_VFIO_IOAS, &vioas));
-	ASSERT_EQ(0, mock_domain(fd, vioas.ioas_id, NULL, NULL, NULL));
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, NULL, NULL));
 	ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_GET_INFO, info));
 	ASSERT_EQ(1, cap->nr_iovas);
 	ASSERT_EQ(MOCK_APERTURE_START, cap->iova_ranges[0].start);
@@ -2381,22 +2311,6 @@ TEST_F(ioas_map, get_hw_info)
 
 /* ------------------------------------------------------------------ */
 /* IOMMU_VFIO_IOAS                                                     */
-
-/* *ioas_id: the ID to set in, the ID reported out */
-static int vfio_ioas(int fd, __u16 op, __u32 *ioas_id)
-{
-	struct iommu_vfio_ioas cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = *ioas_id,
-		.op = op,
-	};
-	int rc;
-
-	rc = ioctl(fd, IOMMU_VFIO_IOAS, &cmd);
-	if (!rc)
-		*ioas_id = cmd.ioas_id;
-	return rc;
-}
 
 TEST_F(iommufd_ioas, vfio_ioas_get_set_clear)
 {

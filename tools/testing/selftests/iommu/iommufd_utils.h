@@ -10,13 +10,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/iommufd.h>
+#include <linux/userfaultfd.h>
+#include <linux/vfio.h>
 
 #include "../../../../drivers/iommu/iommufd/iommufd_test.h"
 
@@ -51,6 +61,40 @@ static inline int write_sysfs(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* IOMMU_OPTION; *@val in and out */
+static inline int option(int fd, __u32 option_id, __u16 op,
+			 __u32 object_id, __u64 *val)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = option_id,
+		.op = op,
+		.object_id = object_id,
+		.val64 = *val,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_OPTION, &cmd);
+	*val = cmd.val64;
+	return rc;
+}
+
+static inline int option_set(int fd, __u32 option_id, __u32 object_id,
+			     __u64 val)
+{
+	return option(fd, option_id, IOMMU_OPTION_OP_SET, object_id, &val);
+}
+
+/* Returns the value, or -1 with errno set */
+static inline long long option_get(int fd, __u32 option_id, __u32 object_id)
+{
+	__u64 val = 0xdeadbeef;
+
+	if (option(fd, option_id, IOMMU_OPTION_OP_GET, object_id, &val))
+		return -1;
+	return val;
 }
 
 static inline int ioas_alloc(int fd, __u32 *ioas_id)
@@ -312,6 +356,189 @@ static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
 	if (hwpt_id)
 		*hwpt_id = cmd.out_hwpt_id;
 	return rc;
+}
+
+/* The VFIO type1 container ioctls, issued on a /dev/iommu fd */
+static inline int type1_map(int fd, void *buf, __u64 iova, __u64 size,
+			    __u32 flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)buf,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static inline int type1_unmap(int fd, __u64 iova, __u64 size, __u32 flags,
+			      __u64 *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	int rc;
+
+	rc = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	if (unmapped)
+		*unmapped = unmap.size;
+	return rc;
+}
+
+#define T1_RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+/* Wait for a child and return its exit status, or -1 */
+static inline int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Leave root for uid/gid 65534 with a locked memory limit of @limit */
+static inline int become_nobody(rlim_t limit)
+{
+	struct rlimit rl = { .rlim_cur = limit, .rlim_max = limit };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		return -1;
+	/* Leaving uid 0 clears every capability, CAP_IPC_LOCK included. */
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -1;
+	return 0;
+}
+
+/* *ioas_id: the ID to set in, the ID reported out */
+static inline int vfio_ioas(int fd, __u16 op, __u32 *ioas_id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = *ioas_id,
+		.op = op,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_VFIO_IOAS, &cmd);
+	if (!rc)
+		*ioas_id = cmd.ioas_id;
+	return rc;
+}
+
+/*
+ * A /dev/iommu fd set up as a type1 container that holds a device, as a
+ * VFIO group joining it would leave it: a compat IOAS with a mock device
+ * attached, and VFIO_SET_IOMMU(TYPE1v2) done. The fd, or -1.
+ */
+static inline int type1_open(void)
+{
+	__u32 ioas_id;
+	int fd;
+
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (ioas_alloc(fd, &ioas_id) ||
+	    vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas_id) ||
+	    mock_domain(fd, ioas_id, NULL, NULL, NULL) ||
+	    ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A page whose writes fault into userfaultfd (write-protect mode) until
+ * the test lets them through: a copy_to_user() into it waits in the
+ * kernel for as long as the test wants.
+ */
+struct wp_page {
+	int uffd;
+	void *page;
+};
+
+static inline int wp_page_setup(struct wp_page *wp)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_PAGEFAULT_FLAG_WP,
+	};
+	struct uffdio_register reg = {};
+	struct uffdio_writeprotect prot = {};
+
+	wp->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (wp->uffd < 0)
+		return -1;
+	if (ioctl(wp->uffd, UFFDIO_API, &api))
+		return -1;
+	wp->page = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (wp->page == MAP_FAILED)
+		return -1;
+	memset(wp->page, 0, SZ_4K);
+	reg.range.start = (uintptr_t)wp->page;
+	reg.range.len = SZ_4K;
+	reg.mode = UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(wp->uffd, UFFDIO_REGISTER, &reg))
+		return -1;
+	prot.range = reg.range;
+	prot.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	return ioctl(wp->uffd, UFFDIO_WRITEPROTECT, &prot);
+}
+
+/* Wait up to @ms for a write fault on the page; 0 when one came */
+static inline int wp_page_wait_fault(struct wp_page *wp, int ms)
+{
+	struct pollfd pfd = { .fd = wp->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	if (read(wp->uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -1;
+	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
+}
+
+/* Let the faulting write through */
+static inline int wp_page_release(struct wp_page *wp)
+{
+	struct uffdio_writeprotect prot = {
+		.range = { .start = (uintptr_t)wp->page, .len = SZ_4K },
+		.mode = 0,
+	};
+
+	return ioctl(wp->uffd, UFFDIO_WRITEPROTECT, &prot);
+}
+
+static inline void wp_page_free(struct wp_page *wp)
+{
+	if (wp->page && wp->page != MAP_FAILED)
+		munmap(wp->page, SZ_4K);
+	if (wp->uffd >= 0)
+		close(wp->uffd);
+}
+
+/* Join @t within @ms milliseconds; 0 when it finished */
+static inline int join_within(pthread_t t, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(t, NULL, &ts);
 }
 
 #endif

@@ -320,6 +320,89 @@ FIXTURE_TEARDOWN(edu)
 		close(self->iommufd);
 }
 
+struct faulting_ioctl {
+	int fd;
+	unsigned long request;
+	void *arg;
+	int rc;
+};
+
+static void *faulting_ioctl_thread(void *p)
+{
+	struct faulting_ioctl *call = p;
+
+	call->rc = ioctl(call->fd, call->request, call->arg);
+	return NULL;
+}
+
+static void *close_thread(void *p)
+{
+	close(*(int *)p);
+	return NULL;
+}
+
+/*
+ * Run @call, whose user buffer is @wp's page, until it faults on that
+ * page; meanwhile close @closefd from another thread, which must finish
+ * within 5 s: the faulting call holds no lock the device's teardown
+ * needs. 0 when it did, -1 when it did not, -2 on a setup error.
+ */
+static int close_during_fault(struct wp_page *wp, struct faulting_ioctl *call,
+			      int closefd)
+{
+	pthread_t caller, closer;
+	int done;
+
+	if (pthread_create(&caller, NULL, faulting_ioctl_thread, call))
+		return -2;
+	if (wp_page_wait_fault(wp, 10000)) {
+		wp_page_release(wp);
+		pthread_join(caller, NULL);
+		return -2;
+	}
+	if (pthread_create(&closer, NULL, close_thread, &closefd)) {
+		wp_page_release(wp);
+		pthread_join(caller, NULL);
+		return -2;
+	}
+	done = join_within(closer, 5000);
+	/* Let everything finish before reporting */
+	wp_page_release(wp);
+	if (done)
+		pthread_join(closer, NULL);
+	pthread_join(caller, NULL);
+	return done ? -1 : 0;
+}
+
+/*
+ * IOMMU_IOAS_IOVA_RANGES writing into a page that faults (userfaultfd)
+ * does not stop the attached device's cdev from closing: the ranges are
+ * copied out with no lock held.
+ */
+TEST_F(edu, close_cdev_while_iova_ranges_faults)
+{
+	struct wp_page wp = { .uffd = -1 };
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = self->ioas_id,
+		.num_iovas = 8,
+	};
+	struct faulting_ioctl call = {
+		.fd = self->iommufd,
+		.request = IOMMU_IOAS_IOVA_RANGES,
+		.arg = &cmd,
+	};
+
+	if (wp_page_setup(&wp))
+		SKIP(return, "no userfaultfd write-protect");
+	cmd.allowed_iovas = (uintptr_t)wp.page;
+	ASSERT_EQ(0, close_during_fault(&wp, &call, self->devfd));
+	self->devfd = -1;
+	ASSERT_EQ(0, call.rc);
+	ASSERT_LE(1, cmd.num_iovas);
+	wp_page_free(&wp);
+}
+
 /* Bytes go to the device through one mapping and back through another */
 TEST_F(edu, dma_both_ways)
 {
@@ -783,6 +866,49 @@ TEST_F(edu_pair, group_sibling_elsewhere_cannot_bind)
 	ASSERT_ERRNO(EPERM, bind_iommufd(self->devfd[1], other, NULL));
 	ASSERT_EQ(0, bind_iommufd(self->devfd[1], self->iommufd, &devid));
 	close(other);
+}
+
+/*
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT whose reply faults (userfaultfd) does not
+ * stop the sibling function, in the same reset set, from closing: the
+ * reply is written after the reset set's lock is dropped.
+ */
+TEST_F(edu_pair, close_sibling_while_attach_reply_faults)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_attach_iommufd_pt *attach;
+	struct wp_page wp = { .uffd = -1 };
+	struct faulting_ioctl call = {
+		.fd = self->devfd[0],
+		.request = VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+	};
+	struct uffdio_writeprotect prot = {};
+	__u32 pt_id;
+
+	if (wp_page_setup(&wp))
+		SKIP(return, "no userfaultfd write-protect");
+	ASSERT_EQ(0, bind_iommufd(self->devfd[0], self->iommufd, NULL));
+	ASSERT_EQ(0, bind_iommufd(self->devfd[1], self->iommufd, NULL));
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
+	pt_id = alloc.out_ioas_id;
+	ASSERT_EQ(0, attach_pt(self->devfd[1], &pt_id));
+
+	/* The argument is readable; only the reply write faults */
+	ASSERT_EQ(0, wp_page_release(&wp));
+	attach = wp.page;
+	attach->argsz = offsetof(struct vfio_device_attach_iommufd_pt, pasid);
+	attach->pt_id = alloc.out_ioas_id;
+	prot.range.start = (uintptr_t)wp.page;
+	prot.range.len = PAGE;
+	prot.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(0, ioctl(wp.uffd, UFFDIO_WRITEPROTECT, &prot));
+	call.arg = attach;
+
+	ASSERT_EQ(0, close_during_fault(&wp, &call, self->devfd[1]));
+	self->devfd[1] = -1;
+	ASSERT_EQ(0, call.rc);
+	ASSERT_EQ(pt_id, attach->pt_id);
+	wp_page_free(&wp);
 }
 
 TEST_F(edu_pair, hot_reset_by_dev_id)

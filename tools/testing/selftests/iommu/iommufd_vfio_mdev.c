@@ -374,6 +374,32 @@ TEST_F(mdma, pin_by_page_unpin_at_once)
 	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
 }
 
+/*
+ * A pin whose pages would run past the top of the IOVA space and wrap
+ * to IOVA 0 is refused, even when both ends are mapped, and leaves
+ * nothing pinned: both mappings can go without a callback.
+ */
+TEST_F(mdma, pin_wrapping_past_top_is_refused)
+{
+	__u64 top = UINT64_MAX - PAGE + 1;
+
+	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, MAP_FIXED_RW,
+			      self->src, PAGE, &top));
+	ASSERT_EQ(0, map_buf(self->iommufd, self->ioas_id, self->dst, 0,
+			     MAP_RW));
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, 2 * PAGE));
+	ASSERT_ERRNO(EOVERFLOW, mdma_pin(self->devfd, top));
+	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
+	/* one page at the top is fine */
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_LEN, PAGE));
+	ASSERT_EQ(0, mdma_pin(self->devfd, top));
+	ASSERT_EQ(top, reg_read(self->devfd, MDMA_REG_PINNED));
+	ASSERT_EQ(0, reg_write(self->devfd, MDMA_REG_CMD, MDMA_CMD_UNPIN));
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id, top, PAGE, NULL));
+	ASSERT_EQ(0, unmap_buf(self->iommufd, self->ioas_id, 0));
+	ASSERT_EQ(0, reg_read(self->devfd, MDMA_REG_UNMAPS));
+}
+
 TEST_F(mdma, pin_errors)
 {
 	unsigned char *ro = alloc_buf();
