@@ -8,6 +8,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 hdr="-isystem $OBJ/usr/include"
+# The guest runs every program in the kselftest directory: start it empty,
+# so that a test removed from (or never in) the Makefile cannot run.
+rm -rf "$OBJ/kselftest/iommu"
 mkdir -p "$OBJ/kselftest/iommu" "$OBJ/tools/iommufd"
 make -C "$SRC/tools/testing/selftests/iommu" -j"$JOBS" \
 	OUTPUT="$OBJ/kselftest/iommu" KHDR_INCLUDES="$hdr" \

@@ -569,48 +569,51 @@ static void iommufd_access_notify_done(struct iommufd_access *access)
  * Calls the unmap callback of every access attached to @iopt, with no
  * lock of ours held: the attached accesses are collected under the list
  * lock, each with an object reference, and called after it is dropped.
- * Called by the unmap code with no io_pagetable lock held. When memory
- * for the collection cannot be had nobody is called, and the unmap then
- * fails with -EBUSY if pins remain.
+ * Called by the unmap code with no io_pagetable lock held.
+ *
+ * Return: 0, or -ENOMEM when more accesses than fit on the stack are
+ * attached and no memory could be had to collect them (nobody was
+ * called then).
  */
-void iommufd_access_notify_unmap(struct io_pagetable *iopt,
-				 unsigned long iova, unsigned long length)
+int iommufd_access_notify_unmap(struct io_pagetable *iopt,
+				unsigned long iova, unsigned long length)
 {
-	struct iommufd_access *access, **batch = NULL;
-	unsigned int max = 0, n, i;
+	struct iommufd_access *onstack[8], **batch = onstack;
+	unsigned int max = ARRAY_SIZE(onstack), n, taken, i;
+	struct iommufd_access *access;
 
 	while (true) {
 		n = 0;
+		taken = 0;
 		down_read(&iopt->accesses_lock);
 		list_for_each_entry(access, &iopt->accesses, iopt_node) {
 			if (!access->ops->unmap)
 				continue;
-			if (n < max && iommufd_obj_tryget(&access->obj)) {
+			/* Skipped when its destroy has begun */
+			if (n++ < max && iommufd_obj_tryget(&access->obj)) {
 				atomic_inc(&access->notifying);
-				batch[n] = access;
+				batch[taken++] = access;
 			}
-			n++;
 		}
 		up_read(&iopt->accesses_lock);
 		if (n <= max)
 			break;
 		/* More than room: give back what was taken and grow. */
-		for (i = 0; i < max; i++)
-			if (batch[i])
-				iommufd_access_notify_done(batch[i]);
-		kfree(batch);
+		for (i = 0; i < taken; i++)
+			iommufd_access_notify_done(batch[i]);
+		if (batch != onstack)
+			kfree(batch);
 		max = n;
 		batch = kcalloc(max, sizeof(*batch), GFP_KERNEL);
 		if (!batch)
-			return;
+			return -ENOMEM;
 	}
 
-	/* Accesses the list had but whose destroy had begun are not here. */
-	for (i = 0; i < n; i++) {
-		if (!batch[i])
-			continue;
+	for (i = 0; i < taken; i++) {
 		batch[i]->ops->unmap(batch[i]->data, iova, length);
 		iommufd_access_notify_done(batch[i]);
 	}
-	kfree(batch);
+	if (batch != onstack)
+		kfree(batch);
+	return 0;
 }

@@ -1031,8 +1031,8 @@ bool iopt_area_in_range(struct io_pagetable *iopt, unsigned long start,
  * the file comment.
  *
  * Return: 0; -ENOENT when an area sticks out of the range or the range
- * holds no area; -EBUSY when an access kept an area pinned. On error
- * nothing is removed.
+ * holds no area; -EBUSY when an access kept an area pinned; -ENOMEM when
+ * the accesses could not be told. On error nothing is removed.
  */
 int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last, unsigned long *unmapped)
@@ -1076,10 +1076,12 @@ again:
 		if (notified)
 			return -EBUSY;
 		/* A span of the whole IOVA space is "everything": ULONG_MAX */
-		iommufd_access_notify_unmap(iopt, pinned_first,
-					    pinned_last - pinned_first ==
-					    ULONG_MAX ? ULONG_MAX :
-					    pinned_last - pinned_first + 1);
+		rc = iommufd_access_notify_unmap(iopt, pinned_first,
+						 pinned_last - pinned_first ==
+						 ULONG_MAX ? ULONG_MAX :
+						 pinned_last - pinned_first + 1);
+		if (rc)
+			return rc;
 		notified = true;
 		goto again;
 	}
@@ -1113,7 +1115,7 @@ out_unlock:
  * @iopt: the io_pagetable
  * @unmapped: receives the number of bytes unmapped
  *
- * Return: 0, also when there was nothing to unmap; -EBUSY as
+ * Return: 0, also when there was nothing to unmap; -EBUSY or -ENOMEM as
  * iopt_unmap_iova().
  */
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped)

@@ -239,8 +239,8 @@ int iopt_get_usable_ranges(struct io_pagetable *iopt,
 			   struct iopt_range **ranges, unsigned int *count,
 			   unsigned long *iova_alignment);
 
-void iommufd_access_notify_unmap(struct io_pagetable *iopt,
-				 unsigned long iova, unsigned long length);
+int iommufd_access_notify_unmap(struct io_pagetable *iopt,
+				unsigned long iova, unsigned long length);
 
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);

@@ -11,7 +11,8 @@
  *
  * Every run must end in one of two ways: each call succeeded, or the
  * first failing call failed with ENOMEM and changed nothing. That is
- * checked through the pinned-page charge (VmPin, with RLIMIT_MODE 1):
+ * checked through the pinned-page charge (VmPin, with RLIMIT_MODE 1, and
+ * VmLck for the type1 ioctls):
  * each scenario keeps the charge its successful calls should leave, the
  * charge must be exactly that after the run, and back to the start after
  * the file is closed, when (with IOMMU_TEST_CMD) no page of the buffer
@@ -516,6 +517,58 @@ static int scenario_mock_map(struct fail_run *run)
 	return 0;
 }
 
+/* A memfd for IOMMU_IOAS_MAP_FILE, made once per test */
+static int fail_memfd = -1;
+
+/*
+ * The commands the other scenarios leave out: IOMMU_IOAS_MAP_FILE,
+ * IOMMU_GET_HW_INFO and the VFIO type1 ioctls on the compat IOAS of a
+ * context holding a (mock) device, whose maps are charged to VmLck.
+ */
+static int scenario_file_info_type1(struct fail_run *run)
+{
+	struct iommu_test_hw_info data;
+	struct iommu_hw_info hw = {
+		.size = sizeof(hw),
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	char raw[128];
+	struct vfio_iommu_type1_info *info = (void *)raw;
+	__u32 a, stdev, idev;
+	__u64 iova;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, vfio_ioas_set(fd, a)) ||
+	    step_failed(run, mock_domain(fd, a, &stdev, NULL, &idev)))
+		return -1;
+	hw.dev_id = idev;
+	info->argsz = sizeof(raw);
+	if (step_failed(run, ioctl(fd, IOMMU_GET_HW_INFO, &hw)) ||
+	    step_failed(run, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) ||
+	    step_failed(run, ioctl(fd, VFIO_IOMMU_GET_INFO, info)) ||
+	    step_failed(run, type1_map(fd, run->buf, MOCK_IOVA(0),
+				       4 * SZ_64K, T1_RW)))
+		return -1;
+	iova = MOCK_IOVA(SZ_1M);
+	if (step_failed(run, ioas_map_file(fd, a, MAP_FIXED_RW, fail_memfd, 0,
+					   2 * SZ_64K, &iova)))
+		return -1;
+	run->pinned_kb += 2 * SZ_64K / 1024;
+	if (step_failed(run, type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+					 NULL)))
+		return -1;
+	run->pinned_kb -= 2 * SZ_64K / 1024;
+	if (step_failed(run, destroy(fd, stdev)) ||
+	    step_failed(run, destroy(fd, a)))
+		return -1;
+	return 0;
+}
+
 FIXTURE(fail_nth) {
 	long base_kb;
 	void *raw;
@@ -553,6 +606,7 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 {
 	unsigned int nth, failed_runs = 0;
 	int nth_fd, check_fd = -1;
+	long base_lck_kb = vmlck_kb();
 	char path[64];
 
 	/* In the body: the 6.1 harness runs the body after a setup SKIP. */
@@ -597,6 +651,8 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 		if (run.fd >= 0)
 			ASSERT_EQ(0, close(run.fd));
 		ASSERT_EQ(base_kb, vmpin_kb()) TH_LOG("nth %u", nth);
+		/* Nor anything charged to VmLck (the type1 ioctls) */
+		ASSERT_EQ(base_lck_kb, vmlck_kb()) TH_LOG("nth %u", nth);
 		/* Not a page of the buffer is pinned any more */
 		if (check_fd >= 0)
 			ASSERT_EQ(0, md_check_refs(check_fd, buf, check_len, 0))
@@ -666,6 +722,18 @@ TEST_F_TIMEOUT(fail_nth, map_with_mock_domains, 600)
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_mock_map);
+}
+
+TEST_F_TIMEOUT(fail_nth, file_info_type1, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	fail_memfd = memfd_create("fail_nth", 0);
+	ASSERT_LE(0, fail_memfd);
+	ASSERT_EQ(0, ftruncate(fail_memfd, 2 * SZ_64K));
+	run_fail_nth(_metadata, self->buf, 4 * SZ_64K, self->base_kb,
+		     scenario_file_info_type1);
+	close(fail_memfd);
 }
 
 TEST_HARNESS_MAIN
