@@ -675,9 +675,12 @@ int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd)
 	u32 copy;
 	int rc;
 
-	if (cmd->flags || memchr_inv(cmd->__reserved, 0,
-				     sizeof(cmd->__reserved)))
+	if ((cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) ||
+	    memchr_inv(cmd->__reserved, 0, sizeof(cmd->__reserved)))
 		return -EOPNOTSUPP;
+	/* Without the flag the field is output only, whatever it holds. */
+	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
+		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
 
 	obj = iommufd_obj_get(ucmd->ictx, cmd->dev_id, IOMMUFD_OTYPE_DEVICE);
 	if (IS_ERR(obj))
@@ -693,6 +696,12 @@ int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd)
 		}
 		if (WARN_ON_ONCE(type == IOMMU_HW_INFO_TYPE_NONE && data_len))
 			data_len = 0;
+	}
+	/* Each driver reports one layout: only that one may be asked for. */
+	if (cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    cmd->in_data_type != type) {
+		rc = -EOPNOTSUPP;
+		goto out_free;
 	}
 
 	copy = min(cmd->data_len, data_len);

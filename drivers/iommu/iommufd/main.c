@@ -417,6 +417,16 @@ static int iommufd_option_ioctl(struct iommufd_ucmd *ucmd)
 	return iommufd_ucmd_respond(ucmd);
 }
 
+/*
+ * A command the uAPI declares but this kernel does not implement yet: it
+ * passes the size checks like any other (so a caller learns EINVAL or
+ * E2BIG for a bad size, as upstream answers), then EOPNOTSUPP.
+ */
+static int iommufd_not_implemented_ioctl(struct iommufd_ucmd *ucmd)
+{
+	return -EOPNOTSUPP;
+}
+
 /* Room for the argument of any command in iommufd_ioctl_ops[] */
 union iommufd_ucmd_buffer {
 	struct iommu_destroy destroy;
@@ -431,6 +441,10 @@ union iommufd_ucmd_buffer {
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 	struct iommu_vfio_ioas vfio_ioas;
+	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
+	struct iommu_hwpt_invalidate hwpt_invalidate;
+	struct iommu_fault_alloc fault_alloc;
 #ifdef CONFIG_IOMMUFD_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -494,6 +508,16 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_hw_info, __reserved),
 	IOMMUFD_IOCTL(IOAS_MAP_FILE, iommufd_ioas_map_file_ioctl,
 		      struct iommu_ioas_map_file, iova),
+	/* Declared by the uAPI, not implemented yet: sizes still count. */
+	IOMMUFD_IOCTL(HWPT_SET_DIRTY_TRACKING, iommufd_not_implemented_ioctl,
+		      struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOMMUFD_IOCTL(HWPT_GET_DIRTY_BITMAP, iommufd_not_implemented_ioctl,
+		      struct iommu_hwpt_get_dirty_bitmap, data),
+	IOMMUFD_IOCTL(HWPT_INVALIDATE, iommufd_not_implemented_ioctl,
+		      struct iommu_hwpt_invalidate, __reserved),
+	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC,
+			 iommufd_not_implemented_ioctl,
+			 struct iommu_fault_alloc, out_fault_fd),
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_TEST, IOMMU_TEST_CMD, iommufd_test_ioctl,
 			 struct iommu_test_cmd, last),

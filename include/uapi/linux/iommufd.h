@@ -521,11 +521,15 @@ struct iommu_hw_info_vtd {
 /**
  * enum iommu_hw_info_type - layout of the data of IOMMU_GET_HW_INFO
  * @IOMMU_HW_INFO_TYPE_NONE: the IOMMU driver reports nothing
+ * @IOMMU_HW_INFO_TYPE_DEFAULT: as an input type, whatever the driver
+ *                              reports by default (the same value as
+ *                              @IOMMU_HW_INFO_TYPE_NONE)
  * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd
  * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: ARM SMMUv3 ID registers
  */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_DEFAULT = 0,
 	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
 	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
 };
@@ -545,16 +549,28 @@ enum iommufd_hw_capabilities {
 };
 
 /**
+ * enum iommufd_hw_info_flags - flags of struct iommu_hw_info
+ * @IOMMU_HW_INFO_FLAG_INPUT_TYPE: @in_data_type names the data layout
+ *                                 wanted, instead of the driver's default
+ */
+enum iommufd_hw_info_flags {
+	IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0,
+};
+
+/**
  * struct iommu_hw_info - argument of IOMMU_GET_HW_INFO
  * @size: sizeof(struct iommu_hw_info), set by the caller; at least the
  *        offset of @out_capabilities (32)
- * @flags: must be 0
+ * @flags: a combination of enum iommufd_hw_info_flags
  * @dev_id: a device bound to this context
  * @data_len: input: bytes available at @data_uptr; output: the length of
  *            the data the IOMMU driver reports (0 when it reports none)
  * @data_uptr: user buffer for the driver's data; the kernel writes
  *             min(input @data_len, its own length) bytes of data there
  *             and zeroes the rest of the input length
+ * @in_data_type: with IOMMU_HW_INFO_FLAG_INPUT_TYPE, the layout wanted (an
+ *                enum iommu_hw_info_type; DEFAULT for the driver's own);
+ *                ignored without the flag
  * @out_data_type: the layout of the data, an enum iommu_hw_info_type
  * @out_max_pasid_log2: log2 of the number of PASIDs the device may use,
  *                      0 when it has no PASID support
@@ -567,9 +583,9 @@ enum iommufd_hw_capabilities {
  * reports nothing gives IOMMU_HW_INFO_TYPE_NONE and @data_len 0; the
  * command itself never fails for that reason.
  *
- * Errors: EOPNOTSUPP for non-zero @flags or @__reserved; ENOENT when
- * @dev_id is not a bound device; EFAULT when @data_uptr cannot be
- * written; ENOMEM.
+ * Errors: EOPNOTSUPP for unknown @flags, non-zero @__reserved, or an
+ * @in_data_type the IOMMU driver does not report; ENOENT when @dev_id is
+ * not a bound device; EFAULT when @data_uptr cannot be written; ENOMEM.
  */
 struct iommu_hw_info {
 	__u32 size;
@@ -577,7 +593,10 @@ struct iommu_hw_info {
 	__u32 dev_id;
 	__u32 data_len;
 	__aligned_u64 data_uptr;
-	__u32 out_data_type;
+	union {
+		__u32 in_data_type;
+		__u32 out_data_type;
+	};
 	__u8 out_max_pasid_log2;
 	__u8 __reserved[3];
 	__aligned_u64 out_capabilities;
@@ -621,5 +640,115 @@ struct iommu_ioas_map_file {
 };
 
 #define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
+
+/**
+ * enum iommufd_hwpt_set_dirty_tracking_flags - flags of
+ *                                             IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @IOMMU_HWPT_DIRTY_TRACKING_ENABLE: turn tracking on (off without it)
+ */
+enum iommufd_hwpt_set_dirty_tracking_flags {
+	IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1,
+};
+
+/**
+ * struct iommu_hwpt_set_dirty_tracking - argument of
+ *                                        IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @size: sizeof(struct iommu_hwpt_set_dirty_tracking)
+ * @flags: a combination of enum iommufd_hwpt_set_dirty_tracking_flags
+ * @hwpt_id: a paging HWPT allocated with dirty tracking
+ * @__reserved: must be 0
+ *
+ * Starts or stops recording which IOVAs devices wrote through the HWPT.
+ * This kernel does not track dirty IOVAs yet: the command follows the
+ * size rules and then fails with EOPNOTSUPP.
+ */
+struct iommu_hwpt_set_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_SET_DIRTY_TRACKING _IO(IOMMUFD_TYPE, \
+					  IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
+
+/**
+ * enum iommufd_hwpt_get_dirty_bitmap_flags - flags of
+ *                                           IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: read the dirty bits, leave them set
+ */
+enum iommufd_hwpt_get_dirty_bitmap_flags {
+	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
+};
+
+/**
+ * struct iommu_hwpt_get_dirty_bitmap - argument of
+ *                                      IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @size: sizeof(struct iommu_hwpt_get_dirty_bitmap)
+ * @hwpt_id: a paging HWPT with dirty tracking on
+ * @flags: a combination of enum iommufd_hwpt_get_dirty_bitmap_flags
+ * @__reserved: must be 0
+ * @iova: first IOVA of the range to report
+ * @length: bytes of the range
+ * @page_size: the granule one bit of @data stands for
+ * @data: user pointer to the bitmap, one bit per @page_size from @iova
+ *
+ * Not implemented by this kernel yet: after the size rules, EOPNOTSUPP.
+ */
+struct iommu_hwpt_get_dirty_bitmap {
+	__u32 size;
+	__u32 hwpt_id;
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 data;
+};
+
+#define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE, \
+					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
+
+/**
+ * struct iommu_hwpt_invalidate - argument of IOMMU_HWPT_INVALIDATE
+ * @size: sizeof(struct iommu_hwpt_invalidate)
+ * @hwpt_id: the nested HWPT (or vIOMMU) whose caches to invalidate
+ * @data_uptr: user pointer to an array of driver-defined entries
+ * @data_type: the layout of one entry
+ * @entry_len: bytes of one entry
+ * @entry_num: input: entries in the array; output: entries handled
+ * @__reserved: must be 0
+ *
+ * Not implemented by this kernel yet: after the size rules, EOPNOTSUPP.
+ */
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+
+/**
+ * struct iommu_fault_alloc - argument of IOMMU_FAULT_QUEUE_ALLOC
+ * @size: sizeof(struct iommu_fault_alloc)
+ * @flags: must be 0
+ * @out_fault_id: ID of the new fault queue object
+ * @out_fault_fd: file descriptor to read faults from and write responses to
+ *
+ * Not implemented by this kernel yet: after the size rules, EOPNOTSUPP.
+ */
+struct iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
+};
+
+#define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
 
 #endif

@@ -173,7 +173,36 @@ static const struct {
 	{ IOMMU_IOAS_UNMAP, 24, sizeof(struct iommu_ioas_unmap) },
 	{ IOMMU_IOAS_COPY, 40, sizeof(struct iommu_ioas_copy) },
 	{ IOMMU_VFIO_IOAS, 12, sizeof(struct iommu_vfio_ioas) },
+	{ IOMMU_HWPT_ALLOC, 24, sizeof(struct iommu_hwpt_alloc) },
+	{ IOMMU_GET_HW_INFO, 32, sizeof(struct iommu_hw_info) },
+	{ IOMMU_IOAS_MAP_FILE, 40, sizeof(struct iommu_ioas_map_file) },
+	{ IOMMU_HWPT_SET_DIRTY_TRACKING, 16,
+	  sizeof(struct iommu_hwpt_set_dirty_tracking) },
+	{ IOMMU_HWPT_GET_DIRTY_BITMAP, 48,
+	  sizeof(struct iommu_hwpt_get_dirty_bitmap) },
+	{ IOMMU_HWPT_INVALIDATE, 32, sizeof(struct iommu_hwpt_invalidate) },
+	{ IOMMU_FAULT_QUEUE_ALLOC, 16, sizeof(struct iommu_fault_alloc) },
 };
+
+/*
+ * Commands the uAPI declares that this kernel does not implement yet
+ * check their sizes like the others, then answer EOPNOTSUPP.
+ */
+TEST_F(iommufd, declared_commands_not_implemented_are_eopnotsupp)
+{
+	const unsigned int cmds[] = {
+		IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_HWPT_GET_DIRTY_BITMAP,
+		IOMMU_HWPT_INVALIDATE, IOMMU_FAULT_QUEUE_ALLOC,
+	};
+	__u32 buf[16];
+	unsigned int i;
+
+	for (i = 0; i != ARRAY_SIZE(cmds); i++) {
+		memset(buf, 0, sizeof(buf));
+		buf[0] = sizeof(buf);
+		ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, cmds[i], buf));
+	}
+}
 
 TEST_F(iommufd, size_below_minimum_is_einval)
 {
@@ -2291,8 +2320,22 @@ TEST_F(ioas_map, get_hw_info)
 	cmd.size = offsetof(struct iommu_hw_info, out_capabilities) - 4;
 	ASSERT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
 	cmd.size = sizeof(cmd);
+	/* Without INPUT_TYPE the type field is ignored on the way in */
+	cmd.in_data_type = 0x12345;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+	/* With it: the driver's own type or DEFAULT, nothing else */
+	cmd.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	cmd.in_data_type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+	cmd.in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
+	ASSERT_EQ(0, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+	cmd.in_data_type = IOMMU_HW_INFO_TYPE_INTEL_VTD;
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
 	/* Errors */
-	cmd.flags = 1;
+	cmd.flags = 2;
 	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
 	cmd.flags = 0;
 	cmd.__reserved[1] = 1;
