@@ -1110,6 +1110,74 @@ out_unlock:
 	return rc;
 }
 
+/*
+ * Split the area holding @iova so that @iova is the last byte of one
+ * area, when it is not already. Both halves show the same pinned pages
+ * and stay mapped in every domain, whose entries are PAGE_SIZE ones only
+ * when huge pages are off (the caller's business).
+ */
+static int iopt_cut_one_locked(struct io_pagetable *iopt, unsigned long iova)
+{
+	struct interval_tree_node *node;
+	struct iopt_area *area, *tail;
+
+	lockdep_assert_held_write(&iopt->lock);
+
+	node = interval_tree_iter_first(&iopt->area_itree, iova, iova);
+	if (!node || node->last == iova)
+		return 0;
+	area = container_of(node, struct iopt_area, node);
+	if ((iova + 1) & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	/* Which pages an access pinned is not known per half. */
+	if (area->access_pins)
+		return -EBUSY;
+
+	tail = kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
+	if (!tail)
+		return -ENOMEM;
+	iopt_pages_get(area->pages);
+	tail->pages = area->pages;
+	tail->pages_first = area->pages_first +
+			    ((iova + 1 - node->start) >> PAGE_SHIFT);
+	tail->iommu_prot = area->iommu_prot;
+	tail->node.start = iova + 1;
+	tail->node.last = node->last;
+	/* The tree is keyed by start: shortening the head means re-adding */
+	interval_tree_remove(node, &iopt->area_itree);
+	node->last = iova;
+	interval_tree_insert(node, &iopt->area_itree);
+	interval_tree_insert(&tail->node, &iopt->area_itree);
+	return 0;
+}
+
+/**
+ * iopt_cut_iova() - make IOVAs the ends of areas, splitting areas
+ * @iopt: the io_pagetable
+ * @iovas: IOVAs that must each be the last byte of an area (or lie
+ *         outside every area) afterwards
+ * @num: entries of @iovas
+ *
+ * For the type1 v1 API, which may unmap part of a mapping: the areas are
+ * cut at the ends of the range first, then unmapped whole. Cuts made
+ * before an error stay; they change nothing a user can see.
+ *
+ * Return: 0; -EINVAL for a cut not on the IOAS's alignment; -EBUSY when
+ * an access pins pages of the area to cut; -ENOMEM.
+ */
+int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
+		  unsigned int num)
+{
+	unsigned int i;
+	int rc = 0;
+
+	down_write(&iopt->lock);
+	for (i = 0; i < num && !rc; i++)
+		rc = iopt_cut_one_locked(iopt, iovas[i]);
+	up_write(&iopt->lock);
+	return rc;
+}
+
 /**
  * iopt_unmap_all() - remove every area
  * @iopt: the io_pagetable

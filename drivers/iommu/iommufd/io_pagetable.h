@@ -203,6 +203,8 @@ int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last, unsigned long *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, unsigned long *unmapped);
+int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
+		  unsigned int num);
 bool iopt_area_in_range(struct io_pagetable *iopt, unsigned long start,
 			unsigned long last);
 

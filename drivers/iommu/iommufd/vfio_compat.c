@@ -22,9 +22,11 @@
  * (by default to the user): per-process charging without a device to
  * own would let any user pin unbounded memory from forked children.
  *
- * Differences from type1: a type1 v1 unmap that cuts a mapping fails with
- * EINVAL as in v2 (areas are never split); dirty tracking and
- * VFIO_UPDATE_VADDR are not offered.
+ * VFIO_SET_IOMMU(VFIO_TYPE1_IOMMU), the v1 API, turns the IOAS's huge
+ * pages off, and an unmap may then take part of a mapping (the areas are
+ * cut at the ends of the range), as v1 allowed; with v2 such an unmap
+ * fails with EINVAL. Dirty tracking and VFIO_UPDATE_VADDR are not
+ * offered.
  *
  * A context has at most one such "compat IOAS", remembered in
  * ictx->vfio_ioas. Userspace picks it with IOMMU_VFIO_IOAS_SET, reads it
@@ -331,6 +333,18 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx,
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
 	} else {
+		/*
+		 * type1 v1 (huge pages off) may unmap part of a mapping: cut
+		 * the areas at both ends of the range first.
+		 */
+		if (!iopt_huge_pages_enabled(&ioas->iopt)) {
+			unsigned long cuts[] = { last, unmap.iova - 1 };
+
+			rc = iopt_cut_iova(&ioas->iopt, cuts,
+					   unmap.iova ? 2 : 1);
+			if (rc)
+				goto out_put;
+		}
 		rc = iopt_unmap_iova(&ioas->iopt, unmap.iova, last, &unmapped);
 		/*
 		 * type1 answers an empty range with success and size 0, and a
@@ -343,6 +357,7 @@ static int iommufd_vfio_unmap_dma(struct iommufd_ctx *ictx,
 				rc = 0;
 		}
 	}
+out_put:
 	iommufd_ioas_put(ioas);
 	if (rc)
 		return rc;

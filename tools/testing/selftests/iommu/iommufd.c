@@ -2225,6 +2225,51 @@ TEST_F(ioas_map, type1_map_charges_vmlck)
 	ASSERT_EQ(0, wait_child(pid));
 }
 
+/*
+ * The type1 v1 API may unmap part of a mapping (huge pages are off): the
+ * pieces left stay mapped in the domain, and v2 still refuses the cut.
+ */
+TEST_F(ioas_map, type1_v1_unmaps_part_of_a_mapping)
+{
+	__u64 iova = MOCK_APERTURE_START, len;
+	__u32 ioas_id, hwpt_id;
+	int fd;
+
+	fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas_id));
+	ASSERT_EQ(0, ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, &hwpt_id, NULL));
+	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	/* Not on a page boundary */
+	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova + SZ_4K, 100, 0, NULL));
+	ASSERT_EQ(0, type1_unmap(fd, iova + SZ_4K, 2 * SZ_4K, 0, &len));
+	ASSERT_EQ(2 * SZ_4K, len);
+	ASSERT_EQ(0, md_check_map(fd, hwpt_id, iova, self->buf, SZ_4K));
+	ASSERT_ERRNO(EINVAL, md_check_map(fd, hwpt_id, iova + SZ_4K,
+					  self->buf + SZ_4K, SZ_4K));
+	ASSERT_EQ(0, md_check_map(fd, hwpt_id, iova + 3 * SZ_4K,
+				  self->buf + 3 * SZ_4K, SZ_64K - 3 * SZ_4K));
+	/* The tail can be cut again, and the head unmapped alone */
+	ASSERT_EQ(0, type1_unmap(fd, iova + SZ_64K - SZ_4K, SZ_4K, 0, &len));
+	ASSERT_EQ(SZ_4K, len);
+	ASSERT_EQ(0, type1_unmap(fd, iova, SZ_4K, 0, &len));
+	ASSERT_EQ(SZ_4K, len);
+	ASSERT_EQ(0, type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &len));
+	ASSERT_EQ(SZ_64K - 4 * SZ_4K, len);
+	close(fd);
+
+	/* v2: a cut is refused and nothing goes */
+	fd = type1_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
+	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova + SZ_4K, SZ_4K, 0, NULL));
+	ASSERT_EQ(0, type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &len));
+	ASSERT_EQ(SZ_64K, len);
+	close(fd);
+}
+
 TEST_F(ioas_map, type1_get_info_reports_iova_ranges)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *cap;
