@@ -222,6 +222,50 @@ static bool iopt_page_longterm_writable(struct page *page)
 }
 
 /*
+ * A read-only pin of @npages pages at @uaddr, within one VMA: returns the
+ * number pinned (up to the VMA's end) or an errno.
+ *
+ * In a private (copy-on-write) mapping a plain read-only pin may get a
+ * page the process does not own: the shared zero page of memory never
+ * written, or a file's page cache page. The process's next write then
+ * moves it to a new page, and the device keeps reading the old one.
+ * Later kernels' GUP unshares such pages for long-term read-only pins;
+ * 6.1's does not, so the pin asks for the write side of the COW break
+ * (FOLL_FORCE | FOLL_WRITE, which only replaces the page with the
+ * process's own copy and writes nothing): the device and the process
+ * then see the same page. Shared mappings need nothing of the kind.
+ */
+static long iopt_pin_readonly(unsigned long uaddr, unsigned long npages,
+			      struct page **out)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	long rc;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, uaddr);
+	if (!vma) {
+		rc = -EFAULT;
+		goto out_unlock;
+	}
+	/*
+	 * Only where the process may read (FOLL_FORCE would let a pin
+	 * through PROT_NONE) and not for hugetlbfs, which has no zero page
+	 * and refuses FOLL_FORCE writes.
+	 */
+	if (is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_READ) &&
+	    !is_vm_hugetlb_page(vma))
+		gup_flags |= FOLL_FORCE | FOLL_WRITE;
+	/* One VMA per call: the next one may need other flags. */
+	npages = min(npages, (vma->vm_end - uaddr) >> PAGE_SHIFT);
+	rc = pin_user_pages(uaddr, npages, gup_flags, out, NULL);
+out_unlock:
+	mmap_read_unlock(mm);
+	return rc;
+}
+
+/*
  * Pin every page of [uaddr, uaddr + npages * PAGE_SIZE) into the page
  * array. On failure nothing stays pinned.
  */
@@ -242,8 +286,13 @@ static int iopt_pages_fill(struct iopt_pages *pages, unsigned long uaddr)
 			rc = -EINTR;
 			goto err_unpin;
 		}
-		rc = pin_user_pages_fast(uaddr + done * PAGE_SIZE, batch,
-					 gup_flags, pages->page_list + done);
+		if (pages->writable)
+			rc = pin_user_pages_fast(uaddr + done * PAGE_SIZE,
+						 batch, gup_flags,
+						 pages->page_list + done);
+		else
+			rc = iopt_pin_readonly(uaddr + done * PAGE_SIZE, batch,
+					       pages->page_list + done);
 		/*
 		 * A short count means GUP stopped at a page it could not
 		 * pin; the next call starts there and reports why. Zero

@@ -3725,6 +3725,44 @@ TEST_F(mock_map, map_readonly)
 	check_domains_unmapped(iova, self->buf, 4 * SZ_4K);
 }
 
+/*
+ * A read-only map of private memory nobody wrote yet: the device gets the
+ * page the process will see, not the shared zero page that the process's
+ * first write would move it away from; and after that write both still
+ * agree.
+ */
+TEST_F(mock_map, map_readonly_private_unshares)
+{
+	__u64 iova = MOCK_IOVA(SZ_1M);
+	char *p;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	p = mmap(NULL, 4 * SZ_4K, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* Read only: the page tables now point at the zero page */
+	ASSERT_EQ(0, p[0] + p[SZ_4K]);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas_id,
+			      IOMMU_IOAS_MAP_READABLE |
+			      IOMMU_IOAS_MAP_FIXED_IOVA,
+			      p, 4 * SZ_4K, &iova));
+	check_domains_map(iova, p, 4 * SZ_4K);
+	memset(p, 0x5a, 4 * SZ_4K);
+	check_domains_map(iova, p, 4 * SZ_4K);
+	ASSERT_EQ(0, md_check_refs(self->fd, p, 4 * SZ_4K, 1));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, 4 * SZ_4K,
+				NULL));
+	ASSERT_EQ(0, md_check_refs(self->fd, p, 4 * SZ_4K, 0));
+	/* Memory the process may not read cannot be mapped either */
+	ASSERT_EQ(0, mprotect(p, 4 * SZ_4K, PROT_NONE));
+	ASSERT_ERRNO(EFAULT, ioas_map(self->fd, self->ioas_id,
+				      IOMMU_IOAS_MAP_READABLE |
+				      IOMMU_IOAS_MAP_FIXED_IOVA,
+				      p, 4 * SZ_4K, &iova));
+	munmap(p, 4 * SZ_4K);
+}
+
 TEST_F(mock_map, unmap_part_of_an_area_is_enoent)
 {
 	__u64 iova = MOCK_IOVA(SZ_1M);
