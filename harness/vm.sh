@@ -10,7 +10,8 @@
 # kmemleak report, the command's output) stays in the run directory,
 # printed at the end and kept in $RUNDIR_FILE when that is set.
 #
-# Machine: q35 with emulated Intel VT-d (interrupt remapping on), QEMU's
+# Machine: q35 with emulated Intel VT-d (interrupt remapping on, snoop
+# control on unless VM_SNOOP=off), QEMU's
 # edu DMA test device alone on the root bus, and two edu functions in one
 # multifunction slot behind a PCIe root port (they share an IOMMU group).
 #
@@ -49,7 +50,7 @@ timeout -k 10 "${VM_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
 	-nodefaults -display none -no-reboot \
 	-chardev file,id=con,path="$run/console.log" -serial chardev:con \
-	-device intel-iommu,intremap=on \
+	-device intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on} \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=root \
 	-fsdev local,id=out,path="$run",security_model=none,multidevs=remap \

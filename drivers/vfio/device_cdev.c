@@ -30,6 +30,7 @@
  */
 #include <linux/cdev.h>
 #include <linux/fs.h>
+#include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -414,15 +415,19 @@ bool vfio_file_is_device_cdev(struct file *file)
  * vfio_device_cdev_enforced_coherent() - coherency of a cdev file's DMA
  * @file: an open device cdev
  *
- * iommufd maps with IOMMU_CACHE but never asks the IOMMU to turn the
- * device's no-snoop requests into snooping ones, so KVM must assume the
- * device can bypass the CPU caches.
+ * iommufd asks the IOMMU to turn the device's no-snoop requests into
+ * snooping ones on every domain it makes for a device whose IOMMU can,
+ * and such a domain accepts no device whose IOMMU cannot; so the
+ * device's DMA is coherent exactly when its IOMMU has the capability.
  *
- * Return: false.
+ * Return: true when KVM need not assume the device bypasses CPU caches.
  */
 bool vfio_device_cdev_enforced_coherent(struct file *file)
 {
-	return false;
+	struct vfio_device_file *df = file->private_data;
+
+	return device_iommu_capable(df->device->dev,
+				    IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
 }
 
 /**

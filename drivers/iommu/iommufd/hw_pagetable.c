@@ -109,12 +109,17 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		goto err_abort;
 	}
 	/*
-	 * Mappings are always made with IOMMU_CACHE. Forcing the device's
-	 * no-snoop requests to snoop (enforce_cache_coherency) is not asked
-	 * for: 6.1 has no way to learn beforehand whether the device's
-	 * IOMMU can, and VT-d refuses to attach a device to a domain that
-	 * promised it on hardware without snoop control. It stays false.
+	 * Mappings are always made with IOMMU_CACHE. Where the device's
+	 * IOMMU can also force its no-snoop requests to snoop, ask for that
+	 * now, before the first mapping (VT-d sets it per PTE), as type1
+	 * does: KVM then need not emulate cache flushes for the device.
+	 * Devices of IOMMUs without it cannot attach to such a domain and
+	 * get an automatic HWPT of their own.
 	 */
+	if (device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY) &&
+	    hwpt->domain->ops->enforce_cache_coherency)
+		hwpt->enforce_cache_coherency =
+			hwpt->domain->ops->enforce_cache_coherency(hwpt->domain);
 
 	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
 	if (rc) {

@@ -151,6 +151,19 @@ static int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
 	return found >= 0 ? 0 : -1;
 }
 
+/* 1 when the VT-d unit has snoop control (ECAP.SC), else 0 */
+static int vtd_snoop_control(void)
+{
+	char buf[64];
+	__u64 ecap;
+
+	if (read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap", buf,
+		       sizeof(buf)))
+		return -1;
+	ecap = strtoull(buf, NULL, 16);
+	return (ecap >> 7) & 1;
+}
+
 FIXTURE(edu) {
 	char bdf[64];
 	int iommufd;
@@ -754,6 +767,12 @@ TEST(edu_group_with_iommufd_container)
 	ASSERT_EQ(0, ioctl(iommufd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
 	devfd = ioctl(groupfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	ASSERT_LE(0, devfd);
+	/*
+	 * The device's domain forces snooping exactly when its VT-d unit
+	 * has snoop control (ECAP.SC, bit 7), as type1 would ask for it.
+	 */
+	ASSERT_EQ(vtd_snoop_control(), ioctl(iommufd, VFIO_CHECK_EXTENSION,
+					     VFIO_DMA_CC_IOMMU));
 	/* The cdev cannot be used while the group is */
 	cdevfd = open(cdev, O_RDWR);
 	ASSERT_LE(0, cdevfd);
