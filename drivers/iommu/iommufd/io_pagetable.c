@@ -1111,31 +1111,41 @@ out_unlock:
 }
 
 /*
- * Split the area holding @iova so that @iova is the last byte of one
- * area, when it is not already. Both halves show the same pinned pages
- * and stay mapped in every domain, whose entries are PAGE_SIZE ones only
- * when huge pages are off (the caller's business).
+ * The area that must be split so that @iova ends an area, or NULL when
+ * none must. -EINVAL for a cut off the IOAS's alignment; -EBUSY when an
+ * access pins pages of the area (which pages is not known per half).
  */
-static int iopt_cut_one_locked(struct io_pagetable *iopt, unsigned long iova)
+static struct iopt_area *iopt_area_to_cut(struct io_pagetable *iopt,
+					  unsigned long iova)
 {
 	struct interval_tree_node *node;
-	struct iopt_area *area, *tail;
+	struct iopt_area *area;
 
-	lockdep_assert_held_write(&iopt->lock);
+	lockdep_assert_held(&iopt->lock);
 
 	node = interval_tree_iter_first(&iopt->area_itree, iova, iova);
 	if (!node || node->last == iova)
-		return 0;
+		return NULL;
 	area = container_of(node, struct iopt_area, node);
 	if ((iova + 1) & (iopt->iova_alignment - 1))
-		return -EINVAL;
-	/* Which pages an access pinned is not known per half. */
+		return ERR_PTR(-EINVAL);
 	if (area->access_pins)
-		return -EBUSY;
+		return ERR_PTR(-EBUSY);
+	return area;
+}
 
-	tail = kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
-	if (!tail)
-		return -ENOMEM;
+/*
+ * Split @area after @iova into two areas showing the same pinned pages.
+ * Both stay mapped in every domain, whose entries are PAGE_SIZE ones only
+ * when huge pages are off (the caller's business).
+ */
+static void iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
+			    unsigned long iova, struct iopt_area *tail)
+{
+	struct interval_tree_node *node = &area->node;
+
+	lockdep_assert_held_write(&iopt->lock);
+
 	iopt_pages_get(area->pages);
 	tail->pages = area->pages;
 	tail->pages_first = area->pages_first +
@@ -1148,7 +1158,6 @@ static int iopt_cut_one_locked(struct io_pagetable *iopt, unsigned long iova)
 	node->last = iova;
 	interval_tree_insert(node, &iopt->area_itree);
 	interval_tree_insert(&tail->node, &iopt->area_itree);
-	return 0;
 }
 
 /**
@@ -1156,25 +1165,54 @@ static int iopt_cut_one_locked(struct io_pagetable *iopt, unsigned long iova)
  * @iopt: the io_pagetable
  * @iovas: IOVAs that must each be the last byte of an area (or lie
  *         outside every area) afterwards
- * @num: entries of @iovas
+ * @num: entries of @iovas, at most 2
  *
  * For the type1 v1 API, which may unmap part of a mapping: the areas are
- * cut at the ends of the range first, then unmapped whole. Cuts made
- * before an error stay; they change nothing a user can see.
+ * cut at the ends of the range first, then unmapped whole. Every cut is
+ * checked and its memory allocated before any is made, so on error no
+ * area changed.
  *
  * Return: 0; -EINVAL for a cut not on the IOAS's alignment; -EBUSY when
- * an access pins pages of the area to cut; -ENOMEM.
+ * an access pins pages of an area to cut; -ENOMEM.
  */
 int iopt_cut_iova(struct io_pagetable *iopt, const unsigned long *iovas,
 		  unsigned int num)
 {
+	struct iopt_area *tails[2] = {}, *area;
 	unsigned int i;
 	int rc = 0;
 
+	if (WARN_ON(num > ARRAY_SIZE(tails)))
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		tails[i] = kzalloc(sizeof(*tails[i]), GFP_KERNEL_ACCOUNT);
+		if (!tails[i]) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+	}
+
 	down_write(&iopt->lock);
-	for (i = 0; i < num && !rc; i++)
-		rc = iopt_cut_one_locked(iopt, iovas[i]);
+	for (i = 0; i < num; i++) {
+		area = iopt_area_to_cut(iopt, iovas[i]);
+		if (IS_ERR(area)) {
+			rc = PTR_ERR(area);
+			goto out_unlock;
+		}
+	}
+	/* A first cut never makes a second one invalid: cut in order. */
+	for (i = 0; i < num; i++) {
+		area = iopt_area_to_cut(iopt, iovas[i]);
+		if (!area)
+			continue;
+		iopt_area_split(iopt, area, iovas[i], tails[i]);
+		tails[i] = NULL;
+	}
+out_unlock:
 	up_write(&iopt->lock);
+out_free:
+	for (i = 0; i < num; i++)
+		kfree(tails[i]);
 	return rc;
 }
 

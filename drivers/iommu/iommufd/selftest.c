@@ -339,9 +339,12 @@ static int iommufd_test_access_pages(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(staccess))
 		return PTR_ERR(staccess);
 
-	/* Whatever the length, this must fail cleanly rather than warn. */
+	/*
+	 * Whatever the length, this must fail cleanly rather than warn or
+	 * wake the OOM killer (a fuzzer asks for terabytes).
+	 */
 	pages = kvcalloc(npages, sizeof(*pages),
-			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	pinned = kzalloc(sizeof(*pinned), GFP_KERNEL_ACCOUNT);
 	if (!pages || !pinned) {
 		rc = -ENOMEM;

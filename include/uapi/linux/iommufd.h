@@ -318,7 +318,8 @@ struct iommu_ioas_copy {
  * or when a mapping sticks out of it; EINVAL for a zero @length;
  * EOVERFLOW when @iova + @length wraps; EBUSY when a kernel driver
  * (an emulated device) keeps pages of the range pinned after it was
- * asked to let go. EFAULT when @length cannot be written back: the
+ * asked to let go; ENOMEM when such drivers could not be asked (nothing
+ * is unmapped then). EFAULT when @length cannot be written back: the
  * mappings are gone all the same.
  */
 struct iommu_ioas_unmap {

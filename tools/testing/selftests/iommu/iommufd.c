@@ -2244,6 +2244,11 @@ TEST_F(ioas_map, type1_v1_unmaps_part_of_a_mapping)
 	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
 	/* Not on a page boundary */
 	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova + SZ_4K, 100, 0, NULL));
+	/* Its end is, its start is not: the failed call cut nothing either */
+	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova + SZ_4K + 100,
+					 SZ_4K - 100, 0, NULL));
+	ASSERT_ERRNO(ENOENT, ioas_unmap(fd, ioas_id, iova + 2 * SZ_4K,
+					SZ_64K - 2 * SZ_4K, NULL));
 	ASSERT_EQ(0, type1_unmap(fd, iova + SZ_4K, 2 * SZ_4K, 0, &len));
 	ASSERT_EQ(2 * SZ_4K, len);
 	ASSERT_EQ(0, md_check_map(fd, hwpt_id, iova, self->buf, SZ_4K));
