@@ -11,6 +11,8 @@
 #   make export OUT=dir   the whole project as a series against pristine 6.1
 #   make lint             checkpatch, W=1, sparse, kernel-doc on our code
 #   make bench            perf kernel: iommufd vs VFIO type1, table, CSV, chart
+#   make fuzz             test kernel: the ioctl fuzzer for FUZZ_SECONDS (600)
+#   make soak             test kernel: the stress test for SOAK_SECONDS (1800)
 #   make deps             install what the harness needs (root)
 
 PROFILE ?= test
@@ -18,7 +20,7 @@ export PROFILE
 
 H := harness
 
-.PHONY: run check vm kernel tests tree series export lint deps bench
+.PHONY: run check vm kernel tests tree series export lint deps bench fuzz soak
 
 run:
 	@$(H)/run.sh
@@ -56,3 +58,11 @@ deps:
 # PROFILE says; not part of check: it takes long.
 bench:
 	@$(H)/bench.sh
+
+# Long runs on the test kernel; not part of check. FUZZ_SECONDS, FUZZ_SEED,
+# FUZZ_SEQS, SOAK_SECONDS, SOAK_THREADS, SOAK_AREAS, SOAK_SEED pass through.
+fuzz:
+	@$(H)/fuzz.sh
+
+soak:
+	@$(H)/soak.sh

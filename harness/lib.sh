@@ -73,3 +73,36 @@ build_all() {
 	stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
 	stage "build tests and tools" "$HARNESS/build-tests.sh"
 }
+
+# run_guest_suite NAME DOING SECONDS CMD: boot the test kernel with
+# kmemleak on and run CMD (bash) in the guest, which gets SECONDS and 20
+# minutes more before it counts as hung. Prints "booting the guest, DOING
+# for SECONDSs ..." and, when the guest is off, the stage line "boot guest
+# and NAME" with vm.sh's exit status. Leaves the run directory in $run and
+# that status in $vmrc; guest_suite_results then gives the verdict.
+run_guest_suite() {
+	local name=$1 doing=$2 secs=$3 cmd=$4 t
+	rundir_file=$(mktemp)
+	trap 'rm -f "$rundir_file"' EXIT
+	echo "booting the guest, $doing for ${secs}s ..."
+	t=$(date +%s.%N)
+	set +e
+	RUNDIR_FILE=$rundir_file KMEMLEAK=1 VM_QUIET=1 \
+		VM_TIMEOUT=$((secs + 1200)) "$HARNESS/vm.sh" "$cmd"
+	vmrc=$?
+	set -e
+	run=$(cat "$rundir_file")
+	# Now: the trap would not run after guest_suite_results' exec
+	rm -f "$rundir_file"
+	printf '[%s | total %s] boot guest and %s (vm.sh exit %d)\n' \
+		"$(elapsed "$t")" "$(elapsed "$T0")" "$name" "$vmrc"
+}
+
+# guest_suite_results: after run_guest_suite, print where the guest log
+# is, then count the results and scan the kernel log and kmemleak
+# (results.py, which replaces the shell and gives the exit status).
+guest_suite_results() {
+	echo "guest log: $run/console.log (full kernel log: $run/dmesg.txt)"
+	echo "results:"
+	exec /usr/bin/python3 "$HARNESS/results.py" --guest-status "$vmrc" "$run"
+}
