@@ -159,14 +159,6 @@ static const char *errname(int e)
 	return buf;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static unsigned long long env_ull(const char *name, unsigned long long def)
 {
 	const char *v = getenv(name);
@@ -2962,7 +2954,7 @@ TEST_F_TIMEOUT(fuzz, random_sequences, 600)
 					  seconds ? ~0ULL : DEFAULT_SEQS);
 	__u64 master = env_ull("IOMMUFD_FUZZ_SEED", 0);
 	unsigned long long i, failed = 0;
-	double start = now(), t;
+	double start = seconds_now(), t;
 
 	if (!getenv("IOMMUFD_FUZZ_SEED"))
 		master = splitmix((__u64)time(NULL) ^ ((__u64)getpid() << 32));
@@ -2974,14 +2966,14 @@ TEST_F_TIMEOUT(fuzz, random_sequences, 600)
 		note("%llu sequences%s", seqs, seconds ? " at most" : "");
 
 	for (i = 0; i != seqs; i++) {
-		if (seconds && now() - start > seconds)
+		if (seconds && seconds_now() - start > seconds)
 			break;
 		/* Pin counts of every page now and then: they are slow */
 		if (!run_sequence(self->f, master + i * SEED_STEP,
 				  i % 32 == 31) && ++failed == 5)
 			break;
 	}
-	t = now() - start;
+	t = seconds_now() - start;
 	ASSERT_EQ(0, check_refs_all(env.checker));
 	note("%llu sequences, %llu calls in %.1f s (%.0f calls/s), %llu failed",
 	     i, env.calls, t, env.calls / t, failed);

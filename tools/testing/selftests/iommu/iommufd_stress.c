@@ -155,14 +155,6 @@ static const char *errname(int e)
 	return buf;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static unsigned long env_ulong(const char *name, unsigned long def)
 {
 	const char *v = getenv(name);
@@ -1091,10 +1083,10 @@ static void *worker_thread(void *arg)
 		r = rnd(&w->rng, total);
 		for (op = 0; r >= op_descs[op].weight; op++)
 			r -= op_descs[op].weight;
-		t = now();
+		t = seconds_now();
 		if (!run_op(w, op))
 			w->skipped[op]++;
-		t = now() - t;
+		t = seconds_now() - t;
 		if (t > w->max_secs[op])
 			w->max_secs[op] = t;
 	}
@@ -1188,7 +1180,7 @@ static void *reopen_thread(void *arg)
 	double t;
 
 	while (!stopping(w->s)) {
-		t = now();
+		t = seconds_now();
 		afd = -1;
 		fd = open(IOMMUFD_DEV, O_RDWR);
 		if (fd < 0) {
@@ -1206,7 +1198,7 @@ static void *reopen_thread(void *arg)
 		if (afd >= 0)
 			record(w, OP_REOPEN, close(afd), "close access last");
 		/* A whole round, open to close */
-		t = now() - t;
+		t = seconds_now() - t;
 		if (t > w->max_secs[OP_REOPEN])
 			w->max_secs[OP_REOPEN] = t;
 	}
@@ -1396,18 +1388,18 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 		ASSERT_NE(NULL, ws[t].rwbuf);
 	}
 
-	start = now();
+	start = seconds_now();
 	for (t = 0; t != nr + 1; t++)
 		ASSERT_EQ(0, pthread_create(&ws[t].thread, NULL,
 					    t == nr ? reopen_thread :
 						      worker_thread,
 					    &ws[t]));
-	while (!stopping(s) && now() < start + secs)
+	while (!stopping(s) && seconds_now() < start + secs)
 		usleep(100000);
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
 	for (t = 0; t != nr + 1; t++)
 		ASSERT_EQ(0, pthread_join(ws[t].thread, NULL));
-	end = now();
+	end = seconds_now();
 	print_counts(ws, nr + 1, end - start);
 	ASSERT_EQ(0, s->failed);
 
@@ -1539,7 +1531,7 @@ TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 	note("copying one page into %lu areas (kernel-chosen IOVAs), report every %lu",
 	     want, interval);
 
-	t0 = now();
+	t0 = seconds_now();
 	tb = t0;
 	for (made = 0, block = 0; made < want; made++) {
 		iova = 0;
@@ -1547,7 +1539,7 @@ TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 			TH_LOG("copy %lu: %s", made, errname(errno));
 		ASSERT_EQ(0, iova % SZ_4K);
 		if (++block == interval || made + 1 == want) {
-			t = now();
+			t = seconds_now();
 			note("copies %lu..%lu: %.2f s, %.0f/s (total %.1f s)",
 			     made + 1 - block, made, t - tb, block / (t - tb),
 			     t - t0);
@@ -1560,16 +1552,16 @@ TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 			}
 		}
 	}
-	t = now();
+	t = seconds_now();
 	note("%lu areas in %.1f s, %.0f/s", made, t - t0, made / (t - t0));
 
 	len = UINT64_MAX;
 	ASSERT_EQ(0, ioas_unmap(fd, dst, 0, UINT64_MAX, &len));
-	t_unmap = now() - t;
+	t_unmap = seconds_now() - t;
 	ASSERT_EQ((__u64)made * SZ_4K, len);
-	t = now();
+	t = seconds_now();
 	ASSERT_EQ(0, close(fd));
-	t_close = now() - t;
+	t_close = seconds_now() - t;
 	note("IOAS_UNMAP of all %lu areas: %.2f s; close: %.2f s", made,
 	     t_unmap, t_close);
 

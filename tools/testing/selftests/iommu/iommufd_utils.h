@@ -49,6 +49,15 @@
 		ASSERT_EQ(_errno, errno);      \
 	} while (0)
 
+/* A monotonic clock in seconds, for test budgets and rates */
+static inline double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Write a string to a sysfs (or proc) file; 0 or -1 */
 static inline int write_sysfs(const char *path, const char *val)
 {
