@@ -2748,21 +2748,6 @@ TEST_F(ioas_map, small_batches_failed_map_unpins)
 /* ------------------------------------------------------------------ */
 /* Accesses of emulated devices (IOMMU_TEST_OP_*ACCESS*)              */
 
-static int create_access(int fd, __u32 ioas_id, __u32 flags, int *access_fd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas_id,
-		.create_access = { .flags = flags },
-	};
-	int rc;
-
-	rc = test_cmd(fd, &cmd);
-	if (!rc)
-		*access_fd = cmd.create_access.out_access_fd;
-	return rc;
-}
-
 static int access_rw(int fd, int access_fd, __u64 iova, void *p,
 		     __u64 length, __u32 flags)
 {

@@ -852,21 +852,6 @@ static bool op_destroy_random(struct worker *w)
 	return true;
 }
 
-static int create_access(int fd, __u32 ioas, __u32 flags, int *access_fd)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = ioas,
-		.create_access.flags = flags,
-	};
-	int rc;
-
-	rc = test_cmd(fd, &cmd);
-	if (!rc)
-		*access_fd = cmd.create_access.out_access_fd;
-	return rc;
-}
-
 static int access_pages(int fd, int access_fd, __u32 flags, __u64 iova,
 			__u64 length, __u32 *pin_id)
 {

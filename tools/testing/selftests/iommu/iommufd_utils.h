@@ -307,6 +307,23 @@ static inline int mock_domain(int fd, __u32 pt_id, __u32 *stdev_id,
 	return rc;
 }
 
+/* An access object attached to @ioas_id; *@access_fd is its file */
+static inline int create_access(int fd, __u32 ioas_id, __u32 flags,
+				int *access_fd)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas_id,
+		.create_access = { .flags = flags },
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (!rc)
+		*access_fd = cmd.create_access.out_access_fd;
+	return rc;
+}
+
 /* Move the mock device of @stdev_id to @pt_id; *@hwpt_id gets the HWPT */
 static inline int mock_domain_replace(int fd, __u32 stdev_id, __u32 pt_id,
 				      __u32 *hwpt_id)
