@@ -16,6 +16,9 @@
  *               group's container
  *   mock        as iommufd, on IOASes with mock domains (IOMMU_TEST_CMD:
  *               kernels built with CONFIG_IOMMUFD_TEST only)
+ *   nodev       as iommufd, on IOASes without any device: memory is
+ *               pinned on demand, so these maps pin nothing (what an IOAS
+ *               costs before its devices attach)
  *
  * Backing memory, prefaulted by writing every page before it is mapped:
  *   4k       private anonymous, MADV_NOHUGEPAGE
@@ -81,9 +84,9 @@
 #define MAX_ROWS 1024
 #define DEBUGFS_PGTABLE "/sys/kernel/debug/iommu/intel/domain_translation_struct"
 
-enum path { P_IOMMUFD, P_TYPE1, P_IOMMUFD_T1, P_MOCK, P_COUNT };
+enum path { P_IOMMUFD, P_TYPE1, P_IOMMUFD_T1, P_MOCK, P_NODEV, P_COUNT };
 static const char *const path_name[P_COUNT] = {
-	"iommufd", "type1", "iommufd-t1", "mock",
+	"iommufd", "type1", "iommufd-t1", "mock", "nodev",
 };
 
 enum backing { B_4K, B_THP, B_HUGETLB, B_MEMFD, B_COUNT };
@@ -548,6 +551,19 @@ static int open_path(enum path p, struct bench_path *bp, int *copy_err)
 			bp->ioas[1] = 0;
 		}
 		return 0;
+	case P_NODEV:
+		bp->fd = open("/dev/iommu", O_RDWR);
+		for (i = 0; i < 2; i++) {
+			struct iommu_ioas_alloc alloc = {
+				.size = sizeof(alloc),
+			};
+
+			if (bp->fd < 0 ||
+			    ioctl(bp->fd, IOMMU_IOAS_ALLOC, &alloc))
+				return -1;
+			bp->ioas[i] = alloc.out_ioas_id;
+		}
+		return 0;
 	default:
 		errno = EINVAL;
 		return -1;
@@ -698,7 +714,8 @@ static void read_pagesizes(struct bench_path *bp, const struct buffer *b,
 {
 	int copied = 0;
 
-	if (bp->p == P_MOCK || do_map(bp, b, 0, b->len, BENCH_IOVA))
+	if (bp->p == P_MOCK || bp->p == P_NODEV ||
+	    do_map(bp, b, 0, b->len, BENCH_IOVA))
 		return;
 	if (copy_row && !do_copy(bp, b->len)) {
 		copied = 1;
@@ -1048,7 +1065,8 @@ static void print_usage(FILE *f)
 		"                    sizes are 4K, 2M, 64M, 1G up to it, and SIZE\n"
 		"  --small-count N   buffers of each small size for the latency rows\n"
 		"                    (default 10000, 0: no latency rows)\n"
-		"  --paths LIST      some of iommufd,type1,iommufd-t1,mock (default all)\n"
+		"  --paths LIST      some of iommufd,type1,iommufd-t1,mock,nodev\n"
+		"                    (default all)\n"
 		"  --backings LIST   some of 4k,thp,hugetlb,memfd (default all)\n"
 		"  --pagesizes       read the IOMMU page sizes of each VT-d mapping\n"
 		"                    back from %s\n"
@@ -1219,7 +1237,8 @@ int main(int argc, char **argv)
 	}
 	name_kernel();
 
-	if ((opt.paths & ~(1U << P_MOCK)) && edu_prepare(&edu)) {
+	if ((opt.paths & ~(1U << P_MOCK | 1U << P_NODEV)) &&
+	    edu_prepare(&edu)) {
 		printf("no edu device with a VFIO cdev: nothing to measure\n");
 		return 4;
 	}

@@ -16,12 +16,13 @@
  * one on the IOAS it is attached to, so that IOAS cannot be destroyed
  * under it (-EBUSY too).
  *
- * Pins: every area the user pinned memory for (struct iopt_area) already
- * keeps its pages pinned for as long as it exists. Pinning for an access
- * therefore only hands out those pages and counts, per area, how many
- * of its pages accesses hold (area->access_pins, in pages, so that a
- * driver may pin page by page and unpin a whole range at once). An unmap that meets a pinned
- * area first calls the unmap callback of every access attached to the
+ * Pins: memory is pinned on demand (pages.c). Pinning for an access pins
+ * the pages of the range that nothing pinned yet (an IOAS with a domain
+ * already keeps all of them pinned), counts one access pin per page in
+ * the area's iopt_pages, and counts, per area, how many of its pages
+ * accesses hold (area->access_pins, in pages, so that a driver may pin
+ * page by page and unpin a whole range at once). An unmap that meets a
+ * pinned area first calls the unmap callback of every access attached to the
  * IOAS (iommufd_access_notify_unmap()), with no lock of ours held, not
  * even the list lock: each access called is held by an object reference
  * and counted in access->notifying meanwhile. The driver must unpin what
@@ -179,6 +180,14 @@ static int iommufd_access_change_ioas(struct iommufd_access *access,
 	if (cur_ioas == new_ioas)
 		return 0;
 
+	/* Pins are of whole pages: the new IOAS must map whole pages. */
+	if (new_ioas && access->ops->needs_pin_pages) {
+		int rc = iopt_add_pinning_access(&new_ioas->iopt);
+
+		if (rc)
+			return rc;
+	}
+
 	if (cur_ioas) {
 		/* No new pins from here on; rw still goes to cur_ioas. */
 		mutex_lock(&access->ioas_lock);
@@ -203,6 +212,8 @@ static int iommufd_access_change_ioas(struct iommufd_access *access,
 				goto move;
 			access->ioas = cur_ioas;
 			mutex_unlock(&access->ioas_lock);
+			if (access->ops->needs_pin_pages)
+				iopt_remove_pinning_access(&new_ioas->iopt);
 			return -EBUSY;
 		}
 move:
@@ -211,6 +222,8 @@ move:
 		down_write(&cur_ioas->iopt.accesses_lock);
 		list_del_init(&access->iopt_node);
 		up_write(&cur_ioas->iopt.accesses_lock);
+		if (access->ops->needs_pin_pages)
+			iopt_remove_pinning_access(&cur_ioas->iopt);
 	}
 
 	if (new_ioas) {
@@ -260,8 +273,13 @@ out_unlock:
  * @access: the access
  * @ioas_id: ID of an IOAS in the access's context
  *
- * Return: 0; -EINVAL when @access is already attached; -ENOENT when
- * @ioas_id names no IOAS.
+ * An access whose ops pin pages needs every mapping of the IOAS to start
+ * and end on a page; the IOAS then accepts only such mappings while the
+ * access is attached (IOMMU_IOAS_IOVA_RANGES reports the alignment).
+ *
+ * Return: 0; -EINVAL when @access is already attached, or pins pages
+ * and the IOAS has a mapping that does not start or end on a page;
+ * -ENOENT when @ioas_id names no IOAS.
  */
 int iommufd_access_attach(struct iommufd_access *access, u32 ioas_id)
 {
@@ -279,9 +297,9 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_attach, IOMMUFD);
  * IOVA space first. Once the move is done, pins and rw go to the new IOAS
  * only; rw keeps working on the old one until then.
  *
- * Return: 0; -EINVAL when @access is not attached; -ENOENT when @ioas_id
- * names no IOAS; -EBUSY when pins remained after the callback (the access
- * stays where it was).
+ * Return: 0; -EINVAL when @access is not attached, or as for
+ * iommufd_access_attach(); -ENOENT when @ioas_id names no IOAS; -EBUSY
+ * when pins remained after the callback (the access stays where it was).
  */
 int iommufd_access_replace(struct iommufd_access *access, u32 ioas_id)
 {
@@ -334,13 +352,61 @@ static int iommufd_access_check_range(struct io_pagetable *iopt,
 	return -ENOENT;
 }
 
-/* The page of @area holding @iova */
-static struct page *iommufd_area_page(struct iopt_area *area,
-				      unsigned long iova)
+/*
+ * Give back the access pins taken on [iova, last] of the areas before
+ * @end (NULL: all of them), in the pages of each area.
+ */
+static void iommufd_access_unpin_areas(struct io_pagetable *iopt,
+				       unsigned long iova, unsigned long last,
+				       struct interval_tree_node *end)
 {
-	return area->pages->page_list[area->pages_first +
-				      ((iova - area->node.start) >>
-				       PAGE_SHIFT)];
+	struct interval_tree_node *node;
+
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node != end; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+		unsigned long first_idx =
+			iopt_area_index(area, max(node->start, iova));
+		unsigned long last_idx =
+			iopt_area_index(area, min(node->last, last));
+
+		iopt_pages_access_unpin(area->pages, first_idx, last_idx);
+	}
+}
+
+/*
+ * Access-pin every page of [iova, last], which areas cover without a
+ * hole, into @out. On error nothing stays pinned.
+ */
+static int iommufd_access_pin_areas(struct io_pagetable *iopt,
+				    unsigned long iova, unsigned long last,
+				    struct page **out)
+{
+	struct interval_tree_node *node;
+	int rc;
+
+	lockdep_assert_held(&iopt->lock);
+
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+		unsigned long first_idx =
+			iopt_area_index(area, max(node->start, iova));
+		unsigned long last_idx =
+			iopt_area_index(area, min(node->last, last));
+
+		/* Areas next to each other may share a page: one per area. */
+		rc = iopt_pages_access_pin(area->pages, first_idx, last_idx,
+					   out);
+		if (rc) {
+			iommufd_access_unpin_areas(iopt, iova, last, node);
+			return rc;
+		}
+		out += last_idx - first_idx + 1;
+	}
+	return 0;
 }
 
 /* Compute the inclusive end of [iova, iova + length); 0 or errno. */
@@ -370,7 +436,8 @@ static int iommufd_access_range(unsigned long iova, unsigned long length,
  * Return: 0; -EINVAL for a zero @length, unknown @flags or an access
  * that does not pin; -EOVERFLOW when the range wraps; -ENOENT when the
  * access is not attached or part of the range is not mapped; -EPERM for
- * a write to a read-only mapping.
+ * a write to a read-only mapping; -EFAULT, -ENOMEM, -EINTR from pinning
+ * memory nothing pinned yet. On error nothing is pinned.
  */
 int iommufd_access_pin_pages(struct iommufd_access *access,
 			     unsigned long iova, unsigned long length,
@@ -399,22 +466,20 @@ int iommufd_access_pin_pages(struct iommufd_access *access,
 					flags & IOMMUFD_ACCESS_RW_WRITE);
 	if (rc)
 		goto out_unlock_iopt;
+	rc = iommufd_access_pin_areas(iopt, iova, last, out_pages);
+	if (rc)
+		goto out_unlock_iopt;
 	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
-		unsigned long idx = (max(node->start, iova) - node->start) >>
-				    PAGE_SHIFT;
-		unsigned long last_idx = (min(node->last, last) -
-					  node->start) >> PAGE_SHIFT;
+		unsigned long npages =
+			iopt_area_index(area, min(node->last, last)) -
+			iopt_area_index(area, max(node->start, iova)) + 1;
 
 		/* Counted in pages: drivers may unpin in other chunks */
-		area->access_pins += last_idx - idx + 1;
-		access->npins += last_idx - idx + 1;
-		/* Areas start on a page, so no page belongs to two of them. */
-		for (; idx <= last_idx; idx++)
-			*out_pages++ =
-				area->pages->page_list[area->pages_first + idx];
+		area->access_pins += npages;
+		access->npins += npages;
 	}
 out_unlock_iopt:
 	up_write(&iopt->lock);
@@ -456,14 +521,17 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
-		unsigned long npages =
-			((min(node->last, last) >> PAGE_SHIFT) -
-			 (max(node->start, iova) >> PAGE_SHIFT)) + 1;
+		unsigned long first_idx =
+			iopt_area_index(area, max(node->start, iova));
+		unsigned long last_idx =
+			iopt_area_index(area, min(node->last, last));
+		unsigned long npages = last_idx - first_idx + 1;
 
 		/* Unpinning what was not pinned would free pages in use */
 		if (WARN_ON(area->access_pins < npages ||
 			    access->npins < npages))
 			continue;
+		iopt_pages_access_unpin(area->pages, first_idx, last_idx);
 		area->access_pins -= npages;
 		access->npins -= npages;
 	}
@@ -483,23 +551,25 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_unpin_pages, IOMMUFD);
  *         from it); IOMMUFD_ACCESS_RW_KTHREAD when the caller may be a
  *         kernel thread without an mm
  *
- * The copy goes through the pinned pages of the areas with
- * kmap_local_page(), never through a user address, so it works from any
- * task that may sleep and IOMMUFD_ACCESS_RW_KTHREAD needs nothing
- * special. Nothing is pinned for the access.
+ * The copy goes through the pages of the areas, pinned for the duration
+ * of the call, with kmap_local_page(), never through a user address, so
+ * it works from any task that may sleep and IOMMUFD_ACCESS_RW_KTHREAD
+ * needs nothing special. Nothing stays pinned for the access.
  *
  * Return: 0; -EINVAL for a zero @len or unknown @flags; -EOVERFLOW when
  * the range wraps; -ENOENT when the access is not attached or part of the
- * range is not mapped; -EPERM for a write to a read-only mapping. On
- * error nothing was copied.
+ * range is not mapped; -EPERM for a write to a read-only mapping;
+ * -EFAULT, -ENOMEM, -EINTR from pinning. On error nothing was copied.
  */
 int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		      void *data, size_t len, unsigned int flags)
 {
 	bool write = flags & IOMMUFD_ACCESS_RW_WRITE;
+	struct page *onstack[16], **list = onstack;
 	struct interval_tree_node *node;
+	unsigned long last, npages = 0;
 	struct io_pagetable *iopt;
-	unsigned long last;
+	struct page **page;
 	int rc;
 
 	rc = iommufd_access_range(iova, len, &last);
@@ -519,6 +589,27 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 	rc = iommufd_access_check_range(iopt, iova, last, write);
 	if (rc)
 		goto out_unlock_iopt;
+	/* Areas may share a page: count the pages area by area. */
+	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
+	     node; node = interval_tree_iter_next(node, iova, last)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		npages += iopt_area_index(area, min(node->last, last)) -
+			  iopt_area_index(area, max(node->start, iova)) + 1;
+	}
+	if (npages > ARRAY_SIZE(onstack)) {
+		list = kvcalloc(npages, sizeof(*list), GFP_KERNEL_ACCOUNT);
+		if (!list) {
+			rc = -ENOMEM;
+			goto out_unlock_iopt;
+		}
+	}
+	rc = iommufd_access_pin_areas(iopt, iova, last, list);
+	if (rc)
+		goto out_unlock_iopt;
+
+	page = list;
 	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
@@ -527,14 +618,14 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		unsigned long to = min(node->last, last);
 
 		while (true) {
-			size_t chunk = min(PAGE_SIZE - offset_in_page(cur),
-					   to - cur + 1);
-			void *va = kmap_local_page(iommufd_area_page(area, cur));
+			unsigned long off = iopt_area_offset(area, cur);
+			size_t chunk = min(PAGE_SIZE - off, to - cur + 1);
+			void *va = kmap_local_page(*page++);
 
 			if (write)
-				memcpy(va + offset_in_page(cur), data, chunk);
+				memcpy(va + off, data, chunk);
 			else
-				memcpy(data, va + offset_in_page(cur), chunk);
+				memcpy(data, va + off, chunk);
 			kunmap_local(va);
 			data += chunk;
 			/* @to may be ULONG_MAX: stop before stepping past it */
@@ -544,10 +635,13 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		}
 		cond_resched();
 	}
+	iommufd_access_unpin_areas(iopt, iova, last, NULL);
 out_unlock_iopt:
 	up_read(&iopt->lock);
 out_unlock:
 	mutex_unlock(&access->ioas_lock);
+	if (list != onstack)
+		kvfree(list);
 	return rc;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_access_rw, IOMMUFD);

@@ -18,11 +18,21 @@
  * ranges listed stay usable and steer IOVA allocation. Allowed ranges may
  * be set without covering existing areas, which stay mapped.
  *
- * Mapping: the user memory is pinned and charged (iopt_pages_pin()) with
- * no iopt lock held; only then is the write lock taken to choose or check
- * the IOVA and insert the area. If that fails the pages are released
- * again, so a failed map leaves nothing behind. Unmapping removes the
- * areas from the tree under the write lock and unpins after dropping it.
+ * Pinning on demand: an area's pages are pinned (an iopt_pages_hold on
+ * its range, pages.c) exactly while the io_pagetable has at least one
+ * domain, which must map them; without a domain an area pins and charges
+ * nothing (accesses pin what they use themselves). Attaching the first
+ * domain holds every area, under the write lock, and fails with nothing
+ * changed if some memory cannot be pinned (-EFAULT, -ENOMEM); removing
+ * the last one lets every area go.
+ *
+ * Mapping: a struct iopt_pages describing the memory is created; when
+ * the IOAS has a domain the new area is held (the memory pinned and
+ * charged) with no iopt lock held, and only then is the write lock taken
+ * to choose or check the IOVA and insert the area. If that fails the
+ * hold is released again, so a failed map leaves nothing behind.
+ * Unmapping removes the areas from the tree under the write lock and
+ * unpins after dropping it.
  *
  * Copying: the areas covering the source range are looked up under the
  * source's read lock and turned into new areas ("slices") that take
@@ -30,7 +40,8 @@
  * at the first page shown. The source lock is dropped before the
  * destination's write lock is taken, so two io_pagetable locks are never
  * held together and source and destination may be the same IOAS. The
- * slices then go in like a map: checked, inserted, or put back.
+ * slices then go in like a map: held when the destination has domains,
+ * checked, inserted, or put back.
  *
  * Kernel-chosen IOVAs: the lowest free IOVA (outside areas and reserved
  * ranges, inside an allowed range if there are any) aligned to the
@@ -82,12 +93,10 @@ void iopt_init(struct io_pagetable *iopt)
 	iopt->reserved_itree = RB_ROOT_CACHED;
 	iopt->area_itree = RB_ROOT_CACHED;
 	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC);
-	/*
-	 * Nothing translates this IOAS yet; PAGE_SIZE is the granule until
-	 * attached domains may ask for a larger one.
-	 */
-	iopt->iova_alignment = PAGE_SIZE;
+	/* Nothing translates this IOAS yet: any byte may be mapped. */
+	iopt->iova_alignment = 1;
 	iopt->small_pages_only = false;
+	iopt->pinning_accesses = 0;
 	iopt->alloc_floor = 0;
 	init_rwsem(&iopt->accesses_lock);
 	INIT_LIST_HEAD(&iopt->accesses);
@@ -422,10 +431,10 @@ int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable)
 	return rc;
 }
 
-/* Number of pages an area shows */
+/* Number of pages an area shows, in part or whole */
 static unsigned long iopt_area_npages(struct iopt_area *area)
 {
-	return (area->node.last - area->node.start + 1) >> PAGE_SHIFT;
+	return iopt_area_index(area, area->node.last) - area->pages_first + 1;
 }
 
 /*
@@ -438,32 +447,53 @@ static unsigned long iopt_area_npages(struct iopt_area *area)
 static int iopt_area_map_domain(struct iopt_area *area,
 				struct iommu_domain *domain, bool small_pages)
 {
-	struct page **pages = area->pages->page_list + area->pages_first;
-	unsigned long npages = iopt_area_npages(area);
-	unsigned long done = 0;
+	unsigned long iova = area->node.start, run_iova = iova;
+	unsigned long idx = area->pages_first;
+	unsigned long offset = area->page_offset;
+	phys_addr_t run_phys = 0;
+	size_t run_len = 0;
 	int rc;
 
-	while (done < npages) {
-		unsigned long pfn = page_to_pfn(pages[done]);
-		unsigned long run = 1;
+	if (WARN_ON(!area->hold.active))
+		return -EINVAL;
 
-		if (!small_pages)
-			while (done + run < npages &&
-			       page_to_pfn(pages[done + run]) == pfn + run)
-				run++;
-		rc = iommu_map(domain, area->node.start + done * PAGE_SIZE,
-			       PFN_PHYS(pfn), run * PAGE_SIZE,
-			       area->iommu_prot);
-		if (rc) {
-			if (done)
-				iommu_unmap(domain, area->node.start,
-					    done * PAGE_SIZE);
-			return rc;
+	/* Each step adds the area's bytes of one page to the run. */
+	while (true) {
+		phys_addr_t phys =
+			page_to_phys(iopt_pages_page(area->pages, idx)) + offset;
+		size_t len = min_t(unsigned long, PAGE_SIZE - offset,
+				   area->node.last - iova + 1);
+
+		if (run_len && (small_pages || phys != run_phys + run_len)) {
+			rc = iommu_map(domain, run_iova, run_phys, run_len,
+				       area->iommu_prot);
+			if (rc)
+				goto err_unmap;
+			run_len = 0;
+			cond_resched();
 		}
-		done += run;
-		cond_resched();
+		if (!run_len) {
+			run_iova = iova;
+			run_phys = phys;
+		}
+		run_len += len;
+		/* The area may end at ULONG_MAX: compare before stepping. */
+		if (iova + (len - 1) == area->node.last)
+			break;
+		iova += len;
+		offset = 0;
+		idx++;
 	}
+	rc = iommu_map(domain, run_iova, run_phys, run_len, area->iommu_prot);
+	if (rc)
+		goto err_unmap;
 	return 0;
+
+err_unmap:
+	if (run_iova != area->node.start)
+		iommu_unmap(domain, area->node.start,
+			    run_iova - area->node.start);
+	return rc;
 }
 
 static void iopt_area_unmap_domain(struct iopt_area *area,
@@ -474,9 +504,32 @@ static void iopt_area_unmap_domain(struct iopt_area *area,
 	WARN_ON(iommu_unmap(domain, area->node.start, length) != length);
 }
 
+/* Keep every page of @area pinned */
+static int iopt_area_hold(struct iopt_area *area)
+{
+	return iopt_pages_hold(area->pages, &area->hold, area->pages_first,
+			       area->pages_first + iopt_area_npages(area) - 1);
+}
+
+static void iopt_area_unhold(struct iopt_area *area)
+{
+	if (area->hold.active)
+		iopt_pages_unhold(area->pages, &area->hold);
+}
+
+/* Free an area that belongs to no io_pagetable (any more). */
+static void iopt_area_free(struct iopt_area *area)
+{
+	iopt_area_unhold(area);
+	iopt_pages_put(area->pages);
+	kfree(area);
+}
+
 /*
  * Install a freshly inserted area in every domain that mirrors the IOAS,
- * undoing the domains already filled when one fails.
+ * undoing the domains already filled when one fails. Its pages are held
+ * first if the IOAS has a domain (unless the map did that already), and
+ * let go if it has none. On failure the hold is left to iopt_area_free().
  */
 static int iopt_area_fill_domains(struct io_pagetable *iopt,
 				  struct iopt_area *area)
@@ -486,6 +539,16 @@ static int iopt_area_fill_domains(struct io_pagetable *iopt,
 	int rc;
 
 	lockdep_assert_held_write(&iopt->lock);
+
+	if (xa_empty(&iopt->domains)) {
+		iopt_area_unhold(area);
+		return 0;
+	}
+	if (!area->hold.active) {
+		rc = iopt_area_hold(area);
+		if (rc)
+			return rc;
+	}
 
 	xa_for_each(&iopt->domains, index, domain) {
 		rc = iopt_area_map_domain(area, domain,
@@ -520,11 +583,14 @@ static void iopt_area_unfill_domains(struct io_pagetable *iopt,
 		iopt_area_unmap_domain(area, domain);
 }
 
-/* The granule every domain of @iopt can map: their largest smallest page */
+/*
+ * The granule every domain of @iopt (and @extra) can map, their largest
+ * smallest page; at least PAGE_SIZE while accesses may pin pages.
+ */
 static unsigned long iopt_domains_alignment(struct io_pagetable *iopt,
 					    struct iommu_domain *extra)
 {
-	unsigned long align = PAGE_SIZE;
+	unsigned long align = iopt->pinning_accesses ? PAGE_SIZE : 1;
 	struct iommu_domain *domain;
 	unsigned long index;
 
@@ -535,6 +601,69 @@ static unsigned long iopt_domains_alignment(struct io_pagetable *iopt,
 	return align;
 }
 
+/*
+ * May the alignment of @iopt become @align? Every area must start, end
+ * and show memory from offsets that are multiples of it. -EINVAL if not.
+ */
+static int iopt_check_areas_alignment(struct io_pagetable *iopt,
+				      unsigned long align)
+{
+	unsigned long mask = align - 1;
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&iopt->lock);
+
+	if (align <= iopt->iova_alignment)
+		return 0;
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		if ((node->start & mask) || ((node->last + 1) & mask) ||
+		    (area->page_offset & mask))
+			return -EINVAL;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * iopt_add_pinning_access() - an access that pins pages attaches
+ * @iopt: the io_pagetable
+ *
+ * Pins are of whole pages, so from now on every area must start and end
+ * on a page (the alignment becomes at least PAGE_SIZE).
+ *
+ * Return: 0, or -EINVAL when an existing area does not.
+ */
+int iopt_add_pinning_access(struct io_pagetable *iopt)
+{
+	int rc;
+
+	down_write(&iopt->lock);
+	rc = iopt_check_areas_alignment(iopt, PAGE_SIZE);
+	if (!rc) {
+		iopt->pinning_accesses++;
+		iopt->iova_alignment = iopt_domains_alignment(iopt, NULL);
+	}
+	up_write(&iopt->lock);
+	return rc;
+}
+
+/**
+ * iopt_remove_pinning_access() - undo iopt_add_pinning_access()
+ * @iopt: the io_pagetable
+ */
+void iopt_remove_pinning_access(struct io_pagetable *iopt)
+{
+	down_write(&iopt->lock);
+	if (!WARN_ON(!iopt->pinning_accesses))
+		iopt->pinning_accesses--;
+	iopt->iova_alignment = iopt_domains_alignment(iopt, NULL);
+	up_write(&iopt->lock);
+}
+
 /**
  * iopt_table_add_domain() - make a domain mirror an IO address space
  * @iopt: the io_pagetable
@@ -542,33 +671,32 @@ static unsigned long iopt_domains_alignment(struct io_pagetable *iopt,
  *
  * The IOVAs outside the domain's aperture become reserved (owned by
  * @domain) and every existing area is mapped into it; from then on every
- * map and unmap of @iopt reaches @domain too.
+ * map and unmap of @iopt reaches @domain too. The first domain pins the
+ * memory of every area (GUP under the write lock).
  *
  * Return: 0; -EINVAL when the domain's smallest page is larger than an
  * existing area's alignment allows; -EADDRINUSE when an area or an
- * allowed range lies outside the aperture; -ENOMEM, or an error of the
- * IOMMU driver's map. On error nothing changed.
+ * allowed range lies outside the aperture; -EFAULT when the memory of an
+ * area cannot be pinned (gone, or never pinnable); -ENOMEM (also over
+ * RLIMIT_MEMLOCK), -EINTR, or an error of the IOMMU driver's map. On
+ * error nothing changed.
  */
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain)
 {
 	const struct iommu_domain_geometry *geo = &domain->geometry;
 	struct interval_tree_node *node, *undo;
-	unsigned long align, mask;
+	unsigned long align;
+	bool first_domain;
 	u32 index;
 	int rc;
 
 	down_write(&iopt->lock);
+	first_domain = xa_empty(&iopt->domains);
 	align = iopt_domains_alignment(iopt, domain);
-	mask = align - 1;
-	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		if ((node->start & mask) || ((node->last + 1) & mask)) {
-			rc = -EINVAL;
-			goto err_unlock;
-		}
-		cond_resched();
-	}
+	rc = iopt_check_areas_alignment(iopt, align);
+	if (rc)
+		goto err_unlock;
 
 	if (geo->force_aperture) {
 		if (geo->aperture_start) {
@@ -594,11 +722,21 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 
 	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
 	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		rc = iopt_area_map_domain(container_of(node, struct iopt_area,
-						       node),
-					  domain, iopt->small_pages_only);
-		if (rc)
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		if (first_domain) {
+			rc = iopt_area_hold(area);
+			if (rc)
+				goto err_unmap;
+		}
+		rc = iopt_area_map_domain(area, domain,
+					  iopt->small_pages_only);
+		if (rc) {
+			if (first_domain)
+				iopt_area_unhold(area);
 			goto err_unmap;
+		}
 	}
 
 	xa_store(&iopt->domains, index, domain, GFP_KERNEL);
@@ -609,8 +747,12 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 err_unmap:
 	for (undo = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
 	     undo != node; undo = interval_tree_iter_next(undo, 0, ULONG_MAX)) {
-		iopt_area_unmap_domain(container_of(undo, struct iopt_area,
-						    node), domain);
+		struct iopt_area *area =
+			container_of(undo, struct iopt_area, node);
+
+		iopt_area_unmap_domain(area, domain);
+		if (first_domain)
+			iopt_area_unhold(area);
 		cond_resched();
 	}
 	xa_erase(&iopt->domains, index);
@@ -626,7 +768,8 @@ err_unlock:
  * @iopt: the io_pagetable
  * @domain: a domain added to it
  *
- * Every area is unmapped from @domain, which is left empty.
+ * Every area is unmapped from @domain, which is left empty. Without
+ * domains left the areas stop pinning their memory.
  */
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain)
@@ -645,8 +788,12 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 
 	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
 	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		iopt_area_unmap_domain(container_of(node, struct iopt_area,
-						    node), domain);
+		struct iopt_area *area =
+			container_of(node, struct iopt_area, node);
+
+		iopt_area_unmap_domain(area, domain);
+		if (xa_empty(&iopt->domains))
+			iopt_area_unhold(area);
 		cond_resched();
 	}
 	iopt_remove_reserved_iova_locked(iopt, domain);
@@ -720,10 +867,8 @@ static int iopt_check_map_alignment(struct io_pagetable *iopt,
 
 	lockdep_assert_held(&iopt->lock);
 
+	/* The offset of @uaddr in its page is the memory's offset. */
 	if ((uaddr & mask) || (length & mask) || (fixed_iova && (iova & mask)))
-		return -EINVAL;
-	/* Pages are pinned whole; a larger granule already implies this. */
-	if (!PAGE_ALIGNED(uaddr) || !PAGE_ALIGNED(length))
 		return -EINVAL;
 	return 0;
 }
@@ -763,9 +908,14 @@ static unsigned long iopt_auto_alignment(struct io_pagetable *iopt,
 	else
 		align = roundup_pow_of_two(length);
 	/* The offset of uaddr in a huge page must match the IOVA's. */
+	uaddr &= PAGE_MASK;
 	if (uaddr)
 		align = min(align, 1UL << __ffs(uaddr));
-	return max(align, iopt->iova_alignment);
+	/*
+	 * Whole pages at least, so that a domain can be attached later; the
+	 * offset in the first page is added to the aligned IOVA.
+	 */
+	return max3(align, PAGE_SIZE, iopt->iova_alignment);
 }
 
 /*
@@ -809,7 +959,9 @@ static unsigned long iopt_first_free(struct io_pagetable *iopt,
  * @length: bytes, not zero
  *
  * Takes the lowest IOVA outside areas and reserved ranges, inside an
- * allowed range when there are any, aligned as the file comment says.
+ * allowed range when there are any, aligned as the file comment says
+ * plus the offset of @uaddr in its page: the IOVA and the memory share
+ * their offset in the page.
  *
  * The search starts at iopt->alloc_floor, below which nothing is free,
  * and first moves the floor up to the lowest free IOVA. Mapping area
@@ -825,20 +977,26 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 			   unsigned long uaddr, unsigned long length)
 {
 	unsigned long align = iopt_auto_alignment(iopt, uaddr, length);
+	unsigned long offset = offset_in_page(uaddr);
 	struct iova_span allowed;
-	unsigned long floor;
+	unsigned long floor, base;
 
 	lockdep_assert_held_write(&iopt->lock);
+
+	/* Room for the whole first page: the IOVA is base + offset. */
+	if (check_add_overflow(length, offset, &length))
+		return -ENOSPC;
 
 	floor = iopt_first_free(iopt, iopt->alloc_floor);
 	iopt->alloc_floor = floor;
 
 	if (RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root)) {
-		if (iova_span_find_free(&iopt->area_itree,
-					&iopt->reserved_itree, floor,
-					ULONG_MAX, length, align, iova))
-			return 0;
-		return -ENOSPC;
+		if (!iova_span_find_free(&iopt->area_itree,
+					 &iopt->reserved_itree, floor,
+					 ULONG_MAX, length, align, &base))
+			return -ENOSPC;
+		*iova = base + offset;
+		return 0;
 	}
 
 	/* Touching allowed ranges merge, so an area may straddle them. */
@@ -847,8 +1005,10 @@ int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,
 			continue;
 		if (iova_span_find_free(&iopt->area_itree,
 					&iopt->reserved_itree, allowed.start,
-					allowed.last, length, align, iova))
+					allowed.last, length, align, &base)) {
+			*iova = base + offset;
 			return 0;
+		}
 		cond_resched();
 	}
 	return -ENOSPC;
@@ -866,11 +1026,13 @@ static int iopt_map_common(struct io_pagetable *iopt, unsigned long *iova,
 {
 	struct iopt_pages *pages;
 	struct iopt_area *area;
+	bool has_domains;
 	int rc;
 
 	/* Fail cheap mistakes before pinning anything. */
 	down_read(&iopt->lock);
 	rc = iopt_check_map_alignment(iopt, *iova, uaddr, length, fixed_iova);
+	has_domains = !xa_empty(&iopt->domains);
 	up_read(&iopt->lock);
 	if (rc)
 		return rc;
@@ -880,19 +1042,32 @@ static int iopt_map_common(struct io_pagetable *iopt, unsigned long *iova,
 		return -ENOMEM;
 
 	if (file)
-		pages = iopt_pages_pin_file(file, uaddr, length,
-					    iommu_prot & IOMMU_WRITE,
-					    charge);
+		pages = iopt_pages_create_file(file, uaddr, length,
+					       iommu_prot & IOMMU_WRITE,
+					       charge);
 	else
-		pages = iopt_pages_pin(uaddr, length, iommu_prot & IOMMU_WRITE,
-				       charge);
+		pages = iopt_pages_create_user(uaddr, length,
+					       iommu_prot & IOMMU_WRITE,
+					       charge);
 	if (IS_ERR(pages)) {
-		rc = PTR_ERR(pages);
-		goto err_free_area;
+		kfree(area);
+		return PTR_ERR(pages);
 	}
 	area->pages = pages;
 	area->pages_first = 0;
+	area->page_offset = offset_in_page(uaddr);
 	area->iommu_prot = iommu_prot;
+
+	/*
+	 * Pin now, outside the lock, if domains will need the pages; should
+	 * the last domain go meanwhile, inserting the area lets go again.
+	 */
+	if (has_domains) {
+		/* The whole memory; area->node is not set yet. */
+		rc = iopt_pages_hold(pages, &area->hold, 0, pages->npages - 1);
+		if (rc)
+			goto err_free_area;
+	}
 
 	down_write(&iopt->lock);
 	/* The layout may have changed while the pages were pinned. */
@@ -920,9 +1095,8 @@ err_remove:
 	iopt_free_iova_from(iopt, area->node.start);
 err_unlock:
 	up_write(&iopt->lock);
-	iopt_pages_put(pages);
 err_free_area:
-	kfree(area);
+	iopt_area_free(area);
 	return rc;
 }
 
@@ -939,8 +1113,9 @@ err_free_area:
  * @fixed_iova: use *@iova as given
  * @charge: what to charge the pinned pages to
  *
- * Pins the memory and adds an area for it. Must be called by the process
- * owning the memory.
+ * Adds an area for the memory, which is pinned only if the IOAS has a
+ * domain (see the file comment). Must be called by the process owning
+ * the memory.
  *
  * Return: 0; -EINVAL for an unaligned @uaddr, @length or fixed IOVA, or a
  * fixed range touching a reserved range; -EEXIST for a fixed range
@@ -968,7 +1143,7 @@ int iopt_map_user_pages(struct io_pagetable *iopt, unsigned long *iova,
  * @charge: what to charge the pinned pages to
  *
  * Return: as iopt_map_user_pages(), plus the errors of
- * iopt_pages_pin_file().
+ * iopt_pages_create_file().
  */
 int iopt_map_file_pages(struct io_pagetable *iopt, unsigned long *iova,
 			struct file *file, unsigned long start,
@@ -992,8 +1167,7 @@ static void iopt_free_removed_areas(struct rb_root_cached *removed)
 			container_of(node, struct iopt_area, node);
 
 		interval_tree_remove(node, removed);
-		iopt_pages_put(area->pages);
-		kfree(area);
+		iopt_area_free(area);
 		cond_resched();
 	}
 }
@@ -1148,9 +1322,13 @@ static void iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 
 	iopt_pages_get(area->pages);
 	tail->pages = area->pages;
-	tail->pages_first = area->pages_first +
-			    ((iova + 1 - node->start) >> PAGE_SHIFT);
+	tail->pages_first = iopt_area_index(area, iova + 1);
+	tail->page_offset = iopt_area_offset(area, iova + 1);
 	tail->iommu_prot = area->iommu_prot;
+	if (area->hold.active)
+		iopt_pages_split_hold(area->pages, &area->hold, &tail->hold,
+				      iopt_area_index(area, iova),
+				      tail->pages_first);
 	tail->node.start = iova + 1;
 	tail->node.last = node->last;
 	/* The tree is keyed by start: shortening the head means re-adding */
@@ -1278,8 +1456,8 @@ static int iopt_collect_slices(struct io_pagetable *src, unsigned long start,
 		to = min(node->last, last);
 		iopt_pages_get(area->pages);
 		slice->pages = area->pages;
-		slice->pages_first = area->pages_first +
-				     ((next - node->start) >> PAGE_SHIFT);
+		slice->pages_first = iopt_area_index(area, next);
+		slice->page_offset = iopt_area_offset(area, next);
 		slice->iommu_prot = iommu_prot;
 		slice->node.start = next - start;
 		slice->node.last = to - start;
@@ -1300,10 +1478,28 @@ out_unlock:
 	return rc;
 }
 
+/* Hold the pages of every slice; on error the caller frees them all. */
+static int iopt_hold_slices(struct rb_root_cached *slices)
+{
+	struct interval_tree_node *node;
+	int rc;
+
+	for (node = interval_tree_iter_first(slices, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		rc = iopt_area_hold(container_of(node, struct iopt_area,
+						 node));
+		if (rc)
+			return rc;
+		cond_resched();
+	}
+	return 0;
+}
+
 /* User address of the first byte a slice shows */
 static unsigned long iopt_area_uaddr(struct iopt_area *area)
 {
-	return area->pages->uaddr + (area->pages_first << PAGE_SHIFT);
+	return area->pages->uaddr + (area->pages_first << PAGE_SHIFT) +
+	       area->page_offset;
 }
 
 /*
@@ -1400,17 +1596,18 @@ err_undo:
  * The source range must be covered without holes by areas of @src,
  * wholly or in part. @dst gets one new area per source area crossed,
  * each referencing the same struct iopt_pages at the matching page
- * offset: nothing is pinned or charged again, and the pages stay pinned
- * until the last area showing them is unmapped. The source areas are
- * only looked at (under @src's read lock, which is dropped before @dst's
- * write lock is taken), so the copy is of the layout at that moment.
+ * offset: pages already pinned are neither pinned nor charged again
+ * (when @dst has a domain, pages nothing pinned yet are). The source
+ * areas are only looked at (under @src's read lock, which is dropped
+ * before @dst's write lock is taken), so the copy is of the layout at
+ * that moment.
  *
- * Return: 0; -EINVAL for an unaligned @src_iova or @length, or the errors
- * of a map about the destination (alignment, reserved range); -ENOENT
- * when the source range is not fully mapped; -EPERM when @iommu_prot has
+ * Return: 0; -EINVAL for the errors of a map about the destination
+ * (alignment, reserved range); -ENOENT when the source range is not fully
+ * mapped; -EPERM when @iommu_prot has
  * IOMMU_WRITE but some source pages were pinned read-only; -EEXIST when
- * a fixed range touches an area; -ENOSPC; -ENOMEM. On error nothing
- * changed.
+ * a fixed range touches an area; -ENOSPC; -ENOMEM; -EFAULT, -EINTR from
+ * pinning. On error nothing changed.
  */
 int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 		   struct io_pagetable *src, unsigned long src_iova,
@@ -1418,16 +1615,24 @@ int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 {
 	struct rb_root_cached slices = RB_ROOT_CACHED;
 	struct iopt_area *first;
+	bool has_domains;
 	int rc;
-
-	if (!PAGE_ALIGNED(src_iova) || !PAGE_ALIGNED(length))
-		return -EINVAL;
 
 	rc = iopt_collect_slices(src, src_iova, length, iommu_prot, &slices);
 	if (rc)
 		goto out_free;
 	first = container_of(interval_tree_iter_first(&slices, 0, 0),
 			     struct iopt_area, node);
+
+	/* As a map does: pin outside the lock what domains will need. */
+	down_read(&dst->lock);
+	has_domains = !xa_empty(&dst->domains);
+	up_read(&dst->lock);
+	if (has_domains) {
+		rc = iopt_hold_slices(&slices);
+		if (rc)
+			goto out_free;
+	}
 
 	down_write(&dst->lock);
 	rc = iopt_check_slices_alignment(dst, *dst_iova, length, fixed_iova,

@@ -12,9 +12,10 @@
  *    set. Reserved ranges of different owners may overlap.
  *  - areas: the mappings made by IOMMU_IOAS_MAP and IOMMU_IOAS_COPY.
  *    Areas never overlap each other nor a reserved range. Each
- *    references a struct iopt_pages, the pinned user memory it shows
- *    (pages.c), or a page-aligned slice of it; several areas may share
- *    one iopt_pages.
+ *    references a struct iopt_pages, the user memory it shows
+ *    (pages.c), or a slice of it; several areas may share one
+ *    iopt_pages. An area need not start or end on a page boundary: with
+ *    no domain attached any byte granule may be mapped.
  *  - domains: the hardware page tables (iommu_domains of HWPT objects)
  *    that mirror the areas: every area is mapped in each of them.
  *  - accesses: the struct iommufd_access objects of emulated devices
@@ -32,6 +33,8 @@
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -59,6 +62,7 @@ struct iommu_group;
 struct iommu_resv_region;
 struct mm_struct;
 struct page;
+struct task_struct;
 struct user_struct;
 
 /**
@@ -68,10 +72,15 @@ struct user_struct;
  * @reserved_itree: struct iopt_reserved nodes
  * @area_itree: struct iopt_area nodes
  * @domains: the struct iommu_domain pointers that mirror this IOAS
- * @iova_alignment: IOVAs and lengths of mappings must be multiples of this
- *                  power of two
+ * @iova_alignment: IOVAs, lengths and the offsets of the memory in its
+ *                  first page of mappings must be multiples of this power
+ *                  of two: the largest smallest page of the domains,
+ *                  PAGE_SIZE when an access that pins pages is attached,
+ *                  else 1
  * @small_pages_only: IOMMU_OPTION_HUGE_PAGES was set to 0: page tables
  *                    that follow this IOAS use PAGE_SIZE entries only
+ * @pinning_accesses: attached accesses that pin pages (they need every
+ *                    area to start and end on a page)
  * @alloc_floor: no IOVA below it is free for a kernel-chosen area (it is
  *               covered, or outside every allowed range); where the
  *               search for one starts, see iopt_alloc_iova_locked()
@@ -88,6 +97,7 @@ struct io_pagetable {
 	struct xarray domains;
 	unsigned long iova_alignment;
 	bool small_pages_only;
+	unsigned int pinning_accesses;
 	unsigned long alloc_floor;
 	struct rw_semaphore accesses_lock;
 	struct list_head accesses;
@@ -112,48 +122,97 @@ struct iopt_reserved {
 };
 
 /**
- * struct iopt_pages - pinned pages of one range of user memory
- * @kref: one reference per area showing the pages
- * @npages: number of pages, all pinned while the object exists
- * @uaddr: user address (file offset for a memfd) of the first page when
- *         it was pinned; only a hint
- *         for choosing IOVAs whose alignment matches huge pages
- * @page_list: the pinned pages, in user address order (kvcalloc'ed)
+ * struct iopt_pages - a range of user memory and what of it is pinned
+ * @kref: one reference per area showing the memory
+ * @npages: number of pages of the range
+ * @uaddr: user address of the first page (file offset for a memfd), in
+ *         @source_mm
+ * @file: the memfd the range is of, referenced; NULL for user memory
  * @writable: pinned with FOLL_WRITE; unpinning marks the pages dirty
- * @charge: an enum iommufd_charge_mode: @npages is charged to
+ * @charge: an enum iommufd_charge_mode: pinned pages are charged to
  *          @source_mm->pinned_vm or ->locked_vm, or to
  *          @source_user->locked_vm
- * @source_user: the user that pinned the pages, with a uid reference
- * @source_mm: the mm the pages came from, with an mmgrab() reference
+ * @source_user: the user that mapped the memory, with a uid reference
+ * @source_mm: the mm the memory is in, with an mmgrab() reference
+ * @source_task: the mapping process (its group leader), referenced, whose
+ *               RLIMIT_MEMLOCK limits the charge
+ * @mutex: protects the members below
+ * @holds: struct iopt_pages_hold nodes, page-index ranges kept pinned
+ * @access_counts: per page index, the number of access pins (value
+ *                 entries); pages without an entry have none
+ * @page_list: while anything is pinned, the pages by index; only entries
+ *             of pinned pages mean anything
+ * @npinned: pages pinned (and charged) right now
  *
- * Everything is set when the object is created and stays unchanged until
- * the last reference is dropped, which unpins and uncharges; the object
- * therefore needs no lock. Several areas, in one or several IOASes, may
- * share one object (IOAS_COPY): the memory is pinned and charged once.
+ * A page is pinned exactly while a hold covers it or an access pins it;
+ * see pages.c. Several areas, in one or several IOASes, may share one
+ * object (IOAS_COPY): a page is pinned and charged once however many of
+ * them need it.
  */
 struct iopt_pages {
 	struct kref kref;
 	unsigned long npages;
 	unsigned long uaddr;
-	struct page **page_list;
+	struct file *file;
 	bool writable;
 	u8 charge;
 	struct user_struct *source_user;
 	struct mm_struct *source_mm;
+	struct task_struct *source_task;
+
+	struct mutex mutex; /* see the kernel-doc above */
+	struct rb_root_cached holds;
+	struct xarray access_counts;
+	struct page **page_list;
+	unsigned long npinned;
 };
 
-struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
-				  bool writable,
-				  enum iommufd_charge_mode charge);
-struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
-				       unsigned long length, bool writable,
-				       enum iommufd_charge_mode charge);
+/**
+ * struct iopt_pages_hold - a range of page indexes kept pinned
+ * @node: the range, in iopt_pages.holds while @active
+ * @active: the hold is taken
+ *
+ * Embedded in its user (an area); see iopt_pages_hold().
+ */
+struct iopt_pages_hold {
+	struct interval_tree_node node;
+	bool active;
+};
+
+struct iopt_pages *iopt_pages_create_user(unsigned long uaddr,
+					  unsigned long length, bool writable,
+					  enum iommufd_charge_mode charge);
+struct iopt_pages *iopt_pages_create_file(struct file *file, loff_t start,
+					  unsigned long length, bool writable,
+					  enum iommufd_charge_mode charge);
 void iopt_pages_put(struct iopt_pages *pages);
 
 /* Take another reference for a new area showing (part of) @pages */
 static inline void iopt_pages_get(struct iopt_pages *pages)
 {
 	kref_get(&pages->kref);
+}
+
+int iopt_pages_hold(struct iopt_pages *pages, struct iopt_pages_hold *hold,
+		    unsigned long first, unsigned long last);
+void iopt_pages_unhold(struct iopt_pages *pages, struct iopt_pages_hold *hold);
+void iopt_pages_split_hold(struct iopt_pages *pages,
+			   struct iopt_pages_hold *hold,
+			   struct iopt_pages_hold *tail, unsigned long head_last,
+			   unsigned long tail_first);
+int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long first,
+			  unsigned long last, struct page **out);
+void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last);
+
+/*
+ * The page at index @idx, which the caller keeps pinned with a hold or an
+ * access pin.
+ */
+static inline struct page *iopt_pages_page(struct iopt_pages *pages,
+					   unsigned long idx)
+{
+	return pages->page_list[idx];
 }
 
 #ifdef CONFIG_IOMMUFD_TEST
@@ -164,11 +223,14 @@ void iopt_pages_set_batch_limit(unsigned int bytes);
  * struct iopt_area - one mapping of an IO address space
  * @node: the IOVA range, in io_pagetable.area_itree
  * @pages: the memory shown, one reference held
- * @pages_first: index in @pages of the page at @node.start; 0 for a
- *               mapping made by IOMMU_IOAS_MAP, and the offset of the
- *               slice for one made by IOMMU_IOAS_COPY, which shows only
- *               part of the pages it shares
+ * @pages_first: index in @pages of the page holding the byte at
+ *               @node.start; 0 for a mapping made by IOMMU_IOAS_MAP, and
+ *               the offset of the slice for one made by IOMMU_IOAS_COPY,
+ *               which shows only part of the pages it shares
+ * @page_offset: offset of that byte in its page
  * @iommu_prot: IOMMU_READ / IOMMU_WRITE / IOMMU_CACHE for the domains
+ * @hold: keeps every page of the area pinned while the io_pagetable has
+ *        a domain (taken early by a map, see io_pagetable.c)
  * @access_pins: pages of this area pinned through accesses and not yet
  *               unpinned (a page pinned twice counts twice); under the
  *               io_pagetable's lock. Unmap refuses to remove an area
@@ -178,7 +240,9 @@ struct iopt_area {
 	struct interval_tree_node node;
 	struct iopt_pages *pages;
 	unsigned long pages_first;
+	unsigned int page_offset;
 	int iommu_prot;
+	struct iopt_pages_hold hold;
 	unsigned long access_pins;
 };
 
@@ -251,6 +315,24 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 int iopt_reserve_group_regions(struct io_pagetable *iopt,
 			       struct iommu_group *group, const void *owner,
 			       struct iommu_resv_region *sw_msi);
+
+int iopt_add_pinning_access(struct io_pagetable *iopt);
+void iopt_remove_pinning_access(struct io_pagetable *iopt);
+
+/* Index in @area's iopt_pages of the page holding @iova */
+static inline unsigned long iopt_area_index(struct iopt_area *area,
+					    unsigned long iova)
+{
+	return area->pages_first +
+	       ((iova - area->node.start + area->page_offset) >> PAGE_SHIFT);
+}
+
+/* Offset of @iova's byte in that page */
+static inline unsigned long iopt_area_offset(struct iopt_area *area,
+					     unsigned long iova)
+{
+	return (iova - area->node.start + area->page_offset) & ~PAGE_MASK;
+}
 
 bool iopt_huge_pages_enabled(struct io_pagetable *iopt);
 int iopt_set_huge_pages(struct io_pagetable *iopt, bool enable);

@@ -1,47 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Pinned user memory (struct iopt_pages) and its RLIMIT_MEMLOCK charge.
+ * User memory behind the areas of an IOAS (struct iopt_pages): which of
+ * it is pinned, when, and its RLIMIT_MEMLOCK charge.
  *
- * An iopt_pages is created by pinning every page of a user range with
- * FOLL_LONGTERM; the pages stay pinned until the last reference is put.
- * Areas reference the object instead of owning the pages so that one
- * pinning can back several areas (IOAS_COPY shares it between IOASes)
- * and is charged only once.
+ * An iopt_pages names a range of user memory (an address range of the
+ * mapping process, or a range of a memfd) and pins nothing when it is
+ * created. Pages are pinned on demand, for as long as something needs
+ * them, and charged while they are pinned:
+ *  - holds (struct iopt_pages_hold, a page-index range in @holds): an
+ *    area of an IOAS that has at least one domain holds its whole range,
+ *    since the domains map every page of it (io_pagetable.c); a map holds
+ *    its new area before taking the IOAS lock so that GUP runs outside it;
+ *  - access pins: emulated devices pin single pages through an access
+ *    (access.c); @access_counts counts them per page index.
+ * A page is pinned exactly while a hold covers it or its access count is
+ * not zero. Taking a hold or an access pin pins (and charges) only the
+ * pages nothing pinned yet; dropping the last one unpins (and uncharges)
+ * them. An IOAS with neither domains nor accesses therefore pins and
+ * charges nothing, as upstream's iommufd behaves: IOAS_MAP then only
+ * records the range, and problems with the memory (a hole, a device BAR,
+ * a process that exited) show when a domain is attached or an access
+ * pins, with -EFAULT.
  *
- * Pinning goes through pin_user_pages_fast() on the caller's own mm, a
- * batch of struct page pointers per call (a page worth, or what the test
- * command set, see iopt_pages_batch()), straight into the object's page
- * array. GUP refuses VM_IO and VM_PFNMAP memory (device
- * BARs), memory without the needed permission and holes with -EFAULT,
- * which is passed on as is; a writable pin of a regular filesystem's page
- * cache fails with -EFAULT too (see iopt_page_longterm_writable()).
- * Memory named by a memfd (IOMMU_IOAS_MAP_FILE) is pinned by file offset
- * with memfd_pin_pages() instead, in the same batches; the file need not
- * be mapped, and a write seal racing with a writable pin is checked for
- * once the pages are pinned (iopt_pages_file_sealed()).
+ * Pinning uses the mm the memory was mapped from (@source_mm, kept with
+ * mmgrab()), so an attach made later or from another process pins the
+ * mapper's pages: pin_user_pages_fast() when that is the caller's own mm,
+ * else pin_user_pages_remote() while mmget_not_zero() succeeds (once the
+ * mapping process has exited, its memory is gone: -EFAULT). GUP refuses
+ * VM_IO and VM_PFNMAP memory (device BARs), memory without the needed
+ * permission and holes with -EFAULT; a writable pin of a regular
+ * filesystem's page cache fails with -EFAULT too (see
+ * iopt_page_longterm_writable()). Memory named by a memfd
+ * (IOMMU_IOAS_MAP_FILE) is pinned by file offset with memfd_pin_pages();
+ * the object keeps a reference on the file, which need not be mapped,
+ * and a write seal racing with a writable pin is checked for once the
+ * pages are pinned (iopt_pages_file_sealed()).
  *
- * Accounting: the whole range is charged before anything is pinned, so a
- * map over the limit fails before doing any work.
- *  - user mode (IOMMU_OPTION_RLIMIT_MODE 0): user->locked_vm of the
- *    calling user, as io_uring does;
- *  - mm mode (1): mm->pinned_vm of the calling process (VmPin in
- *    /proc/PID/status).
- * The counter always moves; the limit, rlimit(RLIMIT_MEMLOCK) of the
- * caller, is enforced unless the caller has CAP_IPC_LOCK. The object
- * keeps references on the user and the mm it charged, so the charge is
- * returned to the same counter even when another process (a forked
- * child, say) drops the last reference.
+ * Pinned pages live in @page_list, indexed like the memory, allocated
+ * with the first pin and freed with the last unpin; only entries of
+ * pinned pages are meaningful. Whoever owns a hold or an access pin
+ * covering an index may read its entry without the mutex: the entry is
+ * written before the hold or pin is granted and stays until it is gone.
  *
- * Locking: none of its own. An object is fully set up before anyone else
- * can see it and never changes afterwards; the kref covers its life.
- * Pinning takes mmap_lock inside GUP (when the fast path falls back), so
- * callers must not hold iopt->lock across iopt_pages_pin(); the order,
- * once pinning on demand needs a per-object mutex, is iopt->lock ->
- * pages mutex -> mmap_lock. Unpinning may sleep (dirtying takes the page
- * lock), so iopt_pages_put() must not be called under a spinlock.
+ * Accounting: each run of pages about to be pinned is charged first, so
+ * a pin over the limit fails before GUP does any work.
+ *  - user mode (IOMMU_OPTION_RLIMIT_MODE 0): locked_vm of the user that
+ *    mapped the memory, as io_uring does;
+ *  - mm mode (1): pinned_vm of the mapping process (VmPin);
+ *  - mm-locked mode: its locked_vm (VmLck), as VFIO type1 charges.
+ * The limit is the mapping process's RLIMIT_MEMLOCK, enforced unless the
+ * task pinning has CAP_IPC_LOCK. The charge goes back to the same
+ * counter whoever unpins, and when.
+ *
+ * Locking: @mutex protects the holds, the access counts, @page_list and
+ * @npinned, and is held across GUP and unpinning. The order is
+ * iopt->lock -> iopt_pages.mutex -> mmap_lock (inside GUP, and for the
+ * mm-locked charge); no two iopt_pages mutexes are ever held together.
+ * Everything else in the object is set at creation and never changes; the
+ * kref covers its life. Unpinning may sleep (dirtying takes the page
+ * lock), so nothing here may be called under a spinlock.
  */
 #include <linux/capability.h>
 #include <linux/backing-dev.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/kernel.h>
@@ -49,12 +70,14 @@
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <uapi/linux/fcntl.h>
 
 #include "io_pagetable.h"
+#include "iova_span.h"
 
 /*
  * Bytes of struct page pointers one pin or unpin call covers: a page
@@ -121,79 +144,84 @@ static int iopt_charge_64(atomic64_t *counter, unsigned long npages,
 
 /*
  * mm->locked_vm, as VFIO type1 charges it: under the mmap lock, beside
- * what mlock() counts there. A charge needs a live mm (the caller's own).
- * An uncharge goes back to the mm_struct it was taken from even after
- * that process exited: the object holds the mm_struct (mmgrab()), whose
- * mmap lock and counters stay valid until the last mmdrop(), so the
- * counter never drifts whoever drops the last reference, and when.
+ * what mlock() counts there, against the RLIMIT_MEMLOCK of @task. A
+ * charge needs a live mm. An uncharge goes back to the mm_struct it was
+ * taken from even after that process exited: the object holds the
+ * mm_struct (mmgrab()), whose mmap lock and counters stay valid until the
+ * last mmdrop(), so the counter never drifts whoever unpins, and when.
  */
 static int iopt_charge_locked_vm(struct mm_struct *mm, unsigned long npages,
-				 bool inc, bool unlimited)
+				 bool inc, struct task_struct *task,
+				 bool unlimited)
 {
 	int rc;
 
 	if (inc && !mmget_not_zero(mm))
-		return -ESRCH;
+		return -EFAULT;
 	mmap_write_lock(mm);
-	rc = __account_locked_vm(mm, npages, inc, current, unlimited);
+	rc = __account_locked_vm(mm, npages, inc, task, unlimited);
 	mmap_write_unlock(mm);
 	if (inc)
 		mmput(mm);
 	return rc;
 }
 
-static int iopt_pages_charge(struct iopt_pages *pages)
+/* Charge @npages about to be pinned; see the file comment. */
+static int iopt_pages_charge(struct iopt_pages *pages, unsigned long npages)
 {
 	bool unlimited = capable(CAP_IPC_LOCK);
 	unsigned long limit = ULONG_MAX;
 
 	if (!unlimited)
-		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		limit = task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >>
+			PAGE_SHIFT;
 
 	switch (pages->charge) {
 	case IOMMUFD_CHARGE_MM:
-		return iopt_charge_64(&pages->source_mm->pinned_vm,
-				      pages->npages, limit);
+		return iopt_charge_64(&pages->source_mm->pinned_vm, npages,
+				      limit);
 	case IOMMUFD_CHARGE_MM_LOCKED:
-		return iopt_charge_locked_vm(pages->source_mm, pages->npages,
-					     true, unlimited);
+		return iopt_charge_locked_vm(pages->source_mm, npages, true,
+					     pages->source_task, unlimited);
 	default:
-		return iopt_charge_long(&pages->source_user->locked_vm,
-					pages->npages, limit);
+		return iopt_charge_long(&pages->source_user->locked_vm, npages,
+					limit);
 	}
 }
 
-static void iopt_pages_uncharge(struct iopt_pages *pages)
+static void iopt_pages_uncharge(struct iopt_pages *pages,
+				unsigned long npages)
 {
 	switch (pages->charge) {
 	case IOMMUFD_CHARGE_MM:
-		atomic64_sub(pages->npages, &pages->source_mm->pinned_vm);
+		atomic64_sub(npages, &pages->source_mm->pinned_vm);
 		break;
 	case IOMMUFD_CHARGE_MM_LOCKED:
-		iopt_charge_locked_vm(pages->source_mm, pages->npages, false,
-				      true);
+		iopt_charge_locked_vm(pages->source_mm, npages, false,
+				      pages->source_task, true);
 		break;
 	default:
-		atomic_long_sub(pages->npages, &pages->source_user->locked_vm);
+		atomic_long_sub(npages, &pages->source_user->locked_vm);
 		break;
 	}
 }
 
-/* Unpin the first @npinned entries of the page array. */
-static void iopt_pages_unpin(struct iopt_pages *pages, unsigned long npinned)
+/* Unpin the @npages entries of the page array from @first on. */
+static void iopt_pages_unpin_list(struct iopt_pages *pages,
+				  unsigned long first, unsigned long npages)
 {
 	unsigned long max_batch = iopt_pages_batch();
 	unsigned long done = 0;
 
-	while (done != npinned) {
-		unsigned long batch = min(npinned - done, max_batch);
+	while (done != npages) {
+		unsigned long batch = min(npages - done, max_batch);
+		struct page **list = pages->page_list + first + done;
 
 		/* Devices may have written to writable pages: dirty them. */
 		if (pages->writable)
-			unpin_user_pages_dirty_lock(pages->page_list + done,
-						    batch, true);
+			unpin_user_pages_dirty_lock(list, batch, true);
 		else
-			unpin_user_pages(pages->page_list + done, batch);
+			unpin_user_pages(list, batch);
 		done += batch;
 		cond_resched();
 	}
@@ -222,8 +250,9 @@ static bool iopt_page_longterm_writable(struct page *page)
 }
 
 /*
- * A read-only pin of @npages pages at @uaddr, within one VMA: returns the
- * number pinned (up to the VMA's end) or an errno.
+ * A read-only pin of @npages pages at @uaddr of @mm, whose mmap lock the
+ * caller holds, within one VMA: returns the number pinned (up to the
+ * VMA's end) or an errno.
  *
  * In a private (copy-on-write) mapping a plain read-only pin may get a
  * page the process does not own: the shared zero page of memory never
@@ -235,20 +264,15 @@ static bool iopt_page_longterm_writable(struct page *page)
  * process's own copy and writes nothing): the device and the process
  * then see the same page. Shared mappings need nothing of the kind.
  */
-static long iopt_pin_readonly(unsigned long uaddr, unsigned long npages,
-			      struct page **out)
+static long iopt_pin_readonly(struct mm_struct *mm, unsigned long uaddr,
+			      unsigned long npages, struct page **out)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
-	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	long rc;
 
-	mmap_read_lock(mm);
 	vma = vma_lookup(mm, uaddr);
-	if (!vma) {
-		rc = -EFAULT;
-		goto out_unlock;
-	}
+	if (!vma)
+		return -EFAULT;
 	/*
 	 * Only where the process may read (FOLL_FORCE would let a pin
 	 * through PROT_NONE) and not for hugetlbfs, which has no zero page
@@ -259,101 +283,54 @@ static long iopt_pin_readonly(unsigned long uaddr, unsigned long npages,
 		gup_flags |= FOLL_FORCE | FOLL_WRITE;
 	/* One VMA per call: the next one may need other flags. */
 	npages = min(npages, (vma->vm_end - uaddr) >> PAGE_SHIFT);
-	rc = pin_user_pages(uaddr, npages, gup_flags, out, NULL);
-out_unlock:
-	mmap_read_unlock(mm);
-	return rc;
+	return pin_user_pages_remote(mm, uaddr, npages, gup_flags, out, NULL,
+				     NULL);
 }
 
 /*
- * Pin every page of [uaddr, uaddr + npages * PAGE_SIZE) into the page
- * array. On failure nothing stays pinned.
+ * One GUP call: pin up to @npages pages of user memory from @uaddr into
+ * @out. Returns the number pinned, at least one, or an errno.
  */
-static int iopt_pages_fill(struct iopt_pages *pages, unsigned long uaddr)
+static long iopt_pages_gup(struct iopt_pages *pages, unsigned long uaddr,
+			   unsigned long npages, struct page **out)
 {
-	unsigned long max_batch = iopt_pages_batch();
-	unsigned int gup_flags = FOLL_LONGTERM;
-	unsigned long done = 0;
-	int rc;
-
-	if (pages->writable)
-		gup_flags |= FOLL_WRITE;
-
-	while (done != pages->npages) {
-		unsigned long batch = min(pages->npages - done, max_batch);
-
-		if (fatal_signal_pending(current)) {
-			rc = -EINTR;
-			goto err_unpin;
-		}
-		if (pages->writable)
-			rc = pin_user_pages_fast(uaddr + done * PAGE_SIZE,
-						 batch, gup_flags,
-						 pages->page_list + done);
-		else
-			rc = iopt_pin_readonly(uaddr + done * PAGE_SIZE, batch,
-					       pages->page_list + done);
-		/*
-		 * A short count means GUP stopped at a page it could not
-		 * pin; the next call starts there and reports why. Zero
-		 * would never make progress.
-		 */
-		if (rc <= 0) {
-			if (!rc)
-				rc = -EFAULT;
-			goto err_unpin;
-		}
-		if (pages->writable) {
-			struct page **got = pages->page_list + done;
-			long i;
-
-			done += rc;
-			for (i = 0; i < rc; i++) {
-				if (!iopt_page_longterm_writable(got[i])) {
-					rc = -EFAULT;
-					goto err_unpin;
-				}
-			}
-		} else {
-			done += rc;
-		}
-		cond_resched();
-	}
-	return 0;
-
-err_unpin:
-	iopt_pages_unpin(pages, done);
-	return rc;
-}
-
-/*
- * Pin every page of the memfd range starting at byte @start into the
- * page array. On failure nothing stays pinned.
- */
-static int iopt_pages_fill_file(struct iopt_pages *pages, struct file *file,
-				loff_t start)
-{
-	unsigned long max_batch = iopt_pages_batch();
-	unsigned long done = 0;
+	struct mm_struct *mm = pages->source_mm;
 	long rc;
 
-	while (done != pages->npages) {
-		unsigned long batch = min(pages->npages - done, max_batch);
-
-		if (fatal_signal_pending(current)) {
-			rc = -EINTR;
-			goto err_unpin;
-		}
-		rc = memfd_pin_pages(file, start + done * PAGE_SIZE, batch,
-				     pages->page_list + done);
-		if (rc < 0)
-			goto err_unpin;
-		done += batch;
+	if (pages->writable && mm == current->mm) {
+		rc = pin_user_pages_fast(uaddr, npages,
+					 FOLL_LONGTERM | FOLL_WRITE, out);
+	} else {
+		/* Once the process exited its memory is gone. */
+		if (!mmget_not_zero(mm))
+			return -EFAULT;
+		mmap_read_lock(mm);
+		if (pages->writable)
+			rc = pin_user_pages_remote(mm, uaddr, npages,
+						   FOLL_LONGTERM | FOLL_WRITE,
+						   out, NULL, NULL);
+		else
+			rc = iopt_pin_readonly(mm, uaddr, npages, out);
+		mmap_read_unlock(mm);
+		mmput(mm);
 	}
-	return 0;
+	/*
+	 * A short count means GUP stopped at a page it could not pin; the
+	 * next call starts there and reports why. Zero would never make
+	 * progress.
+	 */
+	if (!rc)
+		rc = -EFAULT;
+	if (rc > 0 && pages->writable) {
+		long i;
 
-err_unpin:
-	iopt_pages_unpin(pages, done);
+		for (i = 0; i < rc; i++) {
+			if (!iopt_page_longterm_writable(out[i])) {
+				unpin_user_pages(out, rc);
+				return -EFAULT;
+			}
+		}
+	}
 	return rc;
 }
 
@@ -377,9 +354,368 @@ static bool iopt_pages_file_sealed(struct file *file)
 }
 
 /*
- * Create, charge and pin an iopt_pages of @length bytes, from the
- * caller's memory at @uaddr, or from @file at offset @start when @file
- * is not NULL.
+ * Pin and charge the @npages pages from index @first, which nothing pins
+ * yet, into the page array. On failure nothing of the run stays pinned or
+ * charged.
+ */
+static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
+			      unsigned long npages)
+{
+	unsigned long max_batch = iopt_pages_batch();
+	unsigned long done = 0;
+	long rc;
+
+	lockdep_assert_held(&pages->mutex);
+
+	rc = iopt_pages_charge(pages, npages);
+	if (rc)
+		return rc;
+
+	while (done != npages) {
+		unsigned long batch = min(npages - done, max_batch);
+		unsigned long offset = (first + done) << PAGE_SHIFT;
+		struct page **out = pages->page_list + first + done;
+
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			goto err_unpin;
+		}
+		if (pages->file) {
+			rc = memfd_pin_pages(pages->file, pages->uaddr + offset,
+					     batch, out);
+			if (rc >= 0)
+				rc = batch;
+		} else {
+			rc = iopt_pages_gup(pages, pages->uaddr + offset,
+					    batch, out);
+		}
+		if (rc < 0)
+			goto err_unpin;
+		done += rc;
+		cond_resched();
+	}
+	if (pages->file && pages->writable &&
+	    iopt_pages_file_sealed(pages->file)) {
+		rc = -EPERM;
+		goto err_unpin;
+	}
+	pages->npinned += npages;
+	return 0;
+
+err_unpin:
+	iopt_pages_unpin_list(pages, first, done);
+	iopt_pages_uncharge(pages, npages);
+	return rc;
+}
+
+/* Undo iopt_pages_pin_run() */
+static int iopt_pages_unpin_run(struct iopt_pages *pages, unsigned long first,
+				unsigned long npages)
+{
+	lockdep_assert_held(&pages->mutex);
+
+	iopt_pages_unpin_list(pages, first, npages);
+	iopt_pages_uncharge(pages, npages);
+	pages->npinned -= npages;
+	return 0;
+}
+
+/*
+ * Pin (@pin) or unpin each maximal run of page indexes in [@first, @last]
+ * that neither a hold covers nor an access pins, in ascending order.
+ * Stops at the first error, with *@stopped set to the first index of the
+ * run that failed (on success, to @last + 1).
+ */
+static int iopt_pages_walk_unheld(struct iopt_pages *pages,
+				  unsigned long first, unsigned long last,
+				  bool pin, unsigned long *stopped)
+{
+	struct iova_span span;
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
+
+	for_each_iova_span(&span, &pages->holds, first, last) {
+		unsigned long idx = span.start;
+
+		if (span.used)
+			continue;
+		while (idx <= span.last) {
+			unsigned long pinned = idx;
+			unsigned long end = span.last;
+
+			/* Cut the hole at the next page an access pins. */
+			if (xa_find(&pages->access_counts, &pinned, span.last,
+				    XA_PRESENT)) {
+				end = pinned - 1;
+				if (pinned == idx) {
+					idx++;
+					continue;
+				}
+			}
+			if (pin)
+				rc = iopt_pages_pin_run(pages, idx,
+							end - idx + 1);
+			else
+				rc = iopt_pages_unpin_run(pages, idx,
+							  end - idx + 1);
+			if (rc) {
+				*stopped = idx;
+				return rc;
+			}
+			idx = end + 1;
+		}
+	}
+	*stopped = last + 1;
+	return 0;
+}
+
+/* The page array exists while anything is pinned. */
+static int iopt_pages_need_list(struct iopt_pages *pages)
+{
+	lockdep_assert_held(&pages->mutex);
+
+	if (pages->page_list)
+		return 0;
+	/*
+	 * Within the limit this is 8 bytes per 4 KiB; without one
+	 * (CAP_IPC_LOCK) a huge range must fail rather than warn or wake the
+	 * OOM killer.
+	 */
+	pages->page_list = kvcalloc(pages->npages, sizeof(*pages->page_list),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+				    __GFP_RETRY_MAYFAIL);
+	return pages->page_list ? 0 : -ENOMEM;
+}
+
+static void iopt_pages_maybe_free_list(struct iopt_pages *pages)
+{
+	lockdep_assert_held(&pages->mutex);
+
+	if (!pages->npinned) {
+		kvfree(pages->page_list);
+		pages->page_list = NULL;
+	}
+}
+
+/* Pin whatever of [first, last] is not pinned yet; all or nothing */
+static int iopt_pages_pin_unheld(struct iopt_pages *pages,
+				 unsigned long first, unsigned long last)
+{
+	unsigned long stopped;
+	int rc;
+
+	rc = iopt_pages_need_list(pages);
+	if (rc)
+		return rc;
+	rc = iopt_pages_walk_unheld(pages, first, last, true, &stopped);
+	if (rc) {
+		/* The runs before the failing one were pinned whole. */
+		if (stopped != first)
+			iopt_pages_walk_unheld(pages, first, stopped - 1,
+					       false, &stopped);
+		iopt_pages_maybe_free_list(pages);
+	}
+	return rc;
+}
+
+/* Unpin whatever of [first, last] nothing keeps pinned any more */
+static void iopt_pages_unpin_unheld(struct iopt_pages *pages,
+				    unsigned long first, unsigned long last)
+{
+	unsigned long stopped;
+
+	iopt_pages_walk_unheld(pages, first, last, false, &stopped);
+	iopt_pages_maybe_free_list(pages);
+}
+
+/**
+ * iopt_pages_hold() - keep a range of pages pinned
+ * @pages: the memory
+ * @hold: the caller's hold, not active
+ * @first: first page index
+ * @last: last page index, inclusive, below @pages->npages
+ *
+ * Pins and charges the pages of the range nothing pinned yet. The pages
+ * stay pinned, and their entries readable with iopt_pages_page(), until
+ * iopt_pages_unhold().
+ *
+ * Return: 0; -ENOMEM when the charge would pass RLIMIT_MEMLOCK or memory
+ * ran out; -EFAULT when a page cannot be pinned (or its process exited);
+ * -EPERM for a writable pin of a memfd sealed meanwhile; -EINTR on a
+ * fatal signal. On error nothing changed.
+ */
+int iopt_pages_hold(struct iopt_pages *pages, struct iopt_pages_hold *hold,
+		    unsigned long first, unsigned long last)
+{
+	int rc;
+
+	if (WARN_ON(hold->active || first > last || last >= pages->npages))
+		return -EINVAL;
+
+	mutex_lock(&pages->mutex);
+	rc = iopt_pages_pin_unheld(pages, first, last);
+	if (!rc) {
+		hold->node.start = first;
+		hold->node.last = last;
+		interval_tree_insert(&hold->node, &pages->holds);
+		hold->active = true;
+	}
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * iopt_pages_unhold() - undo iopt_pages_hold()
+ * @pages: the memory
+ * @hold: an active hold on @pages; inactive afterwards
+ *
+ * The pages of the range that nothing else pins are unpinned and
+ * uncharged.
+ */
+void iopt_pages_unhold(struct iopt_pages *pages, struct iopt_pages_hold *hold)
+{
+	if (WARN_ON(!hold->active))
+		return;
+
+	mutex_lock(&pages->mutex);
+	interval_tree_remove(&hold->node, &pages->holds);
+	hold->active = false;
+	iopt_pages_unpin_unheld(pages, hold->node.start, hold->node.last);
+	mutex_unlock(&pages->mutex);
+}
+
+/**
+ * iopt_pages_split_hold() - divide a hold in two
+ * @pages: the memory
+ * @hold: an active hold whose range is [first, last]
+ * @tail: an inactive hold; receives [@tail_first, last]
+ * @head_last: last page index @hold keeps, in [first, last)
+ * @tail_first: @head_last + 1, or @head_last when an area split inside a
+ *              page leaves that page to both halves
+ *
+ * @hold keeps [first, @head_last]. Nothing is pinned or unpinned.
+ */
+void iopt_pages_split_hold(struct iopt_pages *pages,
+			   struct iopt_pages_hold *hold,
+			   struct iopt_pages_hold *tail, unsigned long head_last,
+			   unsigned long tail_first)
+{
+	if (WARN_ON(!hold->active || tail->active ||
+		    head_last < hold->node.start ||
+		    head_last >= hold->node.last ||
+		    (tail_first != head_last && tail_first != head_last + 1)))
+		return;
+
+	mutex_lock(&pages->mutex);
+	tail->node.start = tail_first;
+	tail->node.last = hold->node.last;
+	interval_tree_insert(&tail->node, &pages->holds);
+	tail->active = true;
+	/* The tree is keyed by start and last: re-add the shortened hold. */
+	interval_tree_remove(&hold->node, &pages->holds);
+	hold->node.last = head_last;
+	interval_tree_insert(&hold->node, &pages->holds);
+	mutex_unlock(&pages->mutex);
+}
+
+/* Add @delta (+1 or -1) to the access count of each page of a range. */
+static int iopt_pages_count_access(struct iopt_pages *pages,
+				   unsigned long first, unsigned long last,
+				   long delta, unsigned long *stopped)
+{
+	unsigned long idx;
+
+	for (idx = first; idx <= last; idx++) {
+		unsigned long count = 0;
+		void *entry, *old;
+
+		entry = xa_load(&pages->access_counts, idx);
+		if (entry)
+			count = xa_to_value(entry);
+		count += delta;
+		if (count)
+			old = xa_store(&pages->access_counts, idx,
+				       xa_mk_value(count), GFP_KERNEL_ACCOUNT);
+		else
+			old = xa_erase(&pages->access_counts, idx);
+		if (xa_is_err(old)) {
+			*stopped = idx;
+			return xa_err(old);
+		}
+	}
+	return 0;
+}
+
+/**
+ * iopt_pages_access_pin() - pin pages for an access
+ * @pages: the memory
+ * @first: first page index
+ * @last: last page index, inclusive, below @pages->npages
+ * @out: receives the @last - @first + 1 pages
+ *
+ * Each page's access count goes up by one; pages nothing pinned yet are
+ * pinned and charged. Every page must be given back with
+ * iopt_pages_access_unpin(), in any chunks.
+ *
+ * Return: as iopt_pages_hold(). On error nothing changed.
+ */
+int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long first,
+			  unsigned long last, struct page **out)
+{
+	unsigned long stopped;
+	int rc;
+
+	if (WARN_ON(first > last || last >= pages->npages))
+		return -EINVAL;
+
+	mutex_lock(&pages->mutex);
+	/* First what no count covers yet, while the counts still say so */
+	rc = iopt_pages_pin_unheld(pages, first, last);
+	if (rc)
+		goto out_unlock;
+	rc = iopt_pages_count_access(pages, first, last, 1, &stopped);
+	if (rc) {
+		if (stopped != first)
+			WARN_ON(iopt_pages_count_access(pages, first,
+							stopped - 1, -1,
+							&stopped));
+		/* The counts are back: unpin exactly what was pinned. */
+		iopt_pages_unpin_unheld(pages, first, last);
+		goto out_unlock;
+	}
+	memcpy(out, pages->page_list + first,
+	       (last - first + 1) * sizeof(*out));
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * iopt_pages_access_unpin() - give back pages pinned for an access
+ * @pages: the memory
+ * @first: first page index
+ * @last: last page index, inclusive
+ *
+ * Each page's access count goes down by one; pages nothing pins any more
+ * are unpinned and uncharged.
+ */
+void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long first,
+			     unsigned long last)
+{
+	unsigned long stopped;
+
+	mutex_lock(&pages->mutex);
+	/* Lowering or erasing existing entries allocates nothing. */
+	WARN_ON(iopt_pages_count_access(pages, first, last, -1, &stopped));
+	iopt_pages_unpin_unheld(pages, first, last);
+	mutex_unlock(&pages->mutex);
+}
+
+/*
+ * Create an iopt_pages for the pages holding @length bytes of the caller's
+ * memory at @uaddr, or of @file at offset @start when @file is not NULL.
+ * Nothing is pinned or charged yet.
  */
 static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
 					    struct file *file, loff_t start,
@@ -388,114 +724,85 @@ static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
 					    enum iommufd_charge_mode charge)
 {
 	struct iopt_pages *pages;
-	int rc;
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
-	pages->npages = length >> PAGE_SHIFT;
-	pages->uaddr = file ? start : uaddr;
+	mutex_init(&pages->mutex);
+	pages->holds = RB_ROOT_CACHED;
+	xa_init(&pages->access_counts);
+	if (file)
+		uaddr = start;
+	pages->npages = DIV_ROUND_UP(offset_in_page(uaddr) + length, PAGE_SIZE);
+	pages->uaddr = uaddr & PAGE_MASK;
+	if (file)
+		pages->file = get_file(file);
 	pages->writable = writable;
 	pages->charge = charge;
 	pages->source_user = get_uid(current_user());
 	mmgrab(current->mm);
 	pages->source_mm = current->mm;
-
-	rc = iopt_pages_charge(pages);
-	if (rc)
-		goto err_drop_refs;
-
-	/*
-	 * Within the limit this is 8 bytes per 4 KiB pinned; without one
-	 * (CAP_IPC_LOCK) a bogus length must fail rather than warn or wake
-	 * the OOM killer.
-	 */
-	pages->page_list = kvcalloc(pages->npages, sizeof(*pages->page_list),
-				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
-				    __GFP_RETRY_MAYFAIL);
-	if (!pages->page_list) {
-		rc = -ENOMEM;
-		goto err_uncharge;
-	}
-
-	if (file)
-		rc = iopt_pages_fill_file(pages, file, start);
-	else
-		rc = iopt_pages_fill(pages, uaddr);
-	if (rc)
-		goto err_free_list;
-	if (file && writable && iopt_pages_file_sealed(file)) {
-		iopt_pages_unpin(pages, pages->npages);
-		rc = -EPERM;
-		goto err_free_list;
-	}
+	get_task_struct(current->group_leader);
+	pages->source_task = current->group_leader;
 	return pages;
-
-err_free_list:
-	kvfree(pages->page_list);
-err_uncharge:
-	iopt_pages_uncharge(pages);
-err_drop_refs:
-	mmdrop(pages->source_mm);
-	free_uid(pages->source_user);
-	kfree(pages);
-	return ERR_PTR(rc);
 }
 
 /**
- * iopt_pages_pin() - pin and charge a range of the caller's memory
- * @uaddr: first user address, page aligned
- * @length: bytes, a non-zero multiple of PAGE_SIZE; @uaddr + @length
- *          must not wrap
+ * iopt_pages_create_user() - describe a range of the caller's memory
+ * @uaddr: first user address
+ * @length: bytes, not zero; @uaddr + @length must not wrap
  * @writable: pin for writing (devices may write to the memory)
- * @charge: what to charge the pages to: the caller's user, or the
+ * @charge: what pinned pages are charged to: the caller's user, or the
  *          caller's mm (pinned_vm or, as VFIO type1 does, locked_vm)
  *
- * Must be called in the context of the process owning the memory and
- * without iopt->lock held.
+ * The object covers every page the range touches, page index 0 holding
+ * @uaddr. Nothing is pinned until a hold or an access pin asks for
+ * pages.
  *
- * Return: the new object with one reference, or an ERR_PTR: -ENOMEM when
- * the charge would go over RLIMIT_MEMLOCK or memory ran out, -EFAULT when
- * some page cannot be pinned, -EINTR on a fatal signal. On error nothing
- * is pinned and nothing is charged.
+ * Return: the new object with one reference, or an ERR_PTR: -EINVAL for
+ * a length within a page of the whole address space, -ENOMEM.
  */
-struct iopt_pages *iopt_pages_pin(unsigned long uaddr, unsigned long length,
-				  bool writable,
-				  enum iommufd_charge_mode charge)
+struct iopt_pages *iopt_pages_create_user(unsigned long uaddr,
+					  unsigned long length, bool writable,
+					  enum iommufd_charge_mode charge)
 {
-	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(uaddr) ||
-			 !PAGE_ALIGNED(length)))
+	if (WARN_ON_ONCE(!length))
+		return ERR_PTR(-EINVAL);
+	/* Its pages could not be counted (a user address of 0 allows it) */
+	if (length > ULONG_MAX - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
 	return iopt_pages_create(uaddr, NULL, 0, length, writable, charge);
 }
 
 /**
- * iopt_pages_pin_file() - pin and charge a range of a memfd
- * @file: a memfd (shmem or hugetlbfs)
- * @start: byte offset of the range in @file, page aligned
- * @length: bytes, a non-zero multiple of PAGE_SIZE
+ * iopt_pages_create_file() - describe a range of a memfd
+ * @file: a memfd (shmem or hugetlbfs); the object takes a reference
+ * @start: byte offset of the range in @file
+ * @length: bytes, not zero
  * @writable: pin for writing; @file must then be open for writing and
  *            not sealed against writes
- * @charge: as for iopt_pages_pin()
+ * @charge: as for iopt_pages_create_user()
  *
- * Like iopt_pages_pin(), but the memory is named by the file, which need
- * not be mapped. Missing shmem pages are allocated. The charge goes to
- * the caller, as for iopt_pages_pin().
+ * Like iopt_pages_create_user(), but the memory is named by the file,
+ * which need not be mapped. Missing shmem pages are allocated when
+ * pinned.
  *
- * Return: as iopt_pages_pin(), plus -EINVAL when @file is not a memfd or
- * @start is unaligned, -EPERM for a writable pin of a file that may not
- * be written, -EFAULT for a hugetlbfs page that does not exist yet.
+ * Return: the new object, or an ERR_PTR: -EINVAL when @file is not a
+ * memfd or @start is negative, -EBADF when it is not open for reading,
+ * -EPERM for a writable range of a file that may not be written, -ENOMEM.
  */
-struct iopt_pages *iopt_pages_pin_file(struct file *file, loff_t start,
-				       unsigned long length, bool writable,
-				       enum iommufd_charge_mode charge)
+struct iopt_pages *iopt_pages_create_file(struct file *file, loff_t start,
+					  unsigned long length, bool writable,
+					  enum iommufd_charge_mode charge)
 {
-	if (WARN_ON_ONCE(!length || !PAGE_ALIGNED(length)))
+	if (WARN_ON_ONCE(!length))
+		return ERR_PTR(-EINVAL);
+	if (length > ULONG_MAX - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
 	if (!shmem_file(file) && !is_file_hugepages(file))
 		return ERR_PTR(-EINVAL);
-	if (!PAGE_ALIGNED(start) || start < 0)
+	if (start < 0)
 		return ERR_PTR(-EINVAL);
 	if (!(file->f_mode & FMODE_READ))
 		return ERR_PTR(-EBADF);
@@ -510,20 +817,25 @@ static void iopt_pages_release(struct kref *kref)
 {
 	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
 
-	iopt_pages_unpin(pages, pages->npages);
-	kvfree(pages->page_list);
-	iopt_pages_uncharge(pages);
+	/* Holds and access pins each come with an area's reference. */
+	WARN_ON(pages->npinned || pages->page_list ||
+		!RB_EMPTY_ROOT(&pages->holds.rb_root) ||
+		!xa_empty(&pages->access_counts));
+	xa_destroy(&pages->access_counts);
+	mutex_destroy(&pages->mutex);
+	if (pages->file)
+		fput(pages->file);
+	put_task_struct(pages->source_task);
 	mmdrop(pages->source_mm);
 	free_uid(pages->source_user);
 	kfree(pages);
 }
 
 /**
- * iopt_pages_put() - drop a reference to pinned pages
- * @pages: the object
+ * iopt_pages_put() - drop a reference
+ * @pages: the object, with no hold or access pin left
  *
- * The last reference unpins the pages and returns the charge to the
- * user or mm that paid it. May sleep.
+ * May sleep.
  */
 void iopt_pages_put(struct iopt_pages *pages)
 {

@@ -40,11 +40,13 @@
  * EOPNOTSUPP.
  *
  * The mock IOMMU: a software IOMMU driver whose domains are xarrays from
- * IOVA page number to PFN. It translates the devices of a private bus,
+ * IOVA page number to physical page number, in pages of its own of half a
+ * CPU page (MOCK_IO_PAGE_SIZE), so that mappings that start or end inside
+ * a CPU page are exercised. It translates the devices of a private bus,
  * "iommufd_mock", registered with iommu_device_register_bus() so that it
  * coexists with the machine's real IOMMU driver. Its aperture is
- * [MOCK_APERTURE_START, MOCK_APERTURE_LAST] and it maps PAGE_SIZE and
- * 2 MiB pages. It reports cache coherency and interrupt isolation, so
+ * [MOCK_APERTURE_START, MOCK_APERTURE_LAST] and it maps MOCK_IO_PAGE_SIZE
+ * and 2 MiB pages. It reports cache coherency and interrupt isolation, so
  * binding its devices never depends on the platform.
  *
  * Locking: ictx->test_batch_limit_set is only touched by ioctls on the
@@ -553,13 +555,17 @@ static const struct iommu_domain_ops mock_blocking_ops = {
 	.free = mock_blocking_free,
 };
 
+/* The mock IOMMU's page: half a CPU page */
+#define MOCK_IO_PAGE_SHIFT (PAGE_SHIFT - 1)
+#define MOCK_IO_PAGE_SIZE (PAGE_SIZE / 2)
+
 static void mock_domain_erase(struct mock_iommu_domain *mock,
 			      unsigned long iova, size_t length)
 {
 	unsigned long off;
 
-	for (off = 0; off < length; off += PAGE_SIZE)
-		xa_erase(&mock->pfns, (iova + off) >> PAGE_SHIFT);
+	for (off = 0; off < length; off += MOCK_IO_PAGE_SIZE)
+		xa_erase(&mock->pfns, (iova + off) >> MOCK_IO_PAGE_SHIFT);
 }
 
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
@@ -571,9 +577,11 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	int rc;
 
 	for (; pgcount; pgcount--) {
-		for (off = 0; off < pgsize; off += PAGE_SIZE) {
-			rc = xa_insert(&mock->pfns, (iova + off) >> PAGE_SHIFT,
-				       xa_mk_value(PHYS_PFN(paddr + off)), gfp);
+		for (off = 0; off < pgsize; off += MOCK_IO_PAGE_SIZE) {
+			rc = xa_insert(&mock->pfns,
+				       (iova + off) >> MOCK_IO_PAGE_SHIFT,
+				       xa_mk_value((paddr + off) >>
+						   MOCK_IO_PAGE_SHIFT), gfp);
 			if (rc) {
 				/* Mapping over a mapping is a core bug. */
 				WARN_ON(rc == -EBUSY);
@@ -596,10 +604,10 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	size_t length = pgsize * pgcount;
 	unsigned long off;
 
-	for (off = 0; off < length; off += PAGE_SIZE) {
+	for (off = 0; off < length; off += MOCK_IO_PAGE_SIZE) {
 		/* Unmapping a hole is a core bug. */
 		if (WARN_ON(!xa_erase(&mock->pfns,
-				      (iova + off) >> PAGE_SHIFT)))
+				      (iova + off) >> MOCK_IO_PAGE_SHIFT)))
 			break;
 	}
 	return off;
@@ -609,11 +617,12 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 				     dma_addr_t iova)
 {
 	void *entry = xa_load(&to_mock_domain(domain)->pfns,
-			      iova >> PAGE_SHIFT);
+			      iova >> MOCK_IO_PAGE_SHIFT);
 
 	if (!entry)
 		return 0;
-	return PFN_PHYS(xa_to_value(entry)) + offset_in_page(iova);
+	return ((phys_addr_t)xa_to_value(entry) << MOCK_IO_PAGE_SHIFT) +
+	       (iova & (MOCK_IO_PAGE_SIZE - 1));
 }
 
 static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
@@ -698,7 +707,7 @@ static const struct iommu_ops mock_iommu_ops = {
 	.domain_alloc = mock_domain_alloc,
 	.probe_device = mock_probe_device,
 	.device_group = generic_device_group,
-	.pgsize_bitmap = PAGE_SIZE | SZ_2M,
+	.pgsize_bitmap = MOCK_IO_PAGE_SIZE | SZ_2M,
 	.default_domain_ops = &mock_domain_ops,
 };
 
@@ -962,8 +971,8 @@ static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd)
 	unsigned long off;
 	int rc = 0;
 
-	if (!PAGE_ALIGNED(iova) || !PAGE_ALIGNED(uptr) ||
-	    !PAGE_ALIGNED(cmd->check_map.length) ||
+	if (!IS_ALIGNED(iova | uptr | cmd->check_map.length,
+			MOCK_IO_PAGE_SIZE) ||
 	    cmd->check_map.length > ULONG_MAX - iova)
 		return -EINVAL;
 
@@ -972,15 +981,19 @@ static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(hwpt);
 	mock = to_mock_domain(hwpt->domain);
 
-	for (off = 0; off < cmd->check_map.length; off += PAGE_SIZE) {
-		void *entry = xa_load(&mock->pfns, (iova + off) >> PAGE_SHIFT);
+	for (off = 0; off < cmd->check_map.length; off += MOCK_IO_PAGE_SIZE) {
+		void *entry = xa_load(&mock->pfns,
+				      (iova + off) >> MOCK_IO_PAGE_SHIFT);
 		struct page *page = iommufd_test_user_page(uptr + off);
+		phys_addr_t phys;
 
 		if (!page) {
 			rc = -EFAULT;
 			break;
 		}
-		if (!entry || xa_to_value(entry) != page_to_pfn(page))
+		phys = page_to_phys(page) + offset_in_page(uptr + off);
+		if (!entry ||
+		    xa_to_value(entry) != phys >> MOCK_IO_PAGE_SHIFT)
 			rc = -EINVAL;
 		put_page(page);
 		if (rc)

@@ -440,7 +440,12 @@ static int iommufd_vfio_iommu_get_info(struct iommufd_ctx *ictx,
 
 	caps_size = iommufd_vfio_build_caps(NULL, ranges, count);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
-	/* Every power of two from the IOAS's granule up can be mapped. */
+	/*
+	 * Every power of two from the IOAS's granule up can be mapped; type1
+	 * users work in CPU pages, so a smaller granule (none attached, or
+	 * a smaller IOMMU page) is reported as PAGE_SIZE, as type1 does.
+	 */
+	alignment = max_t(unsigned long, alignment, PAGE_SIZE);
 	info.iova_pgsizes = ~((u64)alignment - 1);
 	info.argsz = sizeof(info) + caps_size;
 	info.cap_offset = 0;

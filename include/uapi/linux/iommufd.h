@@ -141,8 +141,13 @@ struct iommu_iova_range {
  * @allowed_iovas: user pointer to an array of struct iommu_iova_range
  *                 that receives the answer, in ascending order
  * @out_iova_alignment: filled in with the power-of-two alignment that
- *                      IOVAs and lengths passed to IOMMU_IOAS_MAP must
- *                      respect
+ *                      IOVAs, lengths and user addresses passed to
+ *                      IOMMU_IOAS_MAP must respect: the smallest page of
+ *                      the attached hardware page tables (1 with none,
+ *                      so any byte range may be mapped, the IOVA keeping
+ *                      the user address's offset in its page when the
+ *                      kernel picks it), at least PAGE_SIZE while an
+ *                      emulated device that pins pages is attached
  *
  * Reports which IOVA spans may be mapped in the IOAS right now. That is
  * everything the attached devices can translate, minus the spans some
@@ -230,11 +235,14 @@ enum iommufd_ioas_map_flags {
  *        IOMMU_IOAS_MAP_FIXED_IOVA is set, otherwise filled in by the
  *        kernel
  *
- * Pins the pages behind [@user_va, @user_va + @length) and makes them
- * visible at [@iova, @iova + @length) in the IOAS and in every hardware
- * page table that follows it. The pinned pages are charged to the locked
- * memory limit. @iova and @length must be multiples of the alignment
- * that IOMMU_IOAS_IOVA_RANGES reports.
+ * Makes the pages behind [@user_va, @user_va + @length) visible at
+ * [@iova, @iova + @length) in the IOAS and in every hardware page table
+ * that follows it. The pages are pinned, and charged to the locked
+ * memory limit, while a hardware page table follows the IOAS (or an
+ * emulated device pins them): with none, the map only records the range
+ * and problems with the memory show when one is attached. @iova and
+ * @length must be multiples of the alignment that IOMMU_IOAS_IOVA_RANGES
+ * reports, and so must the offset of @user_va in its page.
  *
  * A fixed @iova must lie in usable IOVA space and must not touch an
  * existing mapping. Without IOMMU_IOAS_MAP_FIXED_IOVA the kernel looks
@@ -247,7 +255,7 @@ enum iommufd_ioas_map_flags {
  * existing mapping; ENOSPC when no free space is large enough;
  * EOVERFLOW when @iova + @length or @user_va + @length wraps; EFAULT
  * when the memory cannot be pinned; ENOMEM, including hitting the
- * locked memory limit.
+ * locked memory limit (both only when the memory is pinned right away).
  */
 struct iommu_ioas_map {
 	__u32 size;
@@ -275,8 +283,8 @@ struct iommu_ioas_map {
  *
  * Maps into the destination IOAS the memory that
  * [@src_iova, @src_iova + @length) currently reaches in the source IOAS.
- * The pages are already pinned, so they are shared rather than pinned
- * and charged a second time. The source range must be covered from end
+ * Pages already pinned are shared rather than pinned and charged a
+ * second time. The source range must be covered from end
  * to end by existing mappings. Afterwards the two mappings are
  * independent: unmapping one leaves the other alone. Source and
  * destination may be the same IOAS.

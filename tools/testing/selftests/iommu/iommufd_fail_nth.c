@@ -19,6 +19,13 @@
  * may be pinned either. KASAN, kmemleak and lockdep in the test kernel
  * watch the rest.
  *
+ * Memory is pinned on demand: a page is pinned, and charged once per
+ * IOAS_MAP that named it, exactly while an area of an IOAS with a domain
+ * covers it or an access pins it. A map or copy into an IOAS without a
+ * domain pins nothing, the first domain attached pins every area of its
+ * IOAS and the last one going unpins them, and an unmap unpins only the
+ * pages no other area with a domain (or access) still needs.
+ *
  * The runner of the test kernel sets failslab and fail_page_alloc to
  * fail sleeping allocations too and to affect only tasks that ask
  * through fail-nth. Without fail-nth (no CONFIG_FAULT_INJECTION) the
@@ -43,6 +50,14 @@
 #include "iommufd_utils.h"
 
 #define BUF_SIZE (4 * SZ_1M)
+
+/*
+ * Where in the buffer the scenarios with an access keep the data they
+ * copy: faulted in beforehand like the rest (a page fault of the test
+ * while fail-nth is set would use up the injected failure) and mapped by
+ * none of them.
+ */
+#define SCRATCH_OFF (3 * SZ_1M)
 
 /* A scenario needing more injection points than this is a bug */
 #define MAX_NTH 10000
@@ -79,13 +94,15 @@ static long fail_nth_read(int nth_fd)
 /*
  * The state of one run. Scenarios set @fd once the file is open (and
  * @access_fd once they have an access, closed first), add to
- * @pinned_kb what each successful call pins and subtract what it
- * releases, and record in @step and @err where and how they stopped.
+ * @pinned_kb (VmPin) and @locked_kb (VmLck) what each successful call
+ * pins and subtract what it releases, and record in @step and @err where
+ * and how they stopped.
  */
 struct fail_run {
 	int fd;
 	int access_fd;
 	long pinned_kb;
+	long locked_kb;
 	int step;
 	int err;
 	char *buf;
@@ -150,9 +167,93 @@ static int open_iommufd(struct fail_run *run, bool mm_mode)
 	return run->fd;
 }
 
+/* A step that checks data: 0 when equal, else -1 with errno EIO */
+static int same_data(const void *a, const void *b, size_t len)
+{
+	if (!memcmp(a, b, len))
+		return 0;
+	errno = EIO;
+	return -1;
+}
+
+/* IOMMU_TEST_OP_ACCESS_RW through the access of @run */
+static int run_rw_at(struct fail_run *run, __u64 iova, void *data,
+		     __u64 length, __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = run->access_fd,
+		.access_rw = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)data, .flags = flags },
+	};
+
+	return test_cmd(run->fd, &cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_ACCESS_PAGES through the access of @run; the pages must
+ * show @uptr unless it is NULL. *@id names the pin.
+ */
+static int run_pin_iova(struct fail_run *run, __u64 iova, __u64 length,
+			const void *uptr, __u32 flags, __u32 *id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = run->access_fd,
+		.access_pages = { .iova = iova, .length = length,
+				  .uptr = (uintptr_t)uptr, .flags = flags },
+	};
+	int rc;
+
+	rc = test_cmd(run->fd, &cmd);
+	if (!rc && id)
+		*id = cmd.access_pages.out_access_pages_id;
+	return rc;
+}
+
+/* Give back the pin @id of the access of @run */
+static int run_unpin_id(struct fail_run *run, __u32 id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = run->access_fd,
+		.destroy_access_pages.access_pages_id = id,
+	};
+
+	return test_cmd(run->fd, &cmd);
+}
+
+/* An access to @ioas_id for @run, pinning pages with @pin */
+static int add_access(struct fail_run *run, __u32 ioas_id, bool pin)
+{
+	return create_access(run->fd, ioas_id,
+			     pin ? MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES : 0,
+			     &run->access_fd);
+}
+
+/* Move the access of @run to @ioas_id */
+static int access_replace(struct fail_run *run, __u32 ioas_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = run->access_fd,
+		.access_replace_ioas.ioas_id = ioas_id,
+	};
+
+	return test_cmd(run->fd, &cmd);
+}
+
+/* Close the access of @run, which lets go of all its pins */
+static void close_access(struct fail_run *run)
+{
+	close(run->access_fd);
+	run->access_fd = -1;
+}
+
 /*
  * Map two areas, copy a range across both into a second IOAS and part
- * of the first back into itself, then unmap and destroy it all.
+ * of the first back into itself, then unmap and destroy it all. Neither
+ * IOAS has a domain: nothing is pinned or charged at any point.
  */
 static int scenario_map_copy_unmap(struct fail_run *run)
 {
@@ -174,27 +275,20 @@ static int scenario_map_copy_unmap(struct fail_run *run)
 	if (step_failed(run, ioas_map(fd, a, MAP_FIXED_RW, buf, 4 * SZ_64K,
 				      &iova)))
 		return -1;
-	run->pinned_kb += 4 * SZ_64K / 1024;
 	/* A whole huge page, read-only, right after the first area */
 	iova = 4 * SZ_64K;
 	if (step_failed(run, ioas_map(fd, a, ro_fixed, buf + SZ_2M, SZ_2M,
 				      &iova)))
 		return -1;
-	run->pinned_kb += SZ_2M / 1024;
 
 	/* The end of the first area and the start of the second */
 	iova = 16 * SZ_1M;
 	if (step_failed(run, ioas_copy(fd, b, a, ro_fixed, 2 * SZ_64K,
 				       3 * SZ_64K, &iova)) ||
 	    step_failed(run, ioas_copy(fd, a, a, MAP_RW, 0, SZ_64K, &iova)) ||
-	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)))
-		return -1;
-	/* The copy in b kept both pinnings until now */
-	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
-		return -1;
-	run->pinned_kb -= (4 * SZ_64K + SZ_2M) / 1024;
-
-	if (step_failed(run, destroy(fd, b)) ||
+	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, destroy(fd, b)) ||
 	    step_failed(run, destroy(fd, a)))
 		return -1;
 	return 0;
@@ -224,15 +318,13 @@ static int scenario_allow_iovas(struct fail_run *run)
 	    step_failed(run, add_reserved(fd, a, 64 * SZ_1M, SZ_1M)) ||
 	    step_failed(run, allow_iovas(fd, a, two, 2)))
 		return -1;
-	/* Kernel-chosen IOVAs come from the allowed ranges */
-	if (step_failed(run, ioas_map(fd, a, MAP_RW, run->buf, SZ_64K, &iova)))
-		return -1;
-	run->pinned_kb += SZ_64K / 1024;
-	if (step_failed(run, vfio_ioas_set(fd, a)) ||
+	/* Kernel-chosen IOVAs come from the allowed ranges; no domain pins */
+	if (step_failed(run, ioas_map(fd, a, MAP_RW, run->buf, SZ_64K,
+				      &iova)) ||
+	    step_failed(run, vfio_ioas_set(fd, a)) ||
 	    step_failed(run, allow_iovas(fd, a, NULL, 0)) ||
 	    step_failed(run, destroy(fd, a)))
 		return -1;
-	run->pinned_kb -= SZ_64K / 1024;
 	return 0;
 }
 
@@ -258,16 +350,18 @@ static int scenario_iova_ranges(struct fail_run *run)
 }
 
 /*
- * An emulated device's access: pinned, read and written through, its pin
- * released by hand and by an unmap's callback, moved to another IOAS and
- * closed while holding a pin.
+ * An emulated device's access to IOASes without a domain, where only
+ * what it pins is pinned (and per page counted): read and written
+ * through, its pins released by hand and by an unmap's callback, moved
+ * to another IOAS and closed while holding a pin.
  */
 static int scenario_access(struct fail_run *run)
 {
-	struct iommu_test_cmd cmd;
-	char tmp[2 * SZ_4K];
+	const size_t big = 20 * SZ_4K, len = 2 * SZ_4K;
+	char *tmp = run->buf + SCRATCH_OFF;
+	char *buf = run->buf;
+	__u32 a, b, pin;
 	__u64 iova;
-	__u32 a, b;
 	int fd;
 
 	fd = open_iommufd(run, true);
@@ -277,85 +371,57 @@ static int scenario_access(struct fail_run *run)
 	    step_failed(run, ioas_alloc(fd, &b)))
 		return -1;
 	iova = SZ_1M;
-	if (step_failed(run, ioas_map(fd, a, MAP_FIXED_RW, run->buf,
-				      4 * SZ_64K, &iova)))
-		return -1;
-	run->pinned_kb += 4 * SZ_64K / 1024;
-	if (step_failed(run, ioas_copy(fd, b, a, MAP_FIXED_RW, SZ_1M, SZ_64K,
-				       &iova)))
-		return -1;
-
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_CREATE_ACCESS,
-		.id = a,
-		.create_access.flags = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)))
-		return -1;
-	run->access_fd = cmd.create_access.out_access_fd;
-
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = run->access_fd,
-		.access_rw = { .iova = SZ_1M + SZ_4K - 5, .length = sizeof(tmp),
-			       .uptr = (uintptr_t)tmp },
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)))
-		return -1;
-	cmd.access_rw.flags = MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH;
-	if (step_failed(run, test_cmd(fd, &cmd)))
+	if (step_failed(run, ioas_map(fd, a, MAP_FIXED_RW, buf, 4 * SZ_64K,
+				      &iova)) ||
+	    step_failed(run, ioas_copy(fd, b, a, MAP_FIXED_RW, SZ_1M, SZ_64K,
+				       &iova)) ||
+	    step_failed(run, add_access(run, a, true)))
 		return -1;
 
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = run->access_fd,
-		.access_pages = { .iova = SZ_1M + SZ_64K, .length = 3 * SZ_4K,
-				  .uptr = (uintptr_t)(run->buf + SZ_64K),
-				  .flags = MOCK_FLAGS_ACCESS_WRITE },
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)))
+	/* Each pins for the call only: a few pages, then a page array */
+	if (step_failed(run, run_rw_at(run, SZ_1M + SZ_4K - 5, tmp, len,
+				       0)) ||
+	    step_failed(run, same_data(tmp, buf + SZ_4K - 5, len)) ||
+	    step_failed(run, run_rw_at(run, SZ_1M + SZ_4K - 5, tmp, len,
+				       MOCK_ACCESS_RW_WRITE |
+				       MOCK_ACCESS_RW_SLOW_PATH)) ||
+	    step_failed(run, run_rw_at(run, SZ_1M + 100, tmp, big, 0)) ||
+	    step_failed(run, same_data(tmp, buf + 100, big)))
 		return -1;
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-		.id = run->access_fd,
-		.destroy_access_pages.access_pages_id =
-			cmd.access_pages.out_access_pages_id,
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)))
+
+	/* Pinned on demand, counted in a new per-page xarray */
+	if (step_failed(run, run_pin_iova(run, SZ_1M + SZ_64K, 3 * SZ_4K,
+					  buf + SZ_64K,
+					  MOCK_FLAGS_ACCESS_WRITE, &pin)))
 		return -1;
+	run->pinned_kb += 3 * SZ_4K / 1024;
+	/* Over pinned and unpinned pages: only the pins of the call go */
+	if (step_failed(run, run_rw_at(run, SZ_1M + SZ_64K - 100, tmp, len,
+				       0)) ||
+	    step_failed(run, same_data(tmp, buf + SZ_64K - 100, len)) ||
+	    step_failed(run, run_unpin_id(run, pin)))
+		return -1;
+	run->pinned_kb -= 3 * SZ_4K / 1024;
 
 	/* Pinned again, and released by the unmap's callback */
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = run->access_fd,
-		.access_pages = { .iova = SZ_1M, .length = 4 * SZ_64K },
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)) ||
-	    step_failed(run, ioas_unmap(fd, a, SZ_1M, 4 * SZ_64K, NULL)))
+	if (step_failed(run, run_pin_iova(run, SZ_1M, 4 * SZ_64K, NULL, 0,
+					  NULL)))
 		return -1;
+	run->pinned_kb += 4 * SZ_64K / 1024;
+	if (step_failed(run, ioas_unmap(fd, a, SZ_1M, 4 * SZ_64K, NULL)))
+		return -1;
+	run->pinned_kb -= 4 * SZ_64K / 1024;
 
 	/* To the copy in b, pinned there, closed with the pin held */
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
-		.id = run->access_fd,
-		.access_replace_ioas.ioas_id = b,
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)))
+	if (step_failed(run, access_replace(run, b)) ||
+	    step_failed(run, run_pin_iova(run, iova, SZ_64K, buf, 0, NULL)))
 		return -1;
-	cmd = (struct iommu_test_cmd){
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = run->access_fd,
-		.access_pages = { .iova = iova, .length = SZ_64K,
-				  .uptr = (uintptr_t)run->buf },
-	};
-	if (step_failed(run, test_cmd(fd, &cmd)))
-		return -1;
-	close(run->access_fd);
-	run->access_fd = -1;
+	run->pinned_kb += SZ_64K / 1024;
+	close_access(run);
+	run->pinned_kb -= SZ_64K / 1024;
 	if (step_failed(run, destroy(fd, a)) ||
 	    step_failed(run, destroy(fd, b)))
 		return -1;
-	run->pinned_kb -= 4 * SZ_64K / 1024;
 	return 0;
 }
 
@@ -378,16 +444,22 @@ static bool have_test_cmd(void)
 
 /*
  * A mock device attached where mappings already exist, so that each
- * attach fills a domain: an automatic HWPT, a HWPT from IOMMU_HWPT_ALLOC,
- * a replace onto that HWPT, a replace onto another IOAS (a new automatic
- * HWPT there), and the teardown. One small device and small maps: each
- * mock device passes dozens of injection points of the driver core, and
- * each xarray node of a mock domain two.
+ * attach fills a domain and the first one of an IOAS pins its areas:
+ * two maps of the same buffer (each pinned and charged once), a copy
+ * sharing the pages of one of them and pages an access already pins.
+ * The automatic HWPT goes again (unpinning all but the access's pages)
+ * and comes back, then come a HWPT from IOMMU_HWPT_ALLOC, a replace onto
+ * it, a replace onto another IOAS (a new automatic HWPT there) and the
+ * teardown. One small device and small maps: each mock device passes
+ * dozens of injection points of the driver core, and each xarray node
+ * of a mock domain two.
  */
 static int scenario_mock_attach(struct fail_run *run)
 {
 	const __u32 ro_fixed = IOMMU_IOAS_MAP_READABLE |
 			       IOMMU_IOAS_MAP_FIXED_IOVA;
+	/* The first attach pins all of a but the access's two pages */
+	const long a_kb = 8 * SZ_64K / 1024, access_kb = 2 * SZ_4K / 1024;
 	__u32 a, b, stdev, idev, hwpt, hwpt2, hwpt_b;
 	char *buf = run->buf;
 	__u64 iova;
@@ -399,43 +471,73 @@ static int scenario_mock_attach(struct fail_run *run)
 	if (step_failed(run, ioas_alloc(fd, &a)) ||
 	    step_failed(run, ioas_alloc(fd, &b)))
 		return -1;
-	if (step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
-					    MOCK_IOVA(0))))
-		return -1;
-	run->pinned_kb += 4 * SZ_64K / 1024;
+	/* No domain yet: nothing is pinned */
 	iova = MOCK_IOVA(SZ_1M);
-	if (step_failed(run, ioas_map(fd, a, ro_fixed, buf + 4 * SZ_64K,
-				      2 * SZ_64K, &iova)))
-		return -1;
-	run->pinned_kb += 2 * SZ_64K / 1024;
-	if (step_failed(run, ioas_map_fixed(fd, b, buf + 6 * SZ_64K, SZ_64K,
+	if (step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
+					    MOCK_IOVA(0))) ||
+	    step_failed(run, ioas_map(fd, a, ro_fixed, buf + 4 * SZ_64K,
+				      2 * SZ_64K, &iova)) ||
+	    step_failed(run, ioas_map_fixed(fd, a, buf, 2 * SZ_64K,
+					    MOCK_IOVA(2 * SZ_1M))) ||
+	    step_failed(run, ioas_copy_fixed(fd, a, a, MOCK_IOVA(SZ_64K),
+					     2 * SZ_64K,
+					     MOCK_IOVA(3 * SZ_1M))) ||
+	    step_failed(run, ioas_map_fixed(fd, b, buf + 6 * SZ_64K, SZ_64K,
 					    MOCK_IOVA(0))))
 		return -1;
-	run->pinned_kb += SZ_64K / 1024;
+	/* Two pages of the copy, pinned before any domain is attached */
+	if (step_failed(run, add_access(run, a, true)) ||
+	    step_failed(run, run_pin_iova(run, MOCK_IOVA(3 * SZ_1M),
+					  2 * SZ_4K, buf + SZ_64K, 0, NULL)))
+		return -1;
+	run->pinned_kb += access_kb;
 
-	if (step_failed(run, mock_domain(fd, a, &stdev, &hwpt, &idev)) ||
-	    step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(0), buf,
+	if (step_failed(run, mock_domain(fd, a, &stdev, &hwpt, &idev)))
+		return -1;
+	run->pinned_kb += a_kb - access_kb;
+	if (step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(0), buf,
 					  4 * SZ_64K)) ||
 	    step_failed(run, md_check_map(fd, hwpt, iova, buf + 4 * SZ_64K,
 					  2 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(2 * SZ_1M), buf,
+					  2 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(3 * SZ_1M),
+					  buf + SZ_64K, 2 * SZ_64K)) ||
+	    step_failed(run, destroy(fd, stdev)))
+		return -1;
+	run->pinned_kb -= a_kb - access_kb;
+
+	if (step_failed(run, mock_domain(fd, a, &stdev, &hwpt, &idev)))
+		return -1;
+	run->pinned_kb += a_kb - access_kb;
+	if (step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(3 * SZ_1M),
+					  buf + SZ_64K, 2 * SZ_64K)) ||
 	    step_failed(run, hwpt_alloc(fd, idev, a, &hwpt2)) ||
 	    step_failed(run, md_check_map(fd, hwpt2, MOCK_IOVA(0), buf,
 					  4 * SZ_64K)) ||
 	    step_failed(run, md_check_map(fd, hwpt2, iova, buf + 4 * SZ_64K,
 					  2 * SZ_64K)) ||
+	    step_failed(run, md_check_map(fd, hwpt2, MOCK_IOVA(2 * SZ_1M),
+					  buf, 2 * SZ_64K)) ||
 	    step_failed(run, mock_domain_replace(fd, stdev, hwpt2, NULL)) ||
-	    step_failed(run, mock_domain_replace(fd, stdev, b, &hwpt_b)) ||
-	    step_failed(run, md_check_map(fd, hwpt_b, MOCK_IOVA(0),
-					  buf + 6 * SZ_64K, SZ_64K)) ||
-	    step_failed(run, destroy(fd, stdev)) ||
-	    step_failed(run, destroy(fd, hwpt2)) ||
-	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)))
+	    step_failed(run, mock_domain_replace(fd, stdev, b, &hwpt_b)))
 		return -1;
-	run->pinned_kb -= 6 * SZ_64K / 1024;
-	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
+	run->pinned_kb += SZ_64K / 1024;
+	if (step_failed(run, md_check_map(fd, hwpt_b, MOCK_IOVA(0),
+					  buf + 6 * SZ_64K, SZ_64K)) ||
+	    step_failed(run, destroy(fd, stdev)))
 		return -1;
 	run->pinned_kb -= SZ_64K / 1024;
-	if (step_failed(run, destroy(fd, a)) ||
+	if (step_failed(run, destroy(fd, hwpt2)))
+		return -1;
+	run->pinned_kb -= a_kb - access_kb;
+	close_access(run);
+	run->pinned_kb -= access_kb;
+	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, destroy(fd, a)) ||
 	    step_failed(run, destroy(fd, b)))
 		return -1;
 	return 0;
@@ -444,8 +546,9 @@ static int scenario_mock_attach(struct fail_run *run)
 /*
  * Mappings made while mock domains are attached: two domains on one IOAS
  * (the automatic HWPT of a mock device and one from IOMMU_HWPT_ALLOC),
- * one more from IOMMU_HWPT_ALLOC on another, so every map and copy fills
- * up to two domains and must undo the first when the second fails.
+ * one more from IOMMU_HWPT_ALLOC on another, so every map and copy pins
+ * at once, fills up to two domains and must undo the first when the
+ * second fails.
  */
 static int scenario_mock_map(struct fail_run *run)
 {
@@ -502,17 +605,102 @@ static int scenario_mock_map(struct fail_run *run)
 					  SZ_64K)))
 		return -1;
 
+	/*
+	 * A page is unpinned once no area shows it: the first unmap lets
+	 * go of the last SZ_64K of the first map only (copies show the
+	 * rest), the second of what the copies in b do not show (SZ_64K of
+	 * each map), the third of the rest.
+	 */
 	if (step_failed(run, ioas_unmap(fd, a, MOCK_IOVA(0), 4 * SZ_64K,
-					NULL)) ||
-	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
-	    step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
+					NULL)))
 		return -1;
-	run->pinned_kb -= 6 * SZ_64K / 1024;
+	run->pinned_kb -= SZ_64K / 1024;
+	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)))
+		return -1;
+	run->pinned_kb -= 2 * SZ_64K / 1024;
+	if (step_failed(run, ioas_unmap(fd, b, 0, UINT64_MAX, NULL)))
+		return -1;
+	run->pinned_kb -= 3 * SZ_64K / 1024;
 	if (step_failed(run, destroy(fd, hwpt2)) ||
 	    step_failed(run, destroy(fd, hwpt_b)) ||
 	    step_failed(run, destroy(fd, stdev)) ||
 	    step_failed(run, destroy(fd, a)) ||
 	    step_failed(run, destroy(fd, b)))
+		return -1;
+	return 0;
+}
+
+/*
+ * Mappings that start and end inside pages. Without a domain any byte
+ * range may be mapped and nothing is pinned: two maps side by side that
+ * share a page, a copy across both to an odd IOVA, read and written
+ * through an access that does not pin (one that pins needs whole pages),
+ * which pins each page for the call only, once per area showing it.
+ * Then mappings in the mock IOMMU's half pages: one pinned by the
+ * attach, read through the access, and one next to it sharing its last
+ * page, pinned again by the map since it is a memory object of its own.
+ */
+static int scenario_subpage(struct fail_run *run)
+{
+	const __u64 map_iova = MOCK_IOVA(SZ_4K / 2);
+	char *map_buf = run->buf + SZ_4K + SZ_4K / 2;
+	char *tmp = run->buf + SCRATCH_OFF;
+	char *data = tmp + SZ_4K;
+	char *buf = run->buf;
+	__u32 a, stdev, hwpt;
+	__u64 iova;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	iova = SZ_2M + 7;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_map_fixed(fd, a, buf + 100, 1000,
+					    SZ_1M + 100)) ||
+	    step_failed(run, ioas_map_fixed(fd, a, buf + 1100, 4000,
+					    SZ_1M + 1100)) ||
+	    step_failed(run, ioas_copy(fd, a, a, MAP_FIXED_RW, SZ_1M + 600,
+				       1000, &iova)) ||
+	    step_failed(run, add_access(run, a, false)))
+		return -1;
+
+	/* One area, both areas and two pages (written), the copy */
+	memset(data, 0x5a, 4000);
+	if (step_failed(run, run_rw_at(run, SZ_1M + 100, tmp, 1000, 0)) ||
+	    step_failed(run, same_data(tmp, buf + 100, 1000)) ||
+	    step_failed(run, run_rw_at(run, SZ_1M + 1000, data, 4000,
+				       MOCK_ACCESS_RW_WRITE)) ||
+	    step_failed(run, same_data(buf + 1000, data, 4000)) ||
+	    step_failed(run, run_rw_at(run, iova, tmp, 1000,
+				       MOCK_ACCESS_RW_SLOW_PATH)) ||
+	    step_failed(run, same_data(tmp, buf + 600, 1000)) ||
+	    step_failed(run, ioas_unmap(fd, a, SZ_1M + 100, 1000, NULL)) ||
+	    step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)))
+		return -1;
+
+	/* 8 KiB from the middle of a page, so three pages: the attach pins */
+	if (step_failed(run, ioas_map_fixed(fd, a, map_buf, 2 * SZ_4K,
+					    map_iova)) ||
+	    step_failed(run, mock_domain(fd, a, &stdev, &hwpt, NULL)))
+		return -1;
+	run->pinned_kb += 3 * SZ_4K / 1024;
+	if (step_failed(run, md_check_map(fd, hwpt, map_iova, map_buf,
+					  2 * SZ_4K)) ||
+	    step_failed(run, run_rw_at(run, map_iova + 100, tmp, 4000, 0)) ||
+	    step_failed(run, same_data(tmp, map_buf + 100, 4000)) ||
+	    step_failed(run, ioas_map_fixed(fd, a, map_buf + 2 * SZ_4K,
+					    SZ_4K / 2, map_iova + 2 * SZ_4K)))
+		return -1;
+	run->pinned_kb += SZ_4K / 1024;
+	if (step_failed(run, md_check_map(fd, hwpt, map_iova, map_buf,
+					  2 * SZ_4K + SZ_4K / 2)) ||
+	    step_failed(run, destroy(fd, stdev)))
+		return -1;
+	run->pinned_kb -= 4 * SZ_4K / 1024;
+	close_access(run);
+	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, destroy(fd, a)))
 		return -1;
 	return 0;
 }
@@ -523,7 +711,8 @@ static int fail_memfd = -1;
 /*
  * The commands the other scenarios leave out: IOMMU_IOAS_MAP_FILE,
  * IOMMU_GET_HW_INFO and the VFIO type1 ioctls on the compat IOAS of a
- * context holding a (mock) device, whose maps are charged to VmLck.
+ * context holding a (mock) device, whose maps are charged to VmLck. The
+ * IOAS has a domain, so every map pins at once.
  */
 static int scenario_file_info_type1(struct fail_run *run)
 {
@@ -554,6 +743,7 @@ static int scenario_file_info_type1(struct fail_run *run)
 	    step_failed(run, type1_map(fd, run->buf, MOCK_IOVA(0),
 				       4 * SZ_64K, T1_RW)))
 		return -1;
+	run->locked_kb += 4 * SZ_64K / 1024;
 	iova = MOCK_IOVA(SZ_1M);
 	if (step_failed(run, ioas_map_file(fd, a, MAP_FIXED_RW, fail_memfd, 0,
 					   2 * SZ_64K, &iova)))
@@ -563,6 +753,7 @@ static int scenario_file_info_type1(struct fail_run *run)
 					 NULL)))
 		return -1;
 	run->pinned_kb -= 2 * SZ_64K / 1024;
+	run->locked_kb -= 4 * SZ_64K / 1024;
 	if (step_failed(run, destroy(fd, stdev)) ||
 	    step_failed(run, destroy(fd, a)))
 		return -1;
@@ -646,6 +837,8 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 		/* The failed call left nothing pinned behind */
 		ASSERT_EQ(base_kb + run.pinned_kb, vmpin_kb())
 			TH_LOG("nth %u: stopped at step %d", nth, run.step);
+		ASSERT_EQ(base_lck_kb + run.locked_kb, vmlck_kb())
+			TH_LOG("nth %u: stopped at step %d", nth, run.step);
 		if (run.access_fd >= 0)
 			ASSERT_EQ(0, close(run.access_fd));
 		if (run.fd >= 0)
@@ -722,6 +915,14 @@ TEST_F_TIMEOUT(fail_nth, map_with_mock_domains, 600)
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_mock_map);
+}
+
+TEST_F_TIMEOUT(fail_nth, subpage, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
+		     scenario_subpage);
 }
 
 TEST_F_TIMEOUT(fail_nth, file_info_type1, 600)

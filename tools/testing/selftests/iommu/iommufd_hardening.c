@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +92,56 @@ static int maps_from_children(int fd, __u32 ioas_id, char *buf, __u64 iova)
 }
 
 /*
+ * @NR_FORKS children that each map 1 MiB (their own slice of @buf) at
+ * IOVA @iova + i MiB with VFIO_IOMMU_MAP_DMA through @fd, then stay alive
+ * until killed, so that a later pin still finds their memory; @pids gets
+ * them (0 for those not started). Return how many of the maps succeeded,
+ * or -1 when a child failed otherwise than with ENOMEM.
+ */
+static int type1_maps_from_live_children(int fd, char *buf, __u64 iova,
+					 pid_t *pids)
+{
+	int i, ok = 0, report[2];
+	char rc;
+
+	memset(pids, 0, NR_FORKS * sizeof(*pids));
+	if (pipe(report))
+		return -1;
+	for (i = 0; i < NR_FORKS; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return -1;
+		if (!pids[i]) {
+			rc = 0;
+			if (type1_map(fd, buf + i * SZ_1M, iova + i * SZ_1M,
+				      SZ_1M, T1_RW))
+				rc = errno == ENOMEM ? 1 : 2;
+			if (write(report[1], &rc, 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		if (read(report[0], &rc, 1) != 1 || rc == 2)
+			return -1;
+		if (!rc)
+			ok++;
+	}
+	close(report[0]);
+	close(report[1]);
+	return ok;
+}
+
+static void kill_children(pid_t *pids)
+{
+	int i;
+
+	for (i = 0; i < NR_FORKS && pids[i] > 0; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+}
+
+/*
  * Run the statements given after @limit in a child process that dropped
  * to nobody with that RLIMIT_MEMLOCK; they end with _exit(). The child's
  * exit status.
@@ -135,8 +186,10 @@ TEST(type1_without_device_is_enodev)
 
 /*
  * A compat IOAS named with IOMMU_VFIO_IOAS_SET but no device: the type1
- * ioctls work, but charge as IOAS_MAP does (the user), so four forked
- * children with a 1.5 MiB limit get 1 MiB through between them, not 4.
+ * ioctls work, but charge as IOAS_MAP does (the user). Without a domain
+ * they pin nothing, so the maps of four forked children with a 1.5 MiB
+ * limit all succeed; the charge comes when a domain pins them, and the
+ * four of them do not fit in the one user's budget, one does.
  */
 TEST(type1_without_device_charges_the_user)
 {
@@ -151,10 +204,26 @@ TEST(type1_without_device_charges_the_user)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
 	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas_id));
-	ASSERT_EQ(1, AS_NOBODY(LIMIT_1_5M, {
+	ASSERT_EQ(0, AS_NOBODY(LIMIT_1_5M, {
+		pid_t pids[NR_FORKS];
+		int rc = 0;
+
 		if (ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 			_exit(101);
-		_exit(maps_from_children(fd, 0, buf, 0));
+		if (type1_maps_from_live_children(fd, buf,
+						  MOCK_APERTURE_START,
+						  pids) != NR_FORKS)
+			rc = 102;
+		else if (mock_domain(fd, ioas_id, NULL, NULL, NULL) != -1 ||
+			 errno != ENOMEM)
+			rc = 103;
+		else if (type1_unmap(fd, MOCK_APERTURE_START + SZ_1M,
+				     (NR_FORKS - 1) * SZ_1M, 0, NULL))
+			rc = 104;
+		else if (mock_domain(fd, ioas_id, NULL, NULL, NULL))
+			rc = 105;
+		kill_children(pids);
+		_exit(rc);
 	}));
 	close(fd);
 	munmap(buf, SZ_1M * NR_FORKS);
@@ -188,7 +257,10 @@ TEST(type1_with_device_charges_each_process)
 	munmap(buf, SZ_1M * NR_FORKS);
 }
 
-/* IOAS_MAP, default (per-user) charging: one of four children gets 1 MiB */
+/*
+ * IOAS_MAP, default (per-user) charging: one of four children gets 1 MiB.
+ * The IOAS has a domain, so each map pins and charges at once.
+ */
 TEST(ioas_map_user_mode_fork_shares_the_budget)
 {
 	char *buf = buf_1m();
@@ -201,14 +273,19 @@ TEST(ioas_map_user_mode_fork_shares_the_budget)
 	fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, NULL, NULL));
 	ASSERT_EQ(1, AS_NOBODY(LIMIT_1_5M, {
-		_exit(maps_from_children(fd, ioas_id, buf, 0));
+		_exit(maps_from_children(fd, ioas_id, buf,
+					 MOCK_APERTURE_START));
 	}));
 	close(fd);
 	munmap(buf, SZ_1M * NR_FORKS);
 }
 
-/* Per-process mode, set on the same kind of fd: a second 1 MiB fails */
+/*
+ * Per-process mode, set on the same kind of fd: a second 1 MiB fails. The
+ * IOAS has a domain, so each map pins and charges at once.
+ */
 TEST(ioas_map_mm_mode_limits_one_process)
 {
 	char *buf = buf_1m();
@@ -222,15 +299,17 @@ TEST(ioas_map_mm_mode_limits_one_process)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, 1));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, NULL, NULL));
 	ASSERT_EQ(0, AS_NOBODY(LIMIT_1_5M, {
+		const __u64 start = MOCK_APERTURE_START;
 		long pin = vmpin_kb();
 
-		if (ioas_map_fixed(fd, ioas_id, buf, SZ_1M, 0))
+		if (ioas_map_fixed(fd, ioas_id, buf, SZ_1M, start))
 			_exit(101);
 		if (vmpin_kb() != pin + 1024)
 			_exit(102);
-		if (ioas_map_fixed(fd, ioas_id, buf + SZ_1M, SZ_1M, SZ_1M) !=
-			    -1 || errno != ENOMEM)
+		if (ioas_map_fixed(fd, ioas_id, buf + SZ_1M, SZ_1M,
+				   start + SZ_1M) != -1 || errno != ENOMEM)
 			_exit(103);
 		if (vmpin_kb() != pin + 1024)
 			_exit(104);
@@ -259,10 +338,14 @@ TEST(mapper_exits_before_unmap)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, 1));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	/* A domain, so that the child's map pins and charges at once */
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, NULL, NULL));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(ioas_map_fixed(fd, ioas_id, buf, SZ_1M, 0) ? 1 : 0);
+		_exit(ioas_map_fixed(fd, ioas_id, buf, SZ_1M,
+				     MOCK_APERTURE_START) ||
+		      vmpin_kb() != 1024 ? 1 : 0);
 	ASSERT_EQ(0, wait_child(pid));
 	/* The child's own copy of the buffer is pinned, not ours */
 	ASSERT_EQ(pin, vmpin_kb());
@@ -321,10 +404,13 @@ TEST(exec_with_inherited_fd)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, 1));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
+	/* A domain, so that the map pins and charges at once */
+	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, NULL, NULL));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		if (ioas_map_fixed(fd, ioas_id, buf, SZ_1M, 0))
+		if (ioas_map_fixed(fd, ioas_id, buf, SZ_1M,
+				   MOCK_APERTURE_START) || vmpin_kb() != 1024)
 			_exit(10);
 		_exit(exec_self(fd, ioas_id, 0));
 	}

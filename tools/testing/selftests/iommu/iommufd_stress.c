@@ -852,47 +852,6 @@ static bool op_destroy_random(struct worker *w)
 	return true;
 }
 
-static int access_pages(int fd, int access_fd, __u32 flags, __u64 iova,
-			__u64 length, __u32 *pin_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_PAGES,
-		.id = access_fd,
-		.access_pages = { .flags = flags, .iova = iova,
-				  .length = length },
-	};
-	int rc;
-
-	rc = test_cmd(fd, &cmd);
-	if (!rc)
-		*pin_id = cmd.access_pages.out_access_pages_id;
-	return rc;
-}
-
-static int access_unpin(int fd, int access_fd, __u32 pin_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
-		.id = access_fd,
-		.destroy_access_pages.access_pages_id = pin_id,
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
-static int access_rw(int fd, int access_fd, __u64 iova, void *buf,
-		     __u64 length, __u32 flags)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_RW,
-		.id = access_fd,
-		.access_rw = { .iova = iova, .length = length,
-			       .uptr = (uintptr_t)buf, .flags = flags },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 static int access_replace(int fd, int access_fd, __u32 ioas)
 {
 	struct iommu_test_cmd cmd = {
@@ -955,14 +914,16 @@ static bool op_access_pages(struct worker *w)
 		flags |= MOCK_FLAGS_ACCESS_WRITE;
 	snprintf(what, sizeof(what), "fd %d iova 0x%llx length 0x%llx", afd,
 		 (unsigned long long)r->iova, (unsigned long long)r->length);
-	rc = access_pages(w->s->fd, afd, flags, r->iova, r->length, &id);
+	rc = access_pages(w->s->fd, afd, r->iova, r->length, NULL, flags,
+			  &id);
 	record(w, OP_ACCESS_PAGES, rc, what);
 	if (rc)
 		return true;
 	if (w->nr_pins == NR_PINS) {
 		/* Give back the oldest before remembering a new one */
 		record(w, OP_ACCESS_UNPIN,
-		       access_unpin(w->s->fd, w->pins[0].fd, w->pins[0].id),
+		       destroy_access_pages(w->s->fd, w->pins[0].fd,
+					    w->pins[0].id),
 		       "oldest");
 		memmove(&w->pins[0], &w->pins[1],
 			sizeof(w->pins[0]) * (NR_PINS - 1));
@@ -980,7 +941,8 @@ static bool op_access_unpin(struct worker *w)
 		return false;
 	i = rnd(&w->rng, w->nr_pins);
 	record(w, OP_ACCESS_UNPIN,
-	       access_unpin(w->s->fd, w->pins[i].fd, w->pins[i].id), "");
+	       destroy_access_pages(w->s->fd, w->pins[i].fd,
+				    w->pins[i].id), "");
 	w->pins[i] = w->pins[--w->nr_pins];
 	return true;
 }
@@ -1141,8 +1103,9 @@ static bool reopen_fill(struct worker *w, int fd, int *afd)
 			return false;
 		w->created++;
 		if (!reopen_step(w, access_pages(fd, *afd,
+						 MOCK_APERTURE_START,
+						 SZ_64K, NULL,
 						 MOCK_FLAGS_ACCESS_WRITE,
-						 MOCK_APERTURE_START, SZ_64K,
 						 &pin),
 				 "ACCESS_PAGES"))
 			return false;

@@ -324,6 +324,64 @@ static inline int create_access(int fd, __u32 ioas_id, __u32 flags,
 	return rc;
 }
 
+/* IOMMU_TEST_OP_ACCESS_RW: copy @length bytes between @p and @iova */
+static inline int access_rw(int fd, int access_fd, __u64 iova, void *p,
+			    __u64 length, __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = access_fd,
+		.access_rw = {
+			.iova = iova,
+			.length = length,
+			.uptr = (uintptr_t)p,
+			.flags = flags,
+		},
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/*
+ * IOMMU_TEST_OP_ACCESS_PAGES: pin [@iova, @iova + @length) through the
+ * access; the pages must show @uptr unless it is NULL. *@pages_id (when
+ * not NULL) names the pin.
+ */
+static inline int access_pages(int fd, int access_fd, __u64 iova,
+			       __u64 length, const void *uptr,
+			       __u32 flags, __u32 *pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = access_fd,
+		.access_pages = {
+			.flags = flags,
+			.iova = iova,
+			.length = length,
+			.uptr = (uintptr_t)uptr,
+		},
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (!rc && pages_id)
+		*pages_id = cmd.access_pages.out_access_pages_id;
+	return rc;
+}
+
+/* IOMMU_TEST_OP_DESTROY_ACCESS_PAGES: give back the pin @pages_id */
+static inline int destroy_access_pages(int fd, int access_fd,
+				       __u32 pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = access_fd,
+		.destroy_access_pages = { .access_pages_id = pages_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
 /* Move the mock device of @stdev_id to @pt_id; *@hwpt_id gets the HWPT */
 static inline int mock_domain_replace(int fd, __u32 stdev_id, __u32 pt_id,
 				      __u32 *hwpt_id)
