@@ -353,6 +353,20 @@ static int iommufd_access_check_range(struct io_pagetable *iopt,
 }
 
 /*
+ * The indexes, in @area's pages, of the first and last page of the part
+ * of [iova, last] that @area maps; returns the number of pages.
+ */
+static unsigned long iommufd_area_pages(struct iopt_area *area,
+					unsigned long iova, unsigned long last,
+					unsigned long *first_idx,
+					unsigned long *last_idx)
+{
+	*first_idx = iopt_area_index(area, max(area->node.start, iova));
+	*last_idx = iopt_area_index(area, min(area->node.last, last));
+	return *last_idx - *first_idx + 1;
+}
+
+/*
  * Give back the access pins taken on [iova, last] of the areas before
  * @end (NULL: all of them), in the pages of each area.
  */
@@ -366,11 +380,9 @@ static void iommufd_access_unpin_areas(struct io_pagetable *iopt,
 	     node != end; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
-		unsigned long first_idx =
-			iopt_area_index(area, max(node->start, iova));
-		unsigned long last_idx =
-			iopt_area_index(area, min(node->last, last));
+		unsigned long first_idx, last_idx;
 
+		iommufd_area_pages(area, iova, last, &first_idx, &last_idx);
 		iopt_pages_access_unpin(area->pages, first_idx, last_idx);
 	}
 }
@@ -392,11 +404,10 @@ static int iommufd_access_pin_areas(struct io_pagetable *iopt,
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
-		unsigned long first_idx =
-			iopt_area_index(area, max(node->start, iova));
-		unsigned long last_idx =
-			iopt_area_index(area, min(node->last, last));
+		unsigned long first_idx, last_idx, npages;
 
+		npages = iommufd_area_pages(area, iova, last, &first_idx,
+					    &last_idx);
 		/* Areas next to each other may share a page: one per area. */
 		rc = iopt_pages_access_pin(area->pages, first_idx, last_idx,
 					   out);
@@ -404,7 +415,7 @@ static int iommufd_access_pin_areas(struct io_pagetable *iopt,
 			iommufd_access_unpin_areas(iopt, iova, last, node);
 			return rc;
 		}
-		out += last_idx - first_idx + 1;
+		out += npages;
 	}
 	return 0;
 }
@@ -473,10 +484,10 @@ int iommufd_access_pin_pages(struct iommufd_access *access,
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
-		unsigned long npages =
-			iopt_area_index(area, min(node->last, last)) -
-			iopt_area_index(area, max(node->start, iova)) + 1;
+		unsigned long first_idx, last_idx, npages;
 
+		npages = iommufd_area_pages(area, iova, last, &first_idx,
+					    &last_idx);
 		/* Counted in pages: drivers may unpin in other chunks */
 		area->access_pins += npages;
 		access->npins += npages;
@@ -521,12 +532,10 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
-		unsigned long first_idx =
-			iopt_area_index(area, max(node->start, iova));
-		unsigned long last_idx =
-			iopt_area_index(area, min(node->last, last));
-		unsigned long npages = last_idx - first_idx + 1;
+		unsigned long first_idx, last_idx, npages;
 
+		npages = iommufd_area_pages(area, iova, last, &first_idx,
+					    &last_idx);
 		/* Unpinning what was not pinned would free pages in use */
 		if (WARN_ON(area->access_pins < npages ||
 			    access->npins < npages))
@@ -594,9 +603,10 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 	     node; node = interval_tree_iter_next(node, iova, last)) {
 		struct iopt_area *area =
 			container_of(node, struct iopt_area, node);
+		unsigned long first_idx, last_idx;
 
-		npages += iopt_area_index(area, min(node->last, last)) -
-			  iopt_area_index(area, max(node->start, iova)) + 1;
+		npages += iommufd_area_pages(area, iova, last, &first_idx,
+					     &last_idx);
 	}
 	if (npages > ARRAY_SIZE(onstack)) {
 		list = kvcalloc(npages, sizeof(*list), GFP_KERNEL_ACCOUNT);
