@@ -116,6 +116,8 @@
  *    off) cuts areas instead of failing with EINVAL
  *  0x56e27eb562eddf5e: MD_CHECK_REFS of the memfd's mapping ran past it
  *    into memory the model does not know (the model's own bug)
+ *  0x5a6ff4d5aa911190: an access pin of a map starting in the hole but
+ *    reaching past it into memory the process maps (the model's bug)
  */
 static const __u64 regression_seeds[] = {
 	0x1,
@@ -125,6 +127,7 @@ static const __u64 regression_seeds[] = {
 	0xf9ccc45ca8cc6cbe,
 	0xc62eff5520ffc1a5,
 	0x56e27eb562eddf5e,
+	0x5a6ff4d5aa911190,
 };
 
 #define MEMLOCK_LIMIT (64 * SZ_1M)
@@ -919,20 +922,29 @@ static __u8 map_charge(struct fz *f, bool type1)
 
 /*
  * The -errno of pinning pages @a to @b of @m, 0 when they can be: GUP
- * pins the buffer, the read-only buffer only for reading and nothing
- * else; shmem refuses a page past the end of the file, and no page of
- * the hugetlbfs file was ever faulted in
+ * pins the buffer, the read-only buffer only for reading, and stops at
+ * the first page it cannot pin: the hole after the buffers, page 0 and
+ * the kernel's half fault; whatever else the process maps is unknown
+ * (UNSURE). shmem refuses a page past the end of the file, and no page
+ * of the hugetlbfs file was ever faulted in.
  */
 static int mem_fault(const struct mem *m, __u64 a, __u64 b)
 {
-	__u64 lo = (uintptr_t)env.buf, hi;
+	__u64 lo = (uintptr_t)env.buf, hi, pa, pb;
+	__u64 hole_end = (uintptr_t)env.hole + 2 * SZ_2M;
 
 	switch (m->kind) {
 	case MEM_USER:
 		hi = (uintptr_t)env.robuf + (m->writable ? 0 : RO_SIZE);
-		if (m->base + a * CPU_PAGE < lo || m->base + b * CPU_PAGE >= hi)
+		pa = m->base + a * CPU_PAGE;
+		pb = m->base + b * CPU_PAGE;
+		if (pa >= lo && pb < hi)
+			return 0;
+		/* From the buffers on, the first page GUP fails at is known */
+		if ((pa >= lo && pa < hole_end) || pa < CPU_PAGE ||
+		    pa >= 1ULL << 47)
 			return -EFAULT;
-		return 0;
+		return UNSURE;
 	case MEM_SHMEM:
 	case MEM_SEALED:
 		return m->base / CPU_PAGE + b >= MEMFD_SIZE / CPU_PAGE ?
@@ -1139,6 +1151,12 @@ static int sim_pin(struct fz *f, struct pinset *ps, __u32 mi, __u64 first,
 			e = -ENOMEM;
 		else
 			e = mem_fault(m, next, to);
+		if (e == UNSURE) {
+			/* What follows depends on the guest's memory */
+			ps->unsure = true;
+			e = 0;
+			break;
+		}
 		if (e)
 			break;
 		ps->charged[m->charge] += to - next + 1;
