@@ -255,19 +255,31 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 					  pt_id);
 	struct vfio_device_attach_iommufd_pt attach;
 	struct vfio_device *device = df->device;
+	bool pasid;
 	long ret;
 
 	if (copy_from_user(&attach, arg, minsz))
 		return -EFAULT;
 	if (attach.argsz < minsz || (attach.flags & ~VFIO_DEVICE_ATTACH_PASID))
 		return -EINVAL;
-	if (attach.flags & VFIO_DEVICE_ATTACH_PASID)
-		return -EOPNOTSUPP;
+	pasid = attach.flags & VFIO_DEVICE_ATTACH_PASID;
+	if (pasid) {
+		if (attach.argsz < offsetofend(typeof(attach), pasid))
+			return -EINVAL;
+		if (!device->ops->pasid_attach_ioas)
+			return -EOPNOTSUPP;
+		if (get_user(attach.pasid, &arg->pasid))
+			return -EFAULT;
+	}
 
 	mutex_lock(&df->lock);
 	mutex_lock(&device->dev_set->lock);
 	/* Attaching an attached device moves it (see the ops' helpers) */
-	ret = device->ops->attach_ioas(device, &attach.pt_id);
+	if (pasid)
+		ret = device->ops->pasid_attach_ioas(device, attach.pasid,
+						     &attach.pt_id);
+	else
+		ret = device->ops->attach_ioas(device, &attach.pt_id);
 	mutex_unlock(&device->dev_set->lock);
 	/*
 	 * The reply is written without the dev_set lock, which the other
@@ -278,7 +290,10 @@ static long vfio_device_cdev_attach(struct vfio_device_file *df,
 	if (!ret && put_user(attach.pt_id, &arg->pt_id)) {
 		/* The caller cannot know where it is: undo it all. */
 		mutex_lock(&device->dev_set->lock);
-		device->ops->detach_ioas(device);
+		if (pasid)
+			device->ops->pasid_detach_ioas(device, attach.pasid);
+		else
+			device->ops->detach_ioas(device);
 		mutex_unlock(&device->dev_set->lock);
 		ret = -EFAULT;
 	}
@@ -293,15 +308,28 @@ static long vfio_device_cdev_detach(struct vfio_device_file *df,
 					  flags);
 	struct vfio_device_detach_iommufd_pt detach;
 	struct vfio_device *device = df->device;
+	bool pasid;
 
 	if (copy_from_user(&detach, arg, minsz))
 		return -EFAULT;
-	if (detach.argsz < minsz || detach.flags)
+	if (detach.argsz < minsz || (detach.flags & ~VFIO_DEVICE_DETACH_PASID))
 		return -EINVAL;
+	pasid = detach.flags & VFIO_DEVICE_DETACH_PASID;
+	if (pasid) {
+		if (detach.argsz < offsetofend(typeof(detach), pasid))
+			return -EINVAL;
+		if (!device->ops->pasid_detach_ioas)
+			return -EOPNOTSUPP;
+		if (get_user(detach.pasid, &arg->pasid))
+			return -EFAULT;
+	}
 
 	mutex_lock(&df->lock);
 	mutex_lock(&device->dev_set->lock);
-	device->ops->detach_ioas(device);
+	if (pasid)
+		device->ops->pasid_detach_ioas(device, detach.pasid);
+	else
+		device->ops->detach_ioas(device);
 	mutex_unlock(&device->dev_set->lock);
 	mutex_unlock(&df->lock);
 	return 0;

@@ -187,6 +187,7 @@ int vfio_iommufd_physical_bind(struct vfio_device *vdev,
 		return PTR_ERR(idev);
 	vdev->iommufd_device = idev;
 	vdev->iommufd_attached = false;
+	xa_init(&vdev->iommufd_pasids);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_iommufd_physical_bind);
@@ -195,16 +196,18 @@ EXPORT_SYMBOL_GPL(vfio_iommufd_physical_bind);
  * vfio_iommufd_physical_unbind() - unbind_iommufd op for a physical device
  * @vdev: the device, closed; its dev_set lock held
  *
- * Detaches the device first when it is attached; afterwards its DMA is
- * blocked until the kernel takes it back.
+ * Detaches the device (and its PASIDs) first when it is attached;
+ * afterwards its DMA is blocked until the kernel takes it back.
  */
 void vfio_iommufd_physical_unbind(struct vfio_device *vdev)
 {
 	lockdep_assert_held(&vdev->dev_set->lock);
 
 	if (vdev->iommufd_attached)
-		iommufd_device_detach(vdev->iommufd_device);
+		iommufd_device_detach(vdev->iommufd_device, IOMMU_NO_PASID);
 	vdev->iommufd_attached = false;
+	/* Unbinding detaches the PASIDs left attached. */
+	xa_destroy(&vdev->iommufd_pasids);
 	iommufd_device_unbind(vdev->iommufd_device);
 	vdev->iommufd_device = NULL;
 }
@@ -230,9 +233,11 @@ int vfio_iommufd_physical_attach_ioas(struct vfio_device *vdev, u32 *pt_id)
 	if (WARN_ON(!vdev->iommufd_device))
 		return -EINVAL;
 	if (vdev->iommufd_attached)
-		ret = iommufd_device_replace(vdev->iommufd_device, pt_id);
+		ret = iommufd_device_replace(vdev->iommufd_device,
+					     IOMMU_NO_PASID, pt_id);
 	else
-		ret = iommufd_device_attach(vdev->iommufd_device, pt_id);
+		ret = iommufd_device_attach(vdev->iommufd_device,
+					    IOMMU_NO_PASID, pt_id);
 	if (!ret)
 		vdev->iommufd_attached = true;
 	return ret;
@@ -251,10 +256,68 @@ void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev)
 
 	if (WARN_ON(!vdev->iommufd_device) || !vdev->iommufd_attached)
 		return;
-	iommufd_device_detach(vdev->iommufd_device);
+	iommufd_device_detach(vdev->iommufd_device, IOMMU_NO_PASID);
 	vdev->iommufd_attached = false;
 }
 EXPORT_SYMBOL_GPL(vfio_iommufd_physical_detach_ioas);
+
+/**
+ * vfio_iommufd_physical_pasid_attach_ioas() - pasid_attach_ioas op for a
+ *                                             physical device
+ * @vdev: the bound device; its dev_set lock held
+ * @pasid: the PASID, chosen by the user
+ * @pt_id: in: an IOAS or HWPT ID; out: the HWPT the PASID is attached to
+ *
+ * As vfio_iommufd_physical_attach_ioas(), for the requests the device
+ * tags with @pasid. A PASID attached already moves to the new table.
+ *
+ * Return: 0 or an error of iommufd_device_attach() / _replace().
+ */
+int vfio_iommufd_physical_pasid_attach_ioas(struct vfio_device *vdev,
+					    u32 pasid, u32 *pt_id)
+{
+	int ret;
+
+	lockdep_assert_held(&vdev->dev_set->lock);
+
+	if (WARN_ON(!vdev->iommufd_device))
+		return -EINVAL;
+	if (xa_load(&vdev->iommufd_pasids, pasid))
+		return iommufd_device_replace(vdev->iommufd_device, pasid,
+					      pt_id);
+	/* Room first, so that a successful attach is always recorded. */
+	ret = xa_reserve(&vdev->iommufd_pasids, pasid, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	ret = iommufd_device_attach(vdev->iommufd_device, pasid, pt_id);
+	if (ret)
+		xa_release(&vdev->iommufd_pasids, pasid);
+	else
+		xa_store(&vdev->iommufd_pasids, pasid, xa_mk_value(1),
+			 GFP_KERNEL_ACCOUNT);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_physical_pasid_attach_ioas);
+
+/**
+ * vfio_iommufd_physical_pasid_detach_ioas() - pasid_detach_ioas op for a
+ *                                             physical device
+ * @vdev: the bound device; its dev_set lock held
+ * @pasid: the PASID
+ *
+ * Nothing happens when @pasid is not attached.
+ */
+void vfio_iommufd_physical_pasid_detach_ioas(struct vfio_device *vdev,
+					     u32 pasid)
+{
+	lockdep_assert_held(&vdev->dev_set->lock);
+
+	if (WARN_ON(!vdev->iommufd_device) ||
+	    !xa_erase(&vdev->iommufd_pasids, pasid))
+		return;
+	iommufd_device_detach(vdev->iommufd_device, pasid);
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_physical_pasid_detach_ioas);
 
 /*
  * An IOVA range of the IOAS is going away (or the whole IOVA space, when

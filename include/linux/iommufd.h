@@ -12,7 +12,9 @@
  * Drivers of devices behind a real IOMMU instead bind the device to the
  * context (which takes DMA ownership of it away from the kernel) and
  * attach it to an IOAS or a hardware page table by ID; the device's DMA
- * is then translated by page tables that follow the IOAS. Bind, attach,
+ * is then translated by page tables that follow the IOAS. The RID and each
+ * PASID of the device are attached separately (IOMMU_NO_PASID names the
+ * RID). Bind, attach,
  * replace, detach and unbind of one device must not run concurrently;
  * the driver serializes them.
  */
@@ -21,7 +23,10 @@
 
 #include <linux/err.h>
 #include <linux/errno.h>
+#include <linux/iommu.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 
 struct device;
 struct file;
@@ -67,9 +72,11 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx);
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev, u32 *id);
 void iommufd_device_unbind(struct iommufd_device *idev);
-int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id);
-int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id);
-void iommufd_device_detach(struct iommufd_device *idev);
+int iommufd_device_attach(struct iommufd_device *idev, ioasid_t pasid,
+			  u32 *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, ioasid_t pasid,
+			   u32 *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid);
 struct iommufd_ctx *iommufd_device_to_ictx(struct iommufd_device *idev);
 u32 iommufd_device_to_id(struct iommufd_device *idev);
 bool iommufd_ctx_has_group(struct iommufd_ctx *ictx, struct iommu_group *group);
@@ -119,18 +126,19 @@ static inline void iommufd_device_unbind(struct iommufd_device *idev)
 }
 
 static inline int iommufd_device_attach(struct iommufd_device *idev,
-					u32 *pt_id)
+					ioasid_t pasid, u32 *pt_id)
 {
 	return -EOPNOTSUPP;
 }
 
 static inline int iommufd_device_replace(struct iommufd_device *idev,
-					 u32 *pt_id)
+					 ioasid_t pasid, u32 *pt_id)
 {
 	return -EOPNOTSUPP;
 }
 
-static inline void iommufd_device_detach(struct iommufd_device *idev)
+static inline void iommufd_device_detach(struct iommufd_device *idev,
+					 ioasid_t pasid)
 {
 }
 
@@ -215,5 +223,73 @@ static inline int iommufd_access_rw(struct iommufd_access *access,
 	return -EOPNOTSUPP;
 }
 #endif
+
+/*
+ * Copying driver data from user space. IOMMU drivers receive the data of
+ * IOMMU_HWPT_ALLOC and the entries of IOMMU_HWPT_INVALIDATE as user
+ * pointers with a user-given length, in layouts defined by iommufd's
+ * uAPI that may grow at their end. These helpers apply the uAPI's rules:
+ * a length below the first version of the layout is -EINVAL; bytes the
+ * kernel does not know must be zero (-E2BIG otherwise); missing bytes of
+ * newer fields read as zero.
+ */
+
+/**
+ * iommu_user_data_copy() - copy the data of an allocation
+ * @dst: kernel buffer of @dst_size bytes
+ * @dst_size: size of the layout this kernel knows
+ * @min_size: size of the layout's first version
+ * @src: the user data
+ * @type: the layout expected; other types are -EINVAL
+ *
+ * Return: 0, -EINVAL, -E2BIG or -EFAULT.
+ */
+static inline int iommu_user_data_copy(void *dst, size_t dst_size,
+				       size_t min_size,
+				       const struct iommu_user_data *src,
+				       unsigned int type)
+{
+	if (src->type != type || src->len < min_size)
+		return -EINVAL;
+	return copy_struct_from_user(dst, dst_size, src->uptr, src->len);
+}
+
+/* Copy a struct whose first version ends with member @first_last. */
+#define iommu_user_data_copy_struct(kdst, src, data_type, first_last)        \
+	iommu_user_data_copy(kdst, sizeof(*(kdst)),                           \
+			     offsetofend(typeof(*(kdst)), first_last), src,   \
+			     data_type)
+
+/**
+ * iommu_user_array_copy_entry() - copy one entry of an invalidation array
+ * @dst: kernel buffer of @dst_size bytes
+ * @dst_size: size of the entry layout this kernel knows
+ * @min_size: size of the entry layout's first version
+ * @array: the user array
+ * @type: the layout expected; other types are -EINVAL
+ * @index: the entry, below @array->entry_num
+ *
+ * Return: 0, -EINVAL, -E2BIG or -EFAULT.
+ */
+static inline int iommu_user_array_copy_entry(void *dst, size_t dst_size,
+					      size_t min_size,
+					      const struct iommu_user_data_array *array,
+					      unsigned int type, u32 index)
+{
+	if (array->type != type || array->entry_len < min_size ||
+	    WARN_ON_ONCE(index >= array->entry_num))
+		return -EINVAL;
+	return copy_struct_from_user(dst, dst_size,
+				     array->uptr + (size_t)index *
+							   array->entry_len,
+				     array->entry_len);
+}
+
+/* Copy entry @index of @array into *@kdst, as above */
+#define iommu_user_array_copy_struct(kdst, array, data_type, index,          \
+				     first_last)                              \
+	iommu_user_array_copy_entry(kdst, sizeof(*(kdst)),                    \
+				    offsetofend(typeof(*(kdst)), first_last), \
+				    array, data_type, index)
 
 #endif

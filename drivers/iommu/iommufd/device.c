@@ -34,6 +34,16 @@
  * existing mappings cannot attach. A HWPT of a different IOMMU driver
  * than the device's is refused.
  *
+ * PASIDs: a PASID-capable device's requests tagged with a PASID are
+ * attached, replaced and detached through the same functions, with the
+ * PASID as argument (IOMMU_NO_PASID for the RID). The context keeps, per
+ * group and per PASID, the HWPT and the devices using it (struct
+ * iommufd_attach); the RID's domain is installed for the whole group, a
+ * PASID's for each device (iommu_attach_device_pasid()). Only HWPTs
+ * allocated with IOMMU_HWPT_ALLOC_PASID serve PASIDs, and the RID must be
+ * on one too while PASIDs are attached. PASIDs reserve nothing in the
+ * IOAS.
+ *
  * Attaching to an IOAS rather than a HWPT picks an automatic HWPT of that
  * IOAS the device can use, or creates one, under the IOAS mutex. The
  * device holds a reference on its HWPT; an automatic HWPT is destroyed
@@ -42,9 +52,8 @@
  * (iommufd_obj_put_lookup()).
  *
  * Locking: ictx->groups_lock protects the context's group table and
- * iommufd_group lifetimes. igroup->lock protects the group's HWPT and
- * device list and is held across the attach or replace in the iommu
- * core. Order: IOAS mutex -> igroup->lock -> iopt lock / iommu_group
+ * iommufd_group lifetimes. igroup->lock protects the group's attachments
+ * and is held across the attach or replace in the iommu core. Order: IOAS mutex -> igroup->lock -> iopt lock / iommu_group
  * mutex. A HWPT reference that may be the last one of an automatic HWPT
  * is dropped only after every lock is released, since destroying the
  * HWPT takes the IOAS mutex.
@@ -55,6 +64,8 @@
 #include <linux/irqdomain.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/pci-ats.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -95,7 +106,7 @@ static struct iommufd_group *iommufd_group_get(struct iommufd_ctx *ictx,
 	kref_init(&igroup->ref);
 	mutex_init(&igroup->lock);
 	igroup->sw_msi_start = PHYS_ADDR_MAX;
-	INIT_LIST_HEAD(&igroup->devices);
+	xa_init(&igroup->attach);
 	igroup->ictx = ictx;
 	igroup->group = group;
 	rc = xa_insert(&ictx->groups, iommu_group_id(group), igroup,
@@ -124,7 +135,8 @@ static void iommufd_group_release(struct kref *kref)
 	xa_erase(&ictx->groups, iommu_group_id(igroup->group));
 	mutex_unlock(&ictx->groups_lock);
 
-	WARN_ON(igroup->hwpt || !list_empty(&igroup->devices));
+	WARN_ON(!xa_empty(&igroup->attach));
+	xa_destroy(&igroup->attach);
 	iommu_group_put(igroup->group);
 	mutex_destroy(&igroup->lock);
 	kfree(igroup);
@@ -214,7 +226,6 @@ struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
 	idev->ictx = ictx;
 	idev->igroup = igroup;
 	idev->dev = dev;
-	INIT_LIST_HEAD(&idev->group_item);
 	idev->holds_ctx = hold_ctx;
 	if (hold_ctx)
 		get_file(ictx->file);
@@ -260,9 +271,10 @@ EXPORT_SYMBOL_NS_GPL(iommufd_device_bind, IOMMUFD);
 
 /* Drop a device's reference on its former HWPT, with no lock held. */
 static void iommufd_hwpt_put_attached(struct iommufd_ctx *ictx,
-				      struct iommufd_hwpt_paging *hwpt)
+				      struct iommufd_hwpt *hwpt)
 {
-	if (hwpt->auto_domain)
+	if (hwpt->obj.type == IOMMUFD_OTYPE_HWPT_PAGING &&
+	    container_of(hwpt, struct iommufd_hwpt_paging, common)->auto_domain)
 		iommufd_obj_put_destroy_unused(ictx, &hwpt->obj);
 	else
 		iommufd_obj_put(&hwpt->obj);
@@ -289,7 +301,7 @@ static int iommufd_hwpt_setup_msi(struct iommufd_hwpt_paging *hwpt,
 					       igroup->sw_msi_length - 1,
 				       hwpt);
 		if (!rc) {
-			rc = iommu_get_msi_cookie(hwpt->domain,
+			rc = iommu_get_msi_cookie(hwpt->common.domain,
 						  igroup->sw_msi_start);
 			if (rc)
 				iopt_remove_reserved_iova(&hwpt->ioas->iopt,
@@ -317,135 +329,268 @@ static int iommufd_group_reserve(struct iommufd_group *igroup,
 	return 0;
 }
 
+/* Is @idev attached through @pasid? Under igroup->lock. */
+static struct iommufd_attach *iommufd_attach_of(struct iommufd_device *idev,
+						ioasid_t pasid)
+{
+	struct iommufd_attach *attach = xa_load(&idev->igroup->attach, pasid);
+
+	if (attach && xa_load(&attach->devices, idev->obj.id))
+		return attach;
+	return NULL;
+}
+
 /*
- * Attach (@replace false) or move (@replace true) @idev's group to @hwpt.
+ * May @hwpt serve @pasid of @idev? A PASID needs a PASID-capable device
+ * and a HWPT allocated for PASIDs. The RID and the PASIDs of a group must
+ * agree: an IOMMU driver may only be able to run PASIDs beside a RID
+ * domain that was made for it, so while any PASID is attached the RID
+ * takes only PASID-capable HWPTs, and a RID on another HWPT keeps PASIDs
+ * out. Under igroup->lock.
+ */
+static int iommufd_hwpt_pasid_check(struct iommufd_device *idev,
+				    struct iommufd_hwpt *hwpt, ioasid_t pasid)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	unsigned long index = IOMMU_NO_PASID;
+	struct iommufd_attach *rid;
+
+	if (pasid == IOMMU_NO_PASID) {
+		if (!hwpt->pasid_compat &&
+		    xa_find_after(&igroup->attach, &index, ULONG_MAX,
+				  XA_PRESENT))
+			return -EINVAL;
+		return 0;
+	}
+	if (pasid >= idev->dev->iommu->max_pasids || !hwpt->pasid_compat)
+		return -EINVAL;
+	rid = xa_load(&igroup->attach, IOMMU_NO_PASID);
+	if (rid && !rid->hwpt->pasid_compat)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Point @pasid of the devices in @attach at @hwpt's domain, one device
+ * after the other; on failure those already moved go back to @old's
+ * domain, which they had.
+ */
+static int iommufd_pasid_replace_all(struct iommufd_attach *attach,
+				     ioasid_t pasid, struct iommufd_hwpt *hwpt,
+				     struct iommufd_hwpt *old)
+{
+	struct iommufd_device *cur, *undo;
+	unsigned long index, undo_index;
+	int rc;
+
+	xa_for_each(&attach->devices, index, cur) {
+		rc = iommu_attach_device_pasid(hwpt->domain, cur->dev, pasid);
+		if (!rc)
+			continue;
+		xa_for_each(&attach->devices, undo_index, undo) {
+			if (undo == cur)
+				break;
+			WARN_ON(iommu_attach_device_pasid(old->domain,
+							  undo->dev, pasid));
+		}
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * Install @hwpt for @pasid of @idev's group, in place of @old (NULL for
+ * a first attach). The RID is translated for the whole group, with the
+ * group's reserved regions kept out of the IOAS; a PASID is installed per
+ * device and reserves nothing: MSI doorbells and firmware direct
+ * mappings are reached by requests without PASID.
+ */
+static int iommufd_attach_install(struct iommufd_device *idev, ioasid_t pasid,
+				  struct iommufd_attach *attach,
+				  struct iommufd_hwpt *hwpt,
+				  struct iommufd_hwpt *old)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_hwpt_paging *paging = iommufd_hwpt_paging_of(hwpt);
+	bool new_ioas;
+	int rc;
+
+	if (pasid != IOMMU_NO_PASID) {
+		if (old)
+			return iommufd_pasid_replace_all(attach, pasid, hwpt,
+							 old);
+		return iommu_attach_device_pasid(hwpt->domain, idev->dev,
+						 pasid);
+	}
+
+	/* Moving between HWPTs of one IOAS keeps the reservations. */
+	new_ioas = !old || iommufd_hwpt_paging_of(old)->ioas != paging->ioas;
+	if (new_ioas) {
+		rc = iommufd_group_reserve(igroup, &paging->ioas->iopt);
+		if (rc)
+			return rc;
+	}
+	rc = iommufd_hwpt_setup_msi(paging, igroup);
+	if (!rc)
+		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
+	if (rc) {
+		if (new_ioas)
+			iopt_remove_reserved_iova(&paging->ioas->iopt, igroup);
+		return rc;
+	}
+	if (old && new_ioas)
+		iopt_remove_reserved_iova(&iommufd_hwpt_paging_of(old)->ioas->iopt,
+					  igroup);
+	return 0;
+}
+
+/*
+ * Attach (@replace false) or move (@replace true) @pasid of @idev to
+ * @hwpt. Moving moves every device of the group attached through @pasid.
  * On success the caller must drop *@old_hwpt with
  * iommufd_hwpt_put_attached() once it holds no lock, when it is not NULL.
  */
 static int iommufd_device_set_hwpt(struct iommufd_device *idev,
-				   struct iommufd_hwpt_paging *hwpt,
+				   ioasid_t pasid, struct iommufd_hwpt *hwpt,
 				   bool replace,
-				   struct iommufd_hwpt_paging **old_hwpt)
+				   struct iommufd_hwpt **old_hwpt)
 {
 	struct iommufd_group *igroup = idev->igroup;
-	struct iommufd_hwpt_paging *old;
+	struct iommufd_attach *attach, *fresh = NULL;
 	struct iommufd_device *cur;
-	bool new_ioas;
+	struct iommufd_hwpt *old;
+	unsigned long index;
 	int rc;
 
 	*old_hwpt = NULL;
 	mutex_lock(&igroup->lock);
-	old = igroup->hwpt;
-	if (list_empty(&idev->group_item) == replace) {
+	if (!iommufd_attach_of(idev, pasid) != !replace) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
-
-	if (!replace && old) {
-		/* Another device of the group set the group's domain. */
-		if (old != hwpt) {
-			rc = -EINVAL;
-			goto out_unlock;
-		}
-		goto out_add;
-	}
-
+	attach = xa_load(&igroup->attach, pasid);
+	old = attach ? attach->hwpt : NULL;
 	if (replace && old == hwpt) {
 		rc = 0;
 		goto out_unlock;
 	}
-
+	/* Another device of the group chose this PASID's HWPT already. */
+	if (!replace && old && old != hwpt) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	/* A domain only works with the IOMMU driver that made it. */
 	if (hwpt->iommu_ops != dev_iommu_ops(idev->dev)) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
-
-	/* Moving between HWPTs of one IOAS keeps the reservations. */
-	new_ioas = !old || old->ioas != hwpt->ioas;
-	if (new_ioas) {
-		rc = iommufd_group_reserve(igroup, &hwpt->ioas->iopt);
-		if (rc)
-			goto out_unlock;
-	}
-
-	rc = iommufd_hwpt_setup_msi(hwpt, igroup);
-	if (!rc)
-		rc = iommu_group_replace_domain(igroup->group, hwpt->domain);
-	if (rc) {
-		if (new_ioas)
-			iopt_remove_reserved_iova(&hwpt->ioas->iopt, igroup);
+	rc = iommufd_hwpt_pasid_check(idev, hwpt, pasid);
+	if (rc)
 		goto out_unlock;
-	}
 
 	if (replace) {
-		if (new_ioas)
-			iopt_remove_reserved_iova(&old->ioas->iopt, igroup);
+		rc = iommufd_attach_install(idev, pasid, attach, hwpt, old);
+		if (rc)
+			goto out_unlock;
 		/* Every attached device moves its reference to @hwpt. */
-		list_for_each_entry(cur, &igroup->devices, group_item) {
+		xa_for_each(&attach->devices, index, cur) {
 			refcount_inc(&hwpt->obj.users);
 			if (cur != idev)
 				iommufd_obj_put(&old->obj);
 		}
 		/* @idev's reference on @old is left to the caller. */
 		*old_hwpt = old;
-		igroup->hwpt = hwpt;
-		rc = 0;
+		attach->hwpt = hwpt;
 		goto out_unlock;
 	}
 
-	igroup->hwpt = hwpt;
-out_add:
+	if (!attach) {
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		xa_init(&fresh->devices);
+		fresh->hwpt = hwpt;
+		rc = xa_insert(&igroup->attach, pasid, fresh,
+			       GFP_KERNEL_ACCOUNT);
+		if (rc)
+			goto out_free;
+		attach = fresh;
+	}
+	rc = xa_insert(&attach->devices, idev->obj.id, idev,
+		       GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_erase;
+	/* The RID's domain is the group's: only its first device sets it. */
+	if (fresh || pasid != IOMMU_NO_PASID) {
+		rc = iommufd_attach_install(idev, pasid, attach, hwpt, NULL);
+		if (rc) {
+			xa_erase(&attach->devices, idev->obj.id);
+			goto out_erase;
+		}
+	}
 	refcount_inc(&hwpt->obj.users);
-	list_add_tail(&idev->group_item, &igroup->devices);
-	rc = 0;
+	goto out_unlock;
+
+out_erase:
+	if (fresh)
+		xa_erase(&igroup->attach, pasid);
+out_free:
+	kfree(fresh);
 out_unlock:
 	mutex_unlock(&igroup->lock);
 	return rc;
 }
 
 /*
- * May @idev be attached (or moved, with @replace) to a HWPT other than
- * the one its group has? Checked before building a new automatic HWPT,
- * so that a call bound to fail does not fill a domain for nothing.
+ * May @pasid of @idev be attached (or moved, with @replace) to a HWPT
+ * other than the one its group has there? Checked before building a new
+ * automatic HWPT, so that a call bound to fail does not fill a domain for
+ * nothing.
  */
 static int iommufd_device_check_new_hwpt(struct iommufd_device *idev,
-					 bool replace)
+					 ioasid_t pasid, bool replace)
 {
 	struct iommufd_group *igroup = idev->igroup;
 	int rc = 0;
 
 	mutex_lock(&igroup->lock);
-	if (list_empty(&idev->group_item) == replace ||
-	    (!replace && igroup->hwpt))
+	if (!iommufd_attach_of(idev, pasid) != !replace ||
+	    (!replace && xa_load(&igroup->attach, pasid)))
 		rc = -EINVAL;
 	mutex_unlock(&igroup->lock);
 	return rc;
 }
 
 /*
- * Attach or move @idev to an automatic HWPT of @ioas: the first existing
- * one whose domain accepts the device, or a new one.
+ * Attach or move @pasid of @idev to an automatic HWPT of @ioas: the first
+ * existing one whose domain accepts it, or a new one. New ones are made
+ * PASID-capable for devices that have PASIDs, where the IOMMU driver
+ * allows, so that the RID and PASIDs of such a device can share them.
  */
 static int iommufd_device_auto_hwpt(struct iommufd_device *idev,
-				    struct iommufd_ioas *ioas, bool replace,
-				    u32 *hwpt_id,
-				    struct iommufd_hwpt_paging **old_hwpt)
+				    ioasid_t pasid, struct iommufd_ioas *ioas,
+				    bool replace, u32 *hwpt_id,
+				    struct iommufd_hwpt **old_hwpt)
 {
 	struct iommufd_hwpt_paging *hwpt, *unused;
+	u32 flags = 0;
 	int rc;
 
 again:
 	unused = NULL;
 	mutex_lock(&ioas->mutex);
 	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
-		if (!hwpt->auto_domain || !iommufd_obj_tryget(&hwpt->obj))
+		if (!hwpt->auto_domain ||
+		    !iommufd_obj_tryget(&hwpt->common.obj))
 			continue;
-		rc = iommufd_device_set_hwpt(idev, hwpt, replace, old_hwpt);
-		*hwpt_id = hwpt->obj.id;
+		rc = iommufd_device_set_hwpt(idev, pasid, &hwpt->common,
+					     replace, old_hwpt);
+		*hwpt_id = hwpt->common.obj.id;
 		/* On success the device holds its own reference. */
 		if (rc != -EINVAL) {
-			iommufd_obj_put(&hwpt->obj);
+			iommufd_obj_put(&hwpt->common.obj);
 			goto out_unlock;
 		}
 		/*
@@ -455,43 +600,53 @@ again:
 		 * do so once the mutex (which its destroy takes) is dropped,
 		 * then look again.
 		 */
-		if (!atomic_add_unless(&hwpt->obj.users.refs, -1, 2)) {
+		if (!atomic_add_unless(&hwpt->common.obj.users.refs, -1, 2)) {
 			unused = hwpt;
 			break;
 		}
 	}
 	if (unused) {
 		mutex_unlock(&ioas->mutex);
-		iommufd_obj_put_destroy_unused(idev->ictx, &unused->obj);
+		iommufd_obj_put_destroy_unused(idev->ictx, &unused->common.obj);
 		goto again;
 	}
 
-	rc = iommufd_device_check_new_hwpt(idev, replace);
+	rc = iommufd_device_check_new_hwpt(idev, pasid, replace);
 	if (rc)
 		goto out_unlock;
-	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev->dev, true);
+	if (idev->dev->iommu->max_pasids &&
+	    dev_iommu_ops(idev->dev)->domain_alloc_user)
+		flags = IOMMU_HWPT_ALLOC_PASID;
+	hwpt = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev->dev, flags,
+					 true, NULL);
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
 	}
-	rc = iommufd_device_set_hwpt(idev, hwpt, replace, old_hwpt);
+	rc = iommufd_device_set_hwpt(idev, pasid, &hwpt->common, replace,
+				     old_hwpt);
 	if (rc) {
-		iommufd_obj_abort(idev->ictx, &hwpt->obj);
+		iommufd_obj_abort(idev->ictx, &hwpt->common.obj);
 		goto out_unlock;
 	}
-	*hwpt_id = hwpt->obj.id;
-	iommufd_obj_publish(idev->ictx, &hwpt->obj);
+	*hwpt_id = hwpt->common.obj.id;
+	iommufd_obj_publish(idev->ictx, &hwpt->common.obj);
 out_unlock:
 	mutex_unlock(&ioas->mutex);
 	return rc;
 }
 
-static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
-				    bool replace)
+static int iommufd_device_change_pt(struct iommufd_device *idev,
+				    ioasid_t pasid, u32 *pt_id, bool replace)
 {
-	struct iommufd_hwpt_paging *hwpt, *old_hwpt = NULL;
+	struct iommufd_hwpt *old_hwpt = NULL;
 	struct iommufd_object *obj;
 	int rc;
+
+	/* Checked first, so that such a call fails the same way for any ID. */
+	if (pasid != IOMMU_NO_PASID &&
+	    pasid >= idev->dev->iommu->max_pasids)
+		return -EINVAL;
 
 	obj = iommufd_obj_get(idev->ictx, *pt_id, IOMMUFD_OTYPE_ANY);
 	if (IS_ERR(obj))
@@ -499,11 +654,15 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 
 	switch (obj->type) {
 	case IOMMUFD_OTYPE_HWPT_PAGING:
-		hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
-		rc = iommufd_device_set_hwpt(idev, hwpt, replace, &old_hwpt);
+	case IOMMUFD_OTYPE_HWPT_NESTED:
+		rc = iommufd_device_set_hwpt(idev, pasid,
+					     container_of(obj,
+							  struct iommufd_hwpt,
+							  obj),
+					     replace, &old_hwpt);
 		break;
 	case IOMMUFD_OTYPE_IOAS:
-		rc = iommufd_device_auto_hwpt(idev,
+		rc = iommufd_device_auto_hwpt(idev, pasid,
 					      container_of(obj,
 							   struct iommufd_ioas,
 							   obj),
@@ -521,65 +680,90 @@ static int iommufd_device_change_pt(struct iommufd_device *idev, u32 *pt_id,
 
 /**
  * iommufd_device_attach() - attach a bound device to a page table
- * @idev: a device from iommufd_device_bind() that is not attached
+ * @idev: a device from iommufd_device_bind()
+ * @pasid: IOMMU_NO_PASID for the device's requests without PASID (its
+ *         RID), or a PASID below the device's PASID width for the
+ *         requests tagged with it; not attached yet
  * @pt_id: in: the ID of a HWPT, or of an IOAS to pick or create an
  *         automatic HWPT of; out: the ID of the HWPT attached
  *
- * From now on the device's DMA is translated by the HWPT.
+ * From now on the device's DMA with @pasid is translated by the HWPT. A
+ * PASID must be attached to a HWPT allocated with IOMMU_HWPT_ALLOC_PASID
+ * (automatic HWPTs of PASID-capable devices are), and while any PASID of
+ * the device's group is attached, so must the RID.
  *
  * Return: 0; -ENOENT when @pt_id names no object; -EINVAL when it names
- * neither an IOAS nor a HWPT, when the device is already attached, when
- * another device of its group is attached to a different HWPT, or when
- * the IOMMU driver finds the domain incompatible; -EADDRINUSE when the
- * device's reserved regions collide with existing mappings; -ENOMEM.
+ * neither an IOAS nor a HWPT, when @pasid is already attached or beyond
+ * the device's PASID width, when another device of its group is attached
+ * through @pasid to a different HWPT, when the HWPT cannot serve PASIDs
+ * as said above, or when the IOMMU driver finds the domain incompatible;
+ * -EOPNOTSUPP when the IOMMU driver cannot attach domains to PASIDs;
+ * -EADDRINUSE when the device's reserved regions collide with existing
+ * mappings; -ENOMEM.
  */
-int iommufd_device_attach(struct iommufd_device *idev, u32 *pt_id)
+int iommufd_device_attach(struct iommufd_device *idev, ioasid_t pasid,
+			  u32 *pt_id)
 {
-	return iommufd_device_change_pt(idev, pt_id, false);
+	return iommufd_device_change_pt(idev, pasid, pt_id, false);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_attach, IOMMUFD);
 
 /**
  * iommufd_device_replace() - move an attached device to another page table
- * @idev: an attached device
+ * @idev: a device attached through @pasid
+ * @pasid: as for iommufd_device_attach()
  * @pt_id: as for iommufd_device_attach()
  *
- * The whole iommu_group of the device moves (its attached devices share
- * one domain), straight from the old domain to the new one. On failure
- * the device stays where it was.
+ * Every device of the group attached through @pasid moves (for the RID
+ * they share one domain anyway), straight from the old domain to the new
+ * one. On failure everything stays where it was.
  *
- * Return: as iommufd_device_attach(), with -EINVAL also when @idev is not
- * attached. Replacing with the current HWPT succeeds and changes nothing.
+ * Return: as iommufd_device_attach(), with -EINVAL also when @pasid of
+ * @idev is not attached. Replacing with the current HWPT succeeds and
+ * changes nothing.
  */
-int iommufd_device_replace(struct iommufd_device *idev, u32 *pt_id)
+int iommufd_device_replace(struct iommufd_device *idev, ioasid_t pasid,
+			   u32 *pt_id)
 {
-	return iommufd_device_change_pt(idev, pt_id, true);
+	return iommufd_device_change_pt(idev, pasid, pt_id, true);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_replace, IOMMUFD);
 
 /**
  * iommufd_device_detach() - undo iommufd_device_attach()
- * @idev: an attached device
+ * @idev: a bound device
+ * @pasid: as for iommufd_device_attach(); detaching a PASID (or RID) that
+ *         is not attached does nothing
  *
- * When the last attached device of its group leaves, the group goes back
- * to the blocking domain and DMA stops.
+ * The device's requests with @pasid are blocked afterwards. For the RID,
+ * that happens when the last attached device of the group leaves; until
+ * then the group keeps its domain.
  */
-void iommufd_device_detach(struct iommufd_device *idev)
+void iommufd_device_detach(struct iommufd_device *idev, ioasid_t pasid)
 {
 	struct iommufd_group *igroup = idev->igroup;
-	struct iommufd_hwpt_paging *hwpt;
+	struct iommufd_attach *attach;
+	struct iommufd_hwpt *hwpt;
 
 	mutex_lock(&igroup->lock);
-	hwpt = igroup->hwpt;
-	if (WARN_ON(list_empty(&idev->group_item))) {
+	attach = iommufd_attach_of(idev, pasid);
+	if (!attach) {
 		mutex_unlock(&igroup->lock);
 		return;
 	}
-	list_del_init(&idev->group_item);
-	if (list_empty(&igroup->devices)) {
-		iommu_detach_group(hwpt->domain, igroup->group);
-		igroup->hwpt = NULL;
-		iopt_remove_reserved_iova(&hwpt->ioas->iopt, igroup);
+	hwpt = attach->hwpt;
+	xa_erase(&attach->devices, idev->obj.id);
+	if (pasid != IOMMU_NO_PASID)
+		iommu_detach_device_pasid(idev->dev, pasid);
+	if (xa_empty(&attach->devices)) {
+		if (pasid == IOMMU_NO_PASID) {
+			iommu_detach_group(hwpt->domain, igroup->group);
+			iopt_remove_reserved_iova(&iommufd_hwpt_paging_of(hwpt)->ioas->iopt,
+						  igroup);
+		}
+		xa_erase(&igroup->attach, pasid);
+		xa_destroy(&attach->devices);
+		kfree(attach);
 	}
 	mutex_unlock(&igroup->lock);
 
@@ -587,9 +771,29 @@ void iommufd_device_detach(struct iommufd_device *idev)
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_detach, IOMMUFD);
 
+/* The next PASID at or after *@pasid through which @idev is attached */
+static bool iommufd_device_next_attached(struct iommufd_device *idev,
+					 unsigned long *pasid)
+{
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_attach *attach;
+	bool found = false;
+
+	mutex_lock(&igroup->lock);
+	xa_for_each_start(&igroup->attach, *pasid, attach, *pasid) {
+		if (xa_load(&attach->devices, idev->obj.id)) {
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&igroup->lock);
+	return found;
+}
+
 /**
  * iommufd_device_unbind() - undo iommufd_device_bind()
- * @idev: the device; detached first if the driver left it attached
+ * @idev: the device; its RID and every PASID the driver left attached are
+ *        detached first, PASIDs before the RID
  *
  * DMA ownership is given back; the device object and the context
  * reference go away.
@@ -598,9 +802,11 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 {
 	struct iommufd_ctx *ictx = idev->ictx;
 	bool holds_ctx = idev->holds_ctx;
+	unsigned long pasid = IOMMU_NO_PASID + 1;
 
-	if (!list_empty(&idev->group_item))
-		iommufd_device_detach(idev);
+	while (iommufd_device_next_attached(idev, &pasid))
+		iommufd_device_detach(idev, pasid);
+	iommufd_device_detach(idev, IOMMU_NO_PASID);
 	iommufd_obj_destroy_held(ictx, &idev->obj);
 	if (holds_ctx)
 		iommufd_ctx_put(ictx);
@@ -656,6 +862,32 @@ u32 iommufd_device_to_id(struct iommufd_device *idev)
 	return idev->obj.id;
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_device_to_id, IOMMUFD);
+
+/*
+ * The PASID part of IOMMU_GET_HW_INFO: the PASID width the device and its
+ * IOMMU have in common, and what a PCI function allows in its PASID
+ * requests, which a VMM mirrors in the virtual function it shows.
+ */
+static void iommufd_device_pasid_info(struct device *dev,
+				      struct iommu_hw_info *cmd)
+{
+	int features;
+
+	cmd->out_max_pasid_log2 = 0;
+	cmd->out_capabilities = 0;
+	if (!dev->iommu->max_pasids)
+		return;
+	cmd->out_max_pasid_log2 = ilog2(dev->iommu->max_pasids);
+	if (!dev_is_pci(dev))
+		return;
+	features = pci_pasid_features(to_pci_dev(dev));
+	if (features < 0)
+		return;
+	if (features & PCI_PASID_CAP_EXEC)
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_EXEC;
+	if (features & PCI_PASID_CAP_PRIV)
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_PRIV;
+}
 
 /**
  * iommufd_get_hw_info_ioctl() - IOMMU_GET_HW_INFO
@@ -717,8 +949,7 @@ int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd)
 
 	cmd->data_len = data_len;
 	cmd->out_data_type = type;
-	cmd->out_max_pasid_log2 = 0;
-	cmd->out_capabilities = 0;
+	iommufd_device_pasid_info(idev->dev, cmd);
 	rc = iommufd_ucmd_respond(ucmd);
 out_free:
 	kfree(data);

@@ -1,25 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HWPT objects: hardware page tables (iommu_domains) that mirror an IOAS.
+ * HWPT objects: hardware page tables (iommu_domains) that devices attach to.
  *
- * A paging HWPT owns one unmanaged iommu_domain and keeps it in its
- * IOAS's io_pagetable from creation to destruction, so the domain always
- * maps exactly what the IOAS maps, whether or not a device is attached.
- * HWPTs come into being in two ways:
+ * A paging HWPT owns one paging iommu_domain and keeps it in its IOAS's
+ * io_pagetable from creation to destruction, so the domain always maps
+ * exactly what the IOAS maps, whether or not a device is attached.
+ * Paging HWPTs come into being in two ways:
  *  - automatically, when a device is attached to an IOAS and no existing
  *    automatic HWPT of that IOAS accepts it (device.c). Such a HWPT goes
  *    away by itself when its last device detaches;
- *  - explicitly, through IOMMU_HWPT_ALLOC. Such a HWPT lives until
- *    IOMMU_DESTROY or the close of the file.
- * Userspace sees both kinds by ID and may attach other devices to them.
+ *  - explicitly, through IOMMU_HWPT_ALLOC on an IOAS. Such a HWPT lives
+ *    until IOMMU_DESTROY or the close of the file.
  *
- * Locking: a HWPT is linked into its IOAS's hwpt_list under the IOAS
- * mutex, which the creator holds around the whole creation so that two
- * devices attaching at once cannot both build an automatic HWPT. The
+ * A nested HWPT is a stage-1 table that user space (a guest, through its
+ * VMM) builds and owns in its own memory. The IOMMU translates requests
+ * through it and then through a stage 2, the domain of a paging HWPT
+ * allocated with IOMMU_HWPT_ALLOC_NEST_PARENT: the addresses in the
+ * stage-1 table, and the addresses it produces, are IOVAs of that
+ * parent's IOAS. The kernel never reads or writes the stage-1 table; it
+ * only hands the IOMMU driver its description (driver-specific data,
+ * which the driver validates) and passes the user's invalidations of
+ * what the IOMMU caches from it on to the driver (IOMMU_HWPT_INVALIDATE).
+ * A nested HWPT holds its parent, which cannot be destroyed before it.
+ *
+ * Userspace sees every kind by ID and may attach devices to it, by RID or
+ * by PASID (device.c).
+ *
+ * Locking: a paging HWPT is linked into its IOAS's hwpt_list under the
+ * IOAS mutex, which the creator holds around the whole creation so that
+ * two devices attaching at once cannot both build an automatic HWPT. The
  * destroy callback takes the IOAS mutex to unlink. The msi_lock of a HWPT
- * only guards the one-time setup of its software MSI window.
+ * only guards the one-time setup of its software MSI window. A nested
+ * HWPT is never on a list and needs no lock of its own: its parent and
+ * domain are fixed for its whole life.
  */
 #include <linux/iommu.h>
+#include <linux/iommufd.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
@@ -29,9 +45,9 @@
 /* Free everything of a HWPT that is no longer on its IOAS's list. */
 static void iommufd_hwpt_paging_release(struct iommufd_hwpt_paging *hwpt)
 {
-	if (hwpt->domain) {
-		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
-		iommu_domain_free(hwpt->domain);
+	if (hwpt->common.domain) {
+		iopt_table_remove_domain(&hwpt->ioas->iopt, hwpt->common.domain);
+		iommu_domain_free(hwpt->common.domain);
 	}
 	if (hwpt->msi_cookie)
 		iopt_remove_reserved_iova(&hwpt->ioas->iopt, hwpt);
@@ -42,7 +58,7 @@ static void iommufd_hwpt_paging_release(struct iommufd_hwpt_paging *hwpt)
 static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt =
-		container_of(obj, struct iommufd_hwpt_paging, obj);
+		container_of(obj, struct iommufd_hwpt_paging, common.obj);
 
 	mutex_lock(&hwpt->ioas->mutex);
 	list_del(&hwpt->hwpt_item);
@@ -54,7 +70,7 @@ static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 static void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt =
-		container_of(obj, struct iommufd_hwpt_paging, obj);
+		container_of(obj, struct iommufd_hwpt_paging, common.obj);
 
 	lockdep_assert_held(&hwpt->ioas->mutex);
 	list_del(&hwpt->hwpt_item);
@@ -66,46 +82,83 @@ const struct iommufd_otype_ops iommufd_hwpt_paging_ops = {
 	.abort = iommufd_hwpt_paging_abort,
 };
 
+/*
+ * A paging domain for @dev: through the driver's domain_alloc_user op when
+ * it has one, which understands the allocation flags, else through the
+ * plain 6.1 allocation, which knows none.
+ */
+static struct iommu_domain *
+iommufd_paging_domain_alloc(struct device *dev, u32 flags,
+			    const struct iommu_user_data *user_data)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommu_domain *domain;
+
+	if (ops->domain_alloc_user) {
+		domain = ops->domain_alloc_user(dev, flags, NULL, user_data);
+		if (!IS_ERR(domain) &&
+		    WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_UNMANAGED)) {
+			iommu_domain_free(domain);
+			return ERR_PTR(-EINVAL);
+		}
+		return domain;
+	}
+	if (flags || user_data)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = iommu_domain_alloc(dev->bus);
+	return domain ?: ERR_PTR(-ENOMEM);
+}
+
 /**
  * iommufd_hwpt_paging_alloc() - build an unpublished paging HWPT
  * @ictx: the context
  * @ioas: the IOAS to mirror; the caller holds a reference and its mutex
  * @dev: a device the domain must be able to translate; its IOMMU driver
  *       allocates the domain
+ * @flags: IOMMU_HWPT_ALLOC_NEST_PARENT and/or IOMMU_HWPT_ALLOC_PASID
  * @auto_domain: the HWPT is created by an attach to @ioas and ends with
  *               its last device
+ * @user_data: driver data for the domain, or NULL
  *
  * The domain is filled with every mapping of @ioas before this returns.
  * The caller publishes the object, or aborts it with iommufd_obj_abort()
  * while still holding the IOAS mutex.
  *
- * Return: the HWPT or an ERR_PTR: -ENOMEM, or an error of
+ * Return: the HWPT or an ERR_PTR: -EOPNOTSUPP for flags or data the
+ * IOMMU driver does not support, -ENOMEM, or an error of
  * iopt_table_add_domain().
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct device *dev, bool auto_domain)
+			  struct device *dev, u32 flags, bool auto_domain,
+			  const struct iommu_user_data *user_data)
 {
 	struct iommufd_hwpt_paging *hwpt;
+	struct iommu_domain *domain;
 	int rc;
 
 	lockdep_assert_held(&ioas->mutex);
 
-	hwpt = iommufd_obj_new(ictx, struct iommufd_hwpt_paging,
-			       IOMMUFD_OTYPE_HWPT_PAGING);
+	if (flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID))
+		return ERR_PTR(-EOPNOTSUPP);
+
+	hwpt = iommufd_obj_new_at(ictx, struct iommufd_hwpt_paging, common.obj,
+				  IOMMUFD_OTYPE_HWPT_PAGING);
 	if (IS_ERR(hwpt))
 		return hwpt;
 	mutex_init(&hwpt->msi_lock);
 	refcount_inc(&ioas->obj.users);
 	hwpt->ioas = ioas;
 	hwpt->auto_domain = auto_domain;
+	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 	/* From here on the abort callback can undo everything. */
 	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
 
-	hwpt->iommu_ops = dev_iommu_ops(dev);
-	hwpt->domain = iommu_domain_alloc(dev->bus);
-	if (!hwpt->domain) {
-		rc = -ENOMEM;
+	hwpt->common.iommu_ops = dev_iommu_ops(dev);
+	domain = iommufd_paging_domain_alloc(dev, flags, user_data);
+	if (IS_ERR(domain)) {
+		rc = PTR_ERR(domain);
 		goto err_abort;
 	}
 	/*
@@ -117,48 +170,141 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	 * get an automatic HWPT of their own.
 	 */
 	if (device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY) &&
-	    hwpt->domain->ops->enforce_cache_coherency)
+	    domain->ops->enforce_cache_coherency)
 		hwpt->enforce_cache_coherency =
-			hwpt->domain->ops->enforce_cache_coherency(hwpt->domain);
+			domain->ops->enforce_cache_coherency(domain);
 
-	rc = iopt_table_add_domain(&ioas->iopt, hwpt->domain);
+	rc = iopt_table_add_domain(&ioas->iopt, domain);
 	if (rc) {
-		iommu_domain_free(hwpt->domain);
-		hwpt->domain = NULL;
+		iommu_domain_free(domain);
 		goto err_abort;
 	}
+	hwpt->common.domain = domain;
 	return hwpt;
 
 err_abort:
-	iommufd_obj_abort(ictx, &hwpt->obj);
+	iommufd_obj_abort(ictx, &hwpt->common.obj);
 	return ERR_PTR(rc);
+}
+
+static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt =
+		container_of(obj, struct iommufd_hwpt_nested, common.obj);
+
+	if (hwpt->common.domain)
+		iommu_domain_free(hwpt->common.domain);
+	iommufd_obj_put(&hwpt->parent->common.obj);
+}
+
+const struct iommufd_otype_ops iommufd_hwpt_nested_ops = {
+	.destroy = iommufd_hwpt_nested_destroy,
+};
+
+/*
+ * Build an unpublished nested HWPT on @parent from @user_data. Only
+ * IOMMU_HWPT_ALLOC_PASID makes sense for a stage-1 table; it cannot
+ * parent other tables itself.
+ */
+static struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			  struct iommufd_hwpt_paging *parent,
+			  struct device *dev, u32 flags,
+			  const struct iommu_user_data *user_data)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommufd_hwpt_nested *hwpt;
+	struct iommu_domain *domain;
+
+	if ((flags & ~IOMMU_HWPT_ALLOC_PASID) || !user_data->len ||
+	    !ops->domain_alloc_user)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->common.iommu_ops != ops)
+		return ERR_PTR(-EINVAL);
+
+	hwpt = iommufd_obj_new_at(ictx, struct iommufd_hwpt_nested,
+				  common.obj, IOMMUFD_OTYPE_HWPT_NESTED);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	refcount_inc(&parent->common.obj.users);
+	hwpt->parent = parent;
+	hwpt->common.iommu_ops = ops;
+	hwpt->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
+
+	domain = ops->domain_alloc_user(dev, flags, parent->common.domain,
+					user_data);
+	if (!IS_ERR(domain) &&
+	    WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_NESTED)) {
+		iommu_domain_free(domain);
+		domain = ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(domain)) {
+		iommufd_obj_abort(ictx, &hwpt->common.obj);
+		return ERR_CAST(domain);
+	}
+	hwpt->common.domain = domain;
+	return hwpt;
+}
+
+/* Publish @hwpt after telling userspace its ID, or abort it. */
+static int iommufd_hwpt_respond(struct iommufd_ucmd *ucmd,
+				struct iommufd_hwpt *hwpt,
+				struct iommufd_ioas *ioas)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	int rc;
+
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = iommufd_ucmd_respond(ucmd);
+	if (!rc) {
+		iommufd_obj_publish(ucmd->ictx, &hwpt->obj);
+		return 0;
+	}
+	/* A paging HWPT is aborted under the mutex of its IOAS. */
+	if (ioas)
+		mutex_lock(&ioas->mutex);
+	iommufd_obj_abort(ucmd->ictx, &hwpt->obj);
+	if (ioas)
+		mutex_unlock(&ioas->mutex);
+	return rc;
 }
 
 /**
  * iommufd_hwpt_alloc_ioctl() - IOMMU_HWPT_ALLOC
  * @ucmd: the call; its argument is a struct iommu_hwpt_alloc
  *
- * Only paging HWPTs (data type IOMMU_HWPT_DATA_NONE on an IOAS) without
- * flags exist so far.
+ * @pt_id names an IOAS for a paging HWPT, or a paging HWPT allocated with
+ * IOMMU_HWPT_ALLOC_NEST_PARENT for a nested one.
  *
- * Return: 0; -EOPNOTSUPP for flags or data this kernel does not know;
- * -ENOENT when @dev_id is not a bound device; -EINVAL when @pt_id is not
- * an IOAS; otherwise as iommufd_hwpt_paging_alloc().
+ * Return: 0; -EOPNOTSUPP for flags or data this kernel or the IOMMU
+ * driver does not support; -ENOENT when @dev_id is not a bound device or
+ * @pt_id names nothing; -EINVAL for inconsistent data fields, a @pt_id of
+ * another type, or a parent that cannot parent; the driver's errors on
+ * the data (-EINVAL, -E2BIG); otherwise as iommufd_hwpt_paging_alloc().
  */
 int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
-	struct iommufd_hwpt_paging *hwpt;
+	struct iommu_user_data user_data = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.len = cmd->data_len,
+	};
+	bool have_data = cmd->data_type != IOMMU_HWPT_DATA_NONE;
+	struct iommufd_hwpt_paging *paging, *parent;
+	struct iommufd_hwpt_nested *nested;
 	struct iommufd_device *idev;
 	struct iommufd_object *obj;
 	struct iommufd_ioas *ioas;
 	int rc;
 
-	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+	if ((cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
+			    IOMMU_HWPT_ALLOC_PASID)) ||
+	    cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE)
-		return -EOPNOTSUPP;
-	if (cmd->data_len || cmd->data_uptr)
+	if (have_data ? !cmd->data_len || !cmd->data_uptr :
+			cmd->data_len || cmd->data_uptr)
 		return -EINVAL;
 
 	obj = iommufd_obj_get(ucmd->ictx, cmd->dev_id, IOMMUFD_OTYPE_DEVICE);
@@ -171,36 +317,108 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		rc = PTR_ERR(obj);
 		goto out_put_idev;
 	}
-	if (obj->type != IOMMUFD_OTYPE_IOAS) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	ioas = container_of(obj, struct iommufd_ioas, obj);
 
-	mutex_lock(&ioas->mutex);
-	hwpt = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev->dev, false);
-	mutex_unlock(&ioas->mutex);
-	if (IS_ERR(hwpt)) {
-		rc = PTR_ERR(hwpt);
-		goto out_put_pt;
-	}
-	/*
-	 * Not under the IOAS mutex: a reply buffer that faults slowly must
-	 * not stall attaches to this IOAS. Being unpublished, and not an
-	 * automatic HWPT, the new HWPT is meanwhile invisible to everyone.
-	 */
-	cmd->out_hwpt_id = hwpt->obj.id;
-	rc = iommufd_ucmd_respond(ucmd);
-	if (rc) {
+	switch (obj->type) {
+	case IOMMUFD_OTYPE_IOAS:
+		ioas = container_of(obj, struct iommufd_ioas, obj);
 		mutex_lock(&ioas->mutex);
-		iommufd_obj_abort(ucmd->ictx, &hwpt->obj);
+		paging = iommufd_hwpt_paging_alloc(ucmd->ictx, ioas, idev->dev,
+						   cmd->flags, false,
+						   have_data ? &user_data :
+							       NULL);
 		mutex_unlock(&ioas->mutex);
-		goto out_put_pt;
+		if (IS_ERR(paging)) {
+			rc = PTR_ERR(paging);
+			break;
+		}
+		/*
+		 * Answered without the IOAS mutex: a reply buffer that faults
+		 * slowly must not stall attaches to this IOAS. Unpublished,
+		 * and not automatic, the HWPT is invisible meanwhile.
+		 */
+		rc = iommufd_hwpt_respond(ucmd, &paging->common, ioas);
+		break;
+	case IOMMUFD_OTYPE_HWPT_PAGING:
+		parent = container_of(obj, struct iommufd_hwpt_paging,
+				      common.obj);
+		nested = iommufd_hwpt_nested_alloc(ucmd->ictx, parent,
+						   idev->dev, cmd->flags,
+						   &user_data);
+		if (IS_ERR(nested)) {
+			rc = PTR_ERR(nested);
+			break;
+		}
+		rc = iommufd_hwpt_respond(ucmd, &nested->common, NULL);
+		break;
+	default:
+		rc = -EINVAL;
+		break;
 	}
-	iommufd_obj_publish(ucmd->ictx, &hwpt->obj);
-out_put_pt:
 	iommufd_obj_put_lookup(ucmd->ictx, obj);
 out_put_idev:
 	iommufd_obj_put(&idev->obj);
+	return rc;
+}
+
+/**
+ * iommufd_hwpt_invalidate_ioctl() - IOMMU_HWPT_INVALIDATE
+ * @ucmd: the call; its argument is a struct iommu_hwpt_invalidate
+ *
+ * Hands the user's array of invalidation entries to the IOMMU driver of
+ * a nested HWPT. However the call ends, entry_num is written back with
+ * the number of entries the driver handled, so that userspace can tell
+ * where it stopped.
+ *
+ * Return: 0; -EOPNOTSUPP for a non-zero reserved field or a driver
+ * without user invalidation; -EINVAL for entries without a pointer or a
+ * length, or a @hwpt_id that is not a nested HWPT; -ENOENT when it names
+ * nothing; the driver's errors; -EFAULT when the reply cannot be written.
+ */
+int iommufd_hwpt_invalidate_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array array = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
+	struct iommufd_object *obj = NULL;
+	struct iommu_domain *domain;
+	u32 handled = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+
+	obj = iommufd_obj_get(ucmd->ictx, cmd->hwpt_id, IOMMUFD_OTYPE_ANY);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
+		obj = NULL;
+		goto out;
+	}
+	if (obj->type != IOMMUFD_OTYPE_HWPT_NESTED) {
+		rc = -EINVAL;
+		goto out;
+	}
+	domain = container_of(obj, struct iommufd_hwpt, obj)->domain;
+	if (!domain->ops->cache_invalidate_user) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	rc = domain->ops->cache_invalidate_user(domain, &array);
+	handled = min(array.entry_num, cmd->entry_num);
+out:
+	if (obj)
+		iommufd_obj_put_lookup(ucmd->ictx, obj);
+	cmd->entry_num = handled;
+	if (iommufd_ucmd_respond(ucmd))
+		return -EFAULT;
 	return rc;
 }

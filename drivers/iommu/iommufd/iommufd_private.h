@@ -45,6 +45,7 @@ struct file;
 struct iommu_domain;
 struct iommu_group;
 struct iommu_ops;
+struct iommu_user_data;
 
 /**
  * struct iommufd_ctx - state of one open /dev/iommu file
@@ -89,6 +90,7 @@ enum iommufd_otype {
 	IOMMUFD_OTYPE_IOAS,
 	IOMMUFD_OTYPE_ACCESS,
 	IOMMUFD_OTYPE_HWPT_PAGING,
+	IOMMUFD_OTYPE_HWPT_NESTED,
 	IOMMUFD_OTYPE_DEVICE,
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_OTYPE_SELFTEST,
@@ -146,18 +148,20 @@ void iommufd_obj_put_lookup(struct iommufd_ctx *ictx,
 
 /*
  * Allocate a zeroed @ptype of type @otype, with a reserved ID. Every
- * object type is a struct whose first member is a struct iommufd_object
- * named obj.
+ * object type is a struct that starts with its struct iommufd_object,
+ * named @member (obj, or common.obj for a HWPT).
  */
-#define iommufd_obj_new(ictx, ptype, otype)                                   \
+#define iommufd_obj_new_at(ictx, ptype, member, otype)                        \
 	({                                                                    \
 		struct iommufd_object *__obj;                                 \
 									      \
-		static_assert(offsetof(ptype, obj) == 0);                     \
+		static_assert(offsetof(ptype, member) == 0);                  \
 		__obj = iommufd_obj_new_raw(ictx, sizeof(ptype), otype);      \
-		IS_ERR(__obj) ? ERR_CAST(__obj) :                             \
-				container_of(__obj, ptype, obj);              \
+		IS_ERR(__obj) ? ERR_CAST(__obj) : (typeof(ptype) *)__obj;     \
 	})
+
+#define iommufd_obj_new(ictx, ptype, otype)                                   \
+	iommufd_obj_new_at(ictx, ptype, obj, otype)
 
 /**
  * struct iommufd_ucmd - one ioctl call being handled
@@ -203,16 +207,32 @@ static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
 }
 
 /**
- * struct iommufd_hwpt_paging - a hardware page table that mirrors an IOAS
- *                              (IOMMUFD_OTYPE_HWPT_PAGING)
- * @obj: object header; every device attached to it holds a reference
- * @ioas: the IOAS mirrored, with a reference held
- * @domain: the iommu_domain, in @ioas's io_pagetable for the object's
- *          whole life
+ * struct iommufd_hwpt - what every HWPT object starts with
+ * @obj: object header; every device attachment (RID or PASID) holds a
+ *       reference, and so does every nested HWPT on a paging one
+ * @domain: the iommu_domain, owned by the HWPT
  * @iommu_ops: the ops of the IOMMU driver that allocated @domain; only
  *             devices of that driver may be attached
+ * @pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID: the domain may be
+ *                attached to PASIDs
+ */
+struct iommufd_hwpt {
+	struct iommufd_object obj;
+	struct iommu_domain *domain;
+	const struct iommu_ops *iommu_ops;
+	bool pasid_compat;
+};
+
+/**
+ * struct iommufd_hwpt_paging - a hardware page table that mirrors an IOAS
+ *                              (IOMMUFD_OTYPE_HWPT_PAGING)
+ * @common: the HWPT; its domain is in @ioas's io_pagetable for the
+ *          object's whole life
+ * @ioas: the IOAS mirrored, with a reference held
  * @auto_domain: created by attaching a device to the IOAS itself; it is
  *               destroyed when its last device leaves
+ * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT: nested HWPTs
+ *               may use it as their stage 2
  * @enforce_cache_coherency: the domain forces DMA to snoop CPU caches
  * @msi_lock: protects @msi_cookie
  * @msi_cookie: the domain has its software MSI window set up, and the
@@ -220,22 +240,72 @@ static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
  * @hwpt_item: entry in @ioas's hwpt_list, under the IOAS mutex
  */
 struct iommufd_hwpt_paging {
-	struct iommufd_object obj;
+	struct iommufd_hwpt common;
 	struct iommufd_ioas *ioas;
-	struct iommu_domain *domain;
-	const struct iommu_ops *iommu_ops;
 	bool auto_domain;
+	bool nest_parent;
 	bool enforce_cache_coherency;
 	struct mutex msi_lock; /* see the kernel-doc above */
 	bool msi_cookie;
 	struct list_head hwpt_item;
 };
 
+/**
+ * struct iommufd_hwpt_nested - a stage-1 table owned by user space, nested
+ *                              on a paging HWPT (IOMMUFD_OTYPE_HWPT_NESTED)
+ * @common: the HWPT; its domain is of type IOMMU_DOMAIN_NESTED
+ * @parent: the stage-2 HWPT, with a reference held: the IOMMU translates
+ *          the addresses of the stage-1 table and of its output through
+ *          it, so it must outlive this HWPT
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_hwpt common;
+	struct iommufd_hwpt_paging *parent;
+};
+
+static inline bool iommufd_otype_is_hwpt(enum iommufd_otype type)
+{
+	return type == IOMMUFD_OTYPE_HWPT_PAGING ||
+	       type == IOMMUFD_OTYPE_HWPT_NESTED;
+}
+
+/*
+ * The paging HWPT whose IOAS holds what @hwpt's DMA reaches: the HWPT
+ * itself, or the parent of a nested one.
+ */
+static inline struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_of(struct iommufd_hwpt *hwpt)
+{
+	if (hwpt->obj.type == IOMMUFD_OTYPE_HWPT_NESTED)
+		return container_of(hwpt, struct iommufd_hwpt_nested,
+				    common)->parent;
+	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct device *dev, bool auto_domain);
+			  struct device *dev, u32 flags, bool auto_domain,
+			  const struct iommu_user_data *user_data);
 int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate_ioctl(struct iommufd_ucmd *ucmd);
 int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd);
+
+/**
+ * struct iommufd_attach - what one PASID of a group's devices is attached to
+ * @hwpt: the HWPT; each device in @devices holds a reference on it
+ * @devices: ID -> struct iommufd_device, the devices of the group that
+ *           attached this PASID
+ *
+ * For the RID (IOMMU_NO_PASID) the IOMMU translates a whole group at
+ * once, so the group's domain is installed when the first device attaches
+ * and removed when the last one leaves. A PASID's domain is installed per
+ * device; the group's devices that use the PASID still share its HWPT,
+ * as they do for the RID.
+ */
+struct iommufd_attach {
+	struct iommufd_hwpt *hwpt;
+	struct xarray devices;
+};
 
 /**
  * struct iommufd_group - an iommu_group as seen by one context
@@ -245,11 +315,10 @@ int iommufd_get_hw_info_ioctl(struct iommufd_ucmd *ucmd);
  *          while this is not zero
  * @ictx: the context
  * @group: the iommu_group, with a reference held
- * @lock: protects @hwpt and @devices
- * @hwpt: the HWPT whose domain the group is attached to, or NULL. The
- *        IOMMU translates a whole group at once, so every attached device
- *        of the group is attached to this one HWPT.
- * @devices: the attached struct iommufd_device, through their group_item
+ * @lock: protects @attach and everything in it
+ * @attach: PASID -> struct iommufd_attach, for the RID (IOMMU_NO_PASID)
+ *          and every PASID that at least one device of the group has
+ *          attached
  * @sw_msi_start: base of the group's software-managed MSI window, or
  *                PHYS_ADDR_MAX when it has none; known once the group
  *                was attached
@@ -264,8 +333,7 @@ struct iommufd_group {
 	struct iommufd_ctx *ictx;
 	struct iommu_group *group;
 	struct mutex lock; /* see the kernel-doc above */
-	struct iommufd_hwpt_paging *hwpt;
-	struct list_head devices;
+	struct xarray attach;
 	phys_addr_t sw_msi_start;
 	size_t sw_msi_length;
 };
@@ -277,7 +345,6 @@ struct iommufd_group {
  * @ictx: the context
  * @igroup: the device's group in this context, with a reference held
  * @dev: the device
- * @group_item: entry in @igroup's devices while attached, else empty
  * @holds_ctx: the binding holds a reference on the context's file
  */
 struct iommufd_device {
@@ -285,7 +352,6 @@ struct iommufd_device {
 	struct iommufd_ctx *ictx;
 	struct iommufd_group *igroup;
 	struct device *dev;
-	struct list_head group_item;
 	bool holds_ctx;
 };
 
@@ -296,6 +362,7 @@ struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
 extern const struct iommufd_otype_ops iommufd_ioas_ops;
 extern const struct iommufd_otype_ops iommufd_access_ops;
 extern const struct iommufd_otype_ops iommufd_hwpt_paging_ops;
+extern const struct iommufd_otype_ops iommufd_hwpt_nested_ops;
 extern const struct iommufd_otype_ops iommufd_device_ops;
 extern const struct iommufd_otype_ops iommufd_selftest_ops;
 

@@ -89,6 +89,49 @@ struct iommu_test_hw_info {
 	__u32 test_reg;
 };
 
+/* The mock IOMMU's nested HWPTs (IOMMU_HWPT_ALLOC with a parent) */
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+#define MOCK_NESTED_DOMAIN_IOTLB_ID_MAX 3
+#define MOCK_NESTED_DOMAIN_IOTLB_NUM 4
+
+/**
+ * struct iommu_hwpt_selftest - data of a mock nested HWPT
+ * @iotlb: the value every entry of its emulated IOTLB starts with
+ */
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+};
+
+/* IOMMU_HWPT_INVALIDATE of a mock nested HWPT */
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+enum {
+	IOMMU_TEST_INVALIDATE_FLAG_ALL = 1 << 0,
+};
+
+/**
+ * struct iommu_hwpt_invalidate_selftest - one invalidation of a mock
+ *                                         nested HWPT
+ * @flags: IOMMU_TEST_INVALIDATE_FLAG_ALL to clear every IOTLB entry
+ * @iotlb_id: otherwise the entry to clear, at most
+ *            MOCK_NESTED_DOMAIN_IOTLB_ID_MAX
+ *
+ * A cleared entry reads 0 through IOMMU_TEST_OP_MD_CHECK_IOTLB.
+ */
+struct iommu_hwpt_invalidate_selftest {
+	__u32 flags;
+	__u32 iotlb_id;
+};
+
+/* The per-device caches of a mock device (IOMMU_TEST_OP_DEV_CHECK_CACHE) */
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
+#define MOCK_DEV_CACHE_ID_MAX 3
+#define MOCK_DEV_CACHE_NUM 4
+
+/* PASID width of a mock device created with MOCK_FLAGS_DEVICE_PASID */
+#define MOCK_PASID_WIDTH 20
+
 /**
  * struct iommu_test_cmd - argument of IOMMU_TEST_CMD
  * @size: sizeof(struct iommu_test_cmd)
@@ -135,17 +178,30 @@ struct iommu_test_hw_info {
  * @access_replace_ioas: IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: move access fd
  *                       @id to IOAS @ioas_id
  * @mock_domain_flags: IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: as @mock_domain
- *                     with device flags @dev_flags; only
- *                     MOCK_FLAGS_DEVICE_NO_DIRTY is supported so far
+ *                     with device flags @dev_flags. MOCK_FLAGS_DEVICE_PASID
+ *                     gives the device MOCK_PASID_WIDTH bits of PASID;
+ *                     NO_DIRTY and HUGE_IOVA are accepted and change
+ *                     nothing until dirty tracking exists.
  * @dirty: IOMMU_TEST_OP_DIRTY (not implemented yet)
- * @check_iotlb: IOMMU_TEST_OP_MD_CHECK_IOTLB (not implemented yet)
+ * @check_iotlb: IOMMU_TEST_OP_MD_CHECK_IOTLB: EINVAL unless entry @id of
+ *               the IOTLB of mock nested HWPT @id (the command's) holds
+ *               @iotlb; ENOENT when that is not a nested HWPT
  * @trigger_iopf: IOMMU_TEST_OP_TRIGGER_IOPF (not implemented yet)
- * @check_dev_cache: IOMMU_TEST_OP_DEV_CHECK_CACHE (not implemented yet)
+ * @check_dev_cache: IOMMU_TEST_OP_DEV_CHECK_CACHE: EINVAL unless cache
+ *                   entry @id of the mock device bound as device object
+ *                   @id (the command's) holds @cache
  * @trigger_vevent: IOMMU_TEST_OP_TRIGGER_VEVENT (not implemented yet)
- * @pasid_attach: IOMMU_TEST_OP_PASID_ATTACH (not implemented yet)
- * @pasid_replace: IOMMU_TEST_OP_PASID_REPLACE (not implemented yet)
- * @pasid_detach: IOMMU_TEST_OP_PASID_DETACH (not implemented yet)
- * @pasid_check: IOMMU_TEST_OP_PASID_CHECK_HWPT (not implemented yet)
+ * @pasid_attach: IOMMU_TEST_OP_PASID_ATTACH: attach @pasid of the mock
+ *                device of selftest object @id to IOAS or HWPT @pt_id,
+ *                which returns the HWPT attached. PASID 1024 is the
+ *                mock's faulty PASID: once attached, replacing its
+ *                domain fails with ENOMEM until it is detached.
+ * @pasid_replace: IOMMU_TEST_OP_PASID_REPLACE: the same for a replace
+ * @pasid_detach: IOMMU_TEST_OP_PASID_DETACH: detach @pasid
+ * @pasid_check: IOMMU_TEST_OP_PASID_CHECK_HWPT: EINVAL unless @pasid of
+ *               the mock device of selftest object @id is translated by
+ *               the domain of HWPT @hwpt_id, or, for @hwpt_id 0, by no
+ *               domain of iommufd; @pasid 0 checks the RID
  * @last: end of the first version; never read
  */
 struct iommu_test_cmd {

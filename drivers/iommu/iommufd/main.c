@@ -59,6 +59,7 @@ static const struct iommufd_otype_ops *const iommufd_otypes[] = {
 	[IOMMUFD_OTYPE_IOAS] = &iommufd_ioas_ops,
 	[IOMMUFD_OTYPE_ACCESS] = &iommufd_access_ops,
 	[IOMMUFD_OTYPE_HWPT_PAGING] = &iommufd_hwpt_paging_ops,
+	[IOMMUFD_OTYPE_HWPT_NESTED] = &iommufd_hwpt_nested_ops,
 	[IOMMUFD_OTYPE_DEVICE] = &iommufd_device_ops,
 #ifdef CONFIG_IOMMUFD_TEST
 	[IOMMUFD_OTYPE_SELFTEST] = &iommufd_selftest_ops,
@@ -322,7 +323,8 @@ void iommufd_obj_put_lookup(struct iommufd_ctx *ictx,
 			    struct iommufd_object *obj)
 {
 	if (obj->type == IOMMUFD_OTYPE_HWPT_PAGING &&
-	    container_of(obj, struct iommufd_hwpt_paging, obj)->auto_domain)
+	    container_of(obj, struct iommufd_hwpt_paging, common.obj)
+		    ->auto_domain)
 		iommufd_obj_put_destroy_unused(ictx, obj);
 	else
 		iommufd_obj_put(obj);
@@ -513,7 +515,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		      struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOMMUFD_IOCTL(HWPT_GET_DIRTY_BITMAP, iommufd_not_implemented_ioctl,
 		      struct iommu_hwpt_get_dirty_bitmap, data),
-	IOMMUFD_IOCTL(HWPT_INVALIDATE, iommufd_not_implemented_ioctl,
+	IOMMUFD_IOCTL(HWPT_INVALIDATE, iommufd_hwpt_invalidate_ioctl,
 		      struct iommu_hwpt_invalidate, __reserved),
 	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC,
 			 iommufd_not_implemented_ioctl,

@@ -36,6 +36,14 @@
  *    IOVA range to the physical pages behind a user buffer.
  *  - IOMMU_TEST_OP_MD_CHECK_REFS: check the number of long-term pins
  *    (FOLL_PIN) on every page of a user buffer.
+ *  - IOMMU_TEST_OP_MD_CHECK_IOTLB: read an entry of the emulated IOTLB
+ *    of a mock nested HWPT.
+ *  - IOMMU_TEST_OP_DEV_CHECK_CACHE: read an emulated cache of a mock
+ *    device.
+ *  - IOMMU_TEST_OP_PASID_ATTACH / _REPLACE / _DETACH: change what a PASID
+ *    of a mock device is attached to, through the driver-facing API.
+ *  - IOMMU_TEST_OP_PASID_CHECK_HWPT: check which domain translates a
+ *    PASID (or the RID) of a mock device.
  * Every other operation number is reserved for later and fails with
  * EOPNOTSUPP.
  *
@@ -46,7 +54,11 @@
  * "iommufd_mock", registered with iommu_device_register_bus() so that it
  * coexists with the machine's real IOMMU driver. Its aperture is
  * [MOCK_APERTURE_START, MOCK_APERTURE_LAST] and it maps MOCK_IO_PAGE_SIZE
- * and 2 MiB pages. It reports cache coherency and interrupt isolation, so
+ * and 2 MiB pages. Its domains may parent nested domains, whose "stage-1
+ * table" is only an emulated IOTLB of four entries that the allocation
+ * data fills and user invalidations clear, and may be attached to the
+ * PASIDs of mock devices created with MOCK_FLAGS_DEVICE_PASID (a
+ * "pasid-num-bits" property, as firmware would give). It reports cache coherency and interrupt isolation, so
  * binding its devices never depends on the platform.
  *
  * Locking: ictx->test_batch_limit_set is only touched by ioctls on the
@@ -71,6 +83,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/property.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -516,6 +529,33 @@ static int iommufd_test_access_replace_ioas(struct iommufd_ucmd *ucmd)
 
 /* The mock IOMMU driver */
 
+/**
+ * struct mock_dev - a device of the mock bus
+ * @dev: the device
+ * @id: its number in mock_dev_ida
+ * @flags: the MOCK_FLAGS_DEVICE_* it was created with
+ * @rid_domain: the domain its RID is attached to (NULL for blocking),
+ *              written by attach_dev under the group mutex
+ * @pasids: PASID -> the domain attached to it, under the group mutex
+ * @cache: emulated per-device caches, for IOMMU_TEST_OP_DEV_CHECK_CACHE
+ */
+struct mock_dev {
+	struct device dev;
+	int id;
+	u32 flags;
+	struct iommu_domain *rid_domain;
+	struct xarray pasids;
+	u32 cache[MOCK_DEV_CACHE_NUM];
+};
+
+static struct mock_dev *to_mock_dev(struct device *dev)
+{
+	return container_of(dev, struct mock_dev, dev);
+}
+
+/* The mock PASID that cannot be replaced, to test failed replaces */
+#define MOCK_PASID_NO_REPLACE 1024
+
 #define MOCK_APERTURE_START BIT(24)
 #define MOCK_APERTURE_LAST (BIT(31) - 1)
 
@@ -537,7 +577,24 @@ static struct mock_iommu_domain *to_mock_domain(struct iommu_domain *domain)
 
 static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
 {
+	WRITE_ONCE(to_mock_dev(dev)->rid_domain,
+		   domain->type == IOMMU_DOMAIN_BLOCKED ? NULL : domain);
 	return 0;
+}
+
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	if (pasid == MOCK_PASID_NO_REPLACE && xa_load(&mdev->pasids, pasid))
+		return -ENOMEM;
+	return xa_err(xa_store(&mdev->pasids, pasid, domain, GFP_KERNEL));
+}
+
+static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid)
+{
+	xa_erase(&to_mock_dev(dev)->pasids, pasid);
 }
 
 static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
@@ -646,12 +703,95 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
 	.enforce_cache_coherency = mock_enforce_cache_coherency,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.free = mock_domain_free,
 };
 
-static struct iommu_domain *mock_domain_alloc(unsigned int type)
+/**
+ * struct mock_nested_domain - a nested domain of the mock IOMMU
+ * @domain: the core's domain
+ * @parent: the stage-2 mock domain
+ * @iotlb: the emulated IOTLB: set from the allocation data, cleared by
+ *         invalidations
+ */
+struct mock_nested_domain {
+	struct iommu_domain domain;
+	struct mock_iommu_domain *parent;
+	u32 iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
+};
+
+static struct mock_nested_domain *to_mock_nested(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_nested_domain, domain);
+}
+
+static void mock_nested_free(struct iommu_domain *domain)
+{
+	kfree(to_mock_nested(domain));
+}
+
+static int mock_nested_invalidate(struct iommu_domain *domain,
+				  struct iommu_user_data_array *array)
+{
+	struct mock_nested_domain *nested = to_mock_nested(domain);
+	struct iommu_hwpt_invalidate_selftest inv;
+	u32 done;
+	int rc = 0;
+
+	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		array->entry_num = 0;
+		return -EINVAL;
+	}
+	for (done = 0; done != array->entry_num; done++) {
+		rc = iommu_user_array_copy_struct(&inv, array,
+						  IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+						  done, iotlb_id);
+		if (rc)
+			break;
+		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
+			memset(nested->iotlb, 0, sizeof(nested->iotlb));
+		else
+			nested->iotlb[inv.iotlb_id] = 0;
+	}
+	array->entry_num = done;
+	return rc;
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
+	.cache_invalidate_user = mock_nested_invalidate,
+	.free = mock_nested_free,
+};
+
+static struct iommu_domain *mock_paging_alloc(void)
 {
 	struct mock_iommu_domain *mock;
+
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return NULL;
+	xa_init(&mock->pfns);
+	mock->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	mock->domain.ops = &mock_domain_ops;
+	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE | SZ_2M;
+	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
+	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
+	mock->domain.geometry.force_aperture = true;
+	return &mock->domain;
+}
+
+static struct iommu_domain *mock_domain_alloc(unsigned int type)
+{
 	struct iommu_domain *blocking;
 
 	if (type == IOMMU_DOMAIN_BLOCKED) {
@@ -663,16 +803,52 @@ static struct iommu_domain *mock_domain_alloc(unsigned int type)
 	/* No DMA API domains: mock devices never do DMA for the kernel. */
 	if (type != IOMMU_DOMAIN_UNMANAGED)
 		return NULL;
+	return mock_paging_alloc();
+}
 
-	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
-	if (!mock)
-		return NULL;
-	xa_init(&mock->pfns);
-	mock->domain.ops = &mock_domain_ops;
-	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
-	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
-	mock->domain.geometry.force_aperture = true;
-	return &mock->domain;
+static struct iommu_domain *
+mock_nested_alloc(struct iommu_domain *parent, u32 flags,
+		  const struct iommu_user_data *user_data)
+{
+	struct mock_nested_domain *nested;
+	struct iommu_hwpt_selftest data;
+	int rc, i;
+
+	if (flags & ~IOMMU_HWPT_ALLOC_PASID ||
+	    user_data->type != IOMMU_HWPT_DATA_SELFTEST)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (parent->ops != &mock_domain_ops)
+		return ERR_PTR(-EINVAL);
+	rc = iommu_user_data_copy_struct(&data, user_data,
+					 IOMMU_HWPT_DATA_SELFTEST, iotlb);
+	if (rc)
+		return ERR_PTR(rc);
+
+	nested = kzalloc(sizeof(*nested), GFP_KERNEL);
+	if (!nested)
+		return ERR_PTR(-ENOMEM);
+	nested->domain.type = IOMMU_DOMAIN_NESTED;
+	nested->domain.ops = &mock_nested_ops;
+	nested->parent = to_mock_domain(parent);
+	for (i = 0; i != MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		nested->iotlb[i] = data.iotlb;
+	return &nested->domain;
+}
+
+static struct iommu_domain *
+mock_domain_alloc_user(struct device *dev, u32 flags,
+		       struct iommu_domain *parent,
+		       const struct iommu_user_data *user_data)
+{
+	struct iommu_domain *domain;
+
+	if (parent)
+		return mock_nested_alloc(parent, flags, user_data);
+	if (flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID) ||
+	    user_data)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = mock_paging_alloc();
+	return domain ?: ERR_PTR(-ENOMEM);
 }
 
 static bool mock_capable(struct device *dev, enum iommu_cap cap)
@@ -705,7 +881,9 @@ static const struct iommu_ops mock_iommu_ops = {
 	.capable = mock_capable,
 	.hw_info = mock_hw_info,
 	.domain_alloc = mock_domain_alloc,
+	.domain_alloc_user = mock_domain_alloc_user,
 	.probe_device = mock_probe_device,
+	.remove_dev_pasid = mock_remove_dev_pasid,
 	.device_group = generic_device_group,
 	.pgsize_bitmap = MOCK_IO_PAGE_SIZE | SZ_2M,
 	.default_domain_ops = &mock_domain_ops,
@@ -718,30 +896,31 @@ static struct bus_type iommufd_mock_bus = {
 static struct notifier_block mock_bus_nb;
 static DEFINE_IDA(mock_dev_ida);
 
-/**
- * struct mock_dev - a device of the mock bus
- * @dev: the device
- * @id: its number in mock_dev_ida
- */
-struct mock_dev {
-	struct device dev;
-	int id;
-};
-
 static void mock_dev_release(struct device *dev)
 {
-	struct mock_dev *mdev = container_of(dev, struct mock_dev, dev);
+	struct mock_dev *mdev = to_mock_dev(dev);
 
+	WARN_ON(!xa_empty(&mdev->pasids));
+	xa_destroy(&mdev->pasids);
 	ida_free(&mock_dev_ida, mdev->id);
 	kfree(mdev);
 }
 
+/*
+ * A PASID-capable mock device says so as a platform device would, by the
+ * firmware property the iommu core reads at probe time.
+ */
+static const struct property_entry mock_pasid_props[] = {
+	PROPERTY_ENTRY_U32("pasid-num-bits", MOCK_PASID_WIDTH),
+	{}
+};
+
 /* Add a device to the mock bus; the iommu core probes it on the way. */
-static struct mock_dev *mock_dev_create(void)
+static struct mock_dev *mock_dev_create(u32 flags)
 {
 	struct iommu_group *group;
 	struct mock_dev *mdev;
-	int rc;
+	int rc, i;
 
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
 	if (!mdev)
@@ -752,10 +931,18 @@ static struct mock_dev *mock_dev_create(void)
 		kfree(mdev);
 		return ERR_PTR(rc);
 	}
+	mdev->flags = flags;
+	xa_init(&mdev->pasids);
+	for (i = 0; i != MOCK_DEV_CACHE_NUM; i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	device_initialize(&mdev->dev);
 	mdev->dev.release = mock_dev_release;
 	mdev->dev.bus = &iommufd_mock_bus;
 	rc = dev_set_name(&mdev->dev, "iommufd_mock%d", mdev->id);
+	if (!rc && (flags & MOCK_FLAGS_DEVICE_PASID))
+		rc = device_create_managed_software_node(&mdev->dev,
+							 mock_pasid_props,
+							 NULL);
 	if (!rc)
 		rc = device_add(&mdev->dev);
 	if (rc) {
@@ -793,6 +980,7 @@ int iommufd_test_init(void)
 	rc = bus_register(&iommufd_mock_bus);
 	if (rc)
 		return rc;
+	mock_iommu.max_pasids = 1U << MOCK_PASID_WIDTH;
 	rc = iommu_device_sysfs_add(&mock_iommu, NULL, NULL, "%s",
 				    "iommufd_mock");
 	if (rc)
@@ -856,12 +1044,17 @@ static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd)
 	struct iommu_test_cmd *cmd = ucmd->cmd;
 	struct selftest_obj *sobj;
 	u32 pt_id = cmd->id;
+	u32 dev_flags = 0;
 	u32 idev_id;
 	int rc;
 
-	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS &&
-	    (cmd->mock_domain_flags.dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY))
-		return -EOPNOTSUPP;
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS) {
+		dev_flags = cmd->mock_domain_flags.dev_flags;
+		if (dev_flags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY |
+				  MOCK_FLAGS_DEVICE_HUGE_IOVA |
+				  MOCK_FLAGS_DEVICE_PASID))
+			return -EOPNOTSUPP;
+	}
 
 	sobj = iommufd_obj_new(ucmd->ictx, struct selftest_obj,
 			       IOMMUFD_OTYPE_SELFTEST);
@@ -869,7 +1062,7 @@ static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd)
 		return PTR_ERR(sobj);
 	mutex_init(&sobj->lock);
 
-	sobj->mdev = mock_dev_create();
+	sobj->mdev = mock_dev_create(dev_flags);
 	if (IS_ERR(sobj->mdev)) {
 		rc = PTR_ERR(sobj->mdev);
 		sobj->mdev = NULL;
@@ -882,7 +1075,7 @@ static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd)
 		sobj->idev = NULL;
 		goto err_abort;
 	}
-	rc = iommufd_device_attach(sobj->idev, &pt_id);
+	rc = iommufd_device_attach(sobj->idev, IOMMU_NO_PASID, &pt_id);
 	if (rc)
 		goto err_abort;
 
@@ -923,7 +1116,7 @@ static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
 	mutex_lock(&sobj->lock);
-	rc = iommufd_device_replace(sobj->idev, &pt_id);
+	rc = iommufd_device_replace(sobj->idev, IOMMU_NO_PASID, &pt_id);
 	mutex_unlock(&sobj->lock);
 	if (!rc) {
 		cmd->mock_domain_replace.pt_id = pt_id;
@@ -933,18 +1126,20 @@ static int iommufd_test_mock_domain_replace(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
-/* Look up a HWPT whose domain belongs to the mock IOMMU. */
-static struct iommufd_hwpt_paging *
-iommufd_test_mock_hwpt_get(struct iommufd_ucmd *ucmd, u32 id)
+/* Look up a HWPT of type @otype whose domain has the mock's @ops. */
+static struct iommufd_hwpt *
+iommufd_test_mock_hwpt_get(struct iommufd_ucmd *ucmd, u32 id,
+			   enum iommufd_otype otype,
+			   const struct iommu_domain_ops *ops)
 {
-	struct iommufd_hwpt_paging *hwpt;
 	struct iommufd_object *obj;
+	struct iommufd_hwpt *hwpt;
 
-	obj = iommufd_obj_get(ucmd->ictx, id, IOMMUFD_OTYPE_HWPT_PAGING);
+	obj = iommufd_obj_get(ucmd->ictx, id, otype);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
-	hwpt = container_of(obj, struct iommufd_hwpt_paging, obj);
-	if (hwpt->domain->ops != &mock_domain_ops) {
+	hwpt = container_of(obj, struct iommufd_hwpt, obj);
+	if (hwpt->domain->ops != ops) {
 		iommufd_obj_put_lookup(ucmd->ictx, obj);
 		return ERR_PTR(-EINVAL);
 	}
@@ -966,8 +1161,8 @@ static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd)
 	struct iommu_test_cmd *cmd = ucmd->cmd;
 	unsigned long iova = cmd->check_map.iova;
 	unsigned long uptr = cmd->check_map.uptr;
-	struct iommufd_hwpt_paging *hwpt;
 	struct mock_iommu_domain *mock;
+	struct iommufd_hwpt *hwpt;
 	unsigned long off;
 	int rc = 0;
 
@@ -976,7 +1171,9 @@ static int iommufd_test_md_check_map(struct iommufd_ucmd *ucmd)
 	    cmd->check_map.length > ULONG_MAX - iova)
 		return -EINVAL;
 
-	hwpt = iommufd_test_mock_hwpt_get(ucmd, cmd->id);
+	hwpt = iommufd_test_mock_hwpt_get(ucmd, cmd->id,
+					  IOMMUFD_OTYPE_HWPT_PAGING,
+					  &mock_domain_ops);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	mock = to_mock_domain(hwpt->domain);
@@ -1044,6 +1241,118 @@ static int iommufd_test_md_check_refs(struct iommufd_ucmd *ucmd)
 	return 0;
 }
 
+static int iommufd_test_md_check_iotlb(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_hwpt *hwpt;
+	int rc = 0;
+
+	hwpt = iommufd_test_mock_hwpt_get(ucmd, cmd->id,
+					  IOMMUFD_OTYPE_HWPT_NESTED,
+					  &mock_nested_ops);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	if (cmd->check_iotlb.id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX ||
+	    to_mock_nested(hwpt->domain)->iotlb[cmd->check_iotlb.id] !=
+		    cmd->check_iotlb.iotlb)
+		rc = -EINVAL;
+	iommufd_obj_put(&hwpt->obj);
+	return rc;
+}
+
+static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+	int rc = 0;
+
+	obj = iommufd_obj_get(ucmd->ictx, cmd->id, IOMMUFD_OTYPE_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	if (idev->dev->bus != &iommufd_mock_bus ||
+	    cmd->check_dev_cache.id > MOCK_DEV_CACHE_ID_MAX ||
+	    to_mock_dev(idev->dev)->cache[cmd->check_dev_cache.id] !=
+		    cmd->check_dev_cache.cache)
+		rc = -EINVAL;
+	iommufd_obj_put(obj);
+	return rc;
+}
+
+/* PASID attach, replace and detach, as a VFIO driver would call them */
+static int iommufd_test_pasid_change(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct selftest_obj *sobj;
+	int rc = 0;
+
+	/* The three layouts start with the PASID, and two with pt_id. */
+	BUILD_BUG_ON(offsetof(struct iommu_test_cmd, pasid_replace.pt_id) !=
+		     offsetof(struct iommu_test_cmd, pasid_attach.pt_id));
+	sobj = iommufd_test_sobj_get(ucmd, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	mutex_lock(&sobj->lock);
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_PASID_ATTACH:
+		rc = iommufd_device_attach(sobj->idev, cmd->pasid_attach.pasid,
+					   &cmd->pasid_attach.pt_id);
+		break;
+	case IOMMU_TEST_OP_PASID_REPLACE:
+		rc = iommufd_device_replace(sobj->idev,
+					    cmd->pasid_replace.pasid,
+					    &cmd->pasid_replace.pt_id);
+		break;
+	default:
+		iommufd_device_detach(sobj->idev, cmd->pasid_detach.pasid);
+		break;
+	}
+	mutex_unlock(&sobj->lock);
+	if (!rc && cmd->op != IOMMU_TEST_OP_PASID_DETACH)
+		rc = iommufd_ucmd_respond(ucmd);
+	iommufd_obj_put(&sobj->obj);
+	return rc;
+}
+
+static int iommufd_test_pasid_check_hwpt(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommu_domain *attached;
+	struct iommufd_object *obj;
+	struct selftest_obj *sobj;
+	struct mock_dev *mdev;
+	int rc = 0;
+
+	sobj = iommufd_test_sobj_get(ucmd, cmd->id);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+	mdev = sobj->mdev;
+	if (cmd->pasid_check.pasid == IOMMU_NO_PASID)
+		attached = READ_ONCE(mdev->rid_domain);
+	else
+		attached = xa_load(&mdev->pasids, cmd->pasid_check.pasid);
+
+	if (!cmd->pasid_check.hwpt_id) {
+		if (attached)
+			rc = -EINVAL;
+		goto out_put;
+	}
+	obj = iommufd_obj_get(ucmd->ictx, cmd->pasid_check.hwpt_id,
+			      IOMMUFD_OTYPE_ANY);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
+		goto out_put;
+	}
+	if (!iommufd_otype_is_hwpt(obj->type) ||
+	    container_of(obj, struct iommufd_hwpt, obj)->domain != attached)
+		rc = -EINVAL;
+	iommufd_obj_put_lookup(ucmd->ictx, obj);
+out_put:
+	iommufd_obj_put(&sobj->obj);
+	return rc;
+}
+
 /**
  * iommufd_test_ioctl() - handler of IOMMU_TEST_CMD
  * @ucmd: the call; ucmd->cmd is a struct iommu_test_cmd
@@ -1082,6 +1391,16 @@ int iommufd_test_ioctl(struct iommufd_ucmd *ucmd)
 		return iommufd_test_md_check_map(ucmd);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:
 		return iommufd_test_md_check_refs(ucmd);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return iommufd_test_md_check_iotlb(ucmd);
+	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+		return iommufd_test_dev_check_cache(ucmd);
+	case IOMMU_TEST_OP_PASID_ATTACH:
+	case IOMMU_TEST_OP_PASID_REPLACE:
+	case IOMMU_TEST_OP_PASID_DETACH:
+		return iommufd_test_pasid_change(ucmd);
+	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+		return iommufd_test_pasid_check_hwpt(ucmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -473,7 +473,9 @@ enum iommufd_hwpt_alloc_flags {
  *        the offset of @data_type (24)
  * @flags: a combination of enum iommufd_hwpt_alloc_flags
  * @dev_id: a device bound to this context; its IOMMU builds the table
- * @pt_id: the IOAS the new HWPT mirrors
+ * @pt_id: an IOAS, for a paging HWPT that mirrors it; or a paging HWPT
+ *         allocated with IOMMU_HWPT_ALLOC_NEST_PARENT, for a nested HWPT
+ *         that uses it as its stage 2
  * @out_hwpt_id: filled with the new HWPT's ID
  * @__reserved: must be 0
  * @data_type: one of enum iommu_hwpt_data_type
@@ -482,16 +484,32 @@ enum iommufd_hwpt_alloc_flags {
  * @fault_id: with IOMMU_HWPT_FAULT_ID_VALID, the fault queue to report to
  * @__reserved2: must be 0
  *
- * Creates a hardware page table for @dev_id's IOMMU that maps everything
- * the IOAS @pt_id maps, from now on, whether or not a device is attached
- * to it. Devices are attached to it by its ID. It exists until destroyed
- * with IOMMU_DESTROY, which fails with EBUSY while a device is attached.
+ * A paging HWPT is a hardware page table for @dev_id's IOMMU that maps
+ * everything the IOAS @pt_id maps, from now on, whether or not a device
+ * is attached to it.
+ *
+ * A nested HWPT is a stage-1 table that the user (a guest) owns and
+ * describes by @data_type and the data at @data_uptr, for example a
+ * struct iommu_hwpt_vtd_s1. The IOMMU translates DMA through it, and
+ * the addresses it finds in it and produces through the parent's
+ * stage-2; the kernel never looks at the table itself. Only
+ * IOMMU_HWPT_ALLOC_PASID may be combined with it. The parent cannot be
+ * destroyed (EBUSY) while a nested HWPT uses it.
+ *
+ * Devices are attached to either kind by its ID. It exists until
+ * destroyed with IOMMU_DESTROY, which fails with EBUSY while a device is
+ * attached.
  *
  * Errors: EOPNOTSUPP for flags, a data type or reserved fields this
- * kernel does not support; EINVAL when @pt_id is not an IOAS or data is
- * given for IOMMU_HWPT_DATA_NONE; ENOENT for a bad @dev_id or @pt_id;
- * EINVAL or EADDRINUSE when the IOAS already holds mappings that the
- * device's IOMMU cannot translate (page size, aperture); ENOMEM.
+ * kernel or the IOMMU does not support, and for a nested HWPT without
+ * data; EINVAL for a @pt_id of another type, a parent that is not a
+ * NEST_PARENT HWPT of the same IOMMU, data given for
+ * IOMMU_HWPT_DATA_NONE or missing for another type, data shorter than
+ * the first version of its layout, or data the IOMMU driver finds
+ * invalid; E2BIG for data longer than the layout this kernel knows with
+ * non-zero bytes past it; ENOENT for a bad @dev_id or @pt_id; EINVAL or
+ * EADDRINUSE when the IOAS already holds mappings that the device's
+ * IOMMU cannot translate (page size, aperture); ENOMEM.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -508,6 +526,35 @@ struct iommu_hwpt_alloc {
 };
 
 #define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
+ * enum iommu_hwpt_vtd_s1_flags - flags of struct iommu_hwpt_vtd_s1
+ * @IOMMU_VTD_S1_SRE: supervisor requests are allowed
+ * @IOMMU_VTD_S1_EAFE: the extended access flag is enabled
+ * @IOMMU_VTD_S1_WPE: write protection is enforced for supervisor
+ *                    requests
+ */
+enum iommu_hwpt_vtd_s1_flags {
+	IOMMU_VTD_S1_SRE = 1 << 0,
+	IOMMU_VTD_S1_EAFE = 1 << 1,
+	IOMMU_VTD_S1_WPE = 1 << 2,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1 - IOMMU_HWPT_DATA_VTD_S1: an Intel VT-d
+ *                            first-stage table
+ * @flags: a combination of enum iommu_hwpt_vtd_s1_flags
+ * @pgtbl_addr: the table's root, an address in the parent's IOVA space
+ * @addr_width: the input address width of the table, in bits (48 for a
+ *              4-level, 57 for a 5-level table)
+ * @__reserved: must be 0
+ */
+struct iommu_hwpt_vtd_s1 {
+	__aligned_u64 flags;
+	__aligned_u64 pgtbl_addr;
+	__u32 addr_width;
+	__u32 __reserved;
+};
 
 /**
  * struct iommu_hw_info_vtd - Intel VT-d data of IOMMU_GET_HW_INFO
@@ -719,16 +766,74 @@ struct iommu_hwpt_get_dirty_bitmap {
 					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
 
 /**
+ * enum iommu_hwpt_invalidate_data_type - layouts of IOMMU_HWPT_INVALIDATE
+ *                                        entries
+ * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: struct iommu_hwpt_vtd_s1_invalidate,
+ *                                     for a nested HWPT of VT-d
+ * @IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: ARM SMMUv3 commands, for a
+ *                                           vIOMMU (not supported yet)
+ */
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1,
+};
+
+/**
+ * enum iommu_hwpt_vtd_s1_invalidate_flags - flags of struct
+ *                                           iommu_hwpt_vtd_s1_invalidate
+ * @IOMMU_VTD_INV_FLAGS_LEAF: only leaf entries changed; the IOMMU may keep
+ *                            its cached intermediate entries
+ */
+enum iommu_hwpt_vtd_s1_invalidate_flags {
+	IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0,
+};
+
+/**
+ * struct iommu_hwpt_vtd_s1_invalidate - one VT-d first-stage invalidation
+ * @addr: the first address of the range, 4 KiB aligned
+ * @npages: the number of 4 KiB pages; @addr 0 with @npages U64_MAX
+ *          stands for everything
+ * @flags: a combination of enum iommu_hwpt_vtd_s1_invalidate_flags
+ * @__reserved: must be 0
+ *
+ * The IOTLB entries of the range, and the device TLBs of the attached
+ * devices, are invalidated for the nested HWPT.
+ */
+struct iommu_hwpt_vtd_s1_invalidate {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
  * struct iommu_hwpt_invalidate - argument of IOMMU_HWPT_INVALIDATE
  * @size: sizeof(struct iommu_hwpt_invalidate)
- * @hwpt_id: the nested HWPT (or vIOMMU) whose caches to invalidate
- * @data_uptr: user pointer to an array of driver-defined entries
- * @data_type: the layout of one entry
- * @entry_len: bytes of one entry
+ * @hwpt_id: the nested HWPT whose cached translations to invalidate
+ * @data_uptr: user pointer to an array of @entry_num entries
+ * @data_type: the layout of one entry, an enum
+ *             iommu_hwpt_invalidate_data_type the HWPT's IOMMU knows
+ * @entry_len: bytes of one entry as laid out in the array; at least the
+ *             first version of the layout, and any bytes past what this
+ *             kernel knows must be zero
  * @entry_num: input: entries in the array; output: entries handled
  * @__reserved: must be 0
  *
- * Not implemented by this kernel yet: after the size rules, EOPNOTSUPP.
+ * The IOMMU caches translations from a nested HWPT's stage-1 table, which
+ * only its owner changes. After changing it, the owner (a VMM, on behalf
+ * of its guest's invalidation commands) passes the invalidations on with
+ * this command. The IOMMU driver handles the entries in order and stops
+ * at the first it cannot handle; @entry_num then tells how many were
+ * handled, also when the command fails. With @entry_num 0 nothing is
+ * invalidated; the data type is still checked.
+ *
+ * Errors: EOPNOTSUPP for non-zero @__reserved, entry flags the IOMMU
+ * does not know or an IOMMU without user invalidation; EINVAL for
+ * entries without @data_uptr or @entry_len, a @hwpt_id that is not a
+ * nested HWPT, a @data_type its IOMMU does not know, an @entry_len
+ * shorter than the layout's first version, or an invalid entry; E2BIG
+ * for non-zero bytes past the known layout in an entry; ENOENT for a
+ * bad @hwpt_id; EFAULT.
  */
 struct iommu_hwpt_invalidate {
 	__u32 size;
