@@ -25,26 +25,43 @@ run=$(cat "$rundir_file")
 vmrc=$(cat "$rundir_file.rc")
 rm -f "$rundir_file" "$rundir_file.rc"
 
-# A second, short boot with interrupt remapping off: binding a device
-# must then fail unless iommufd.allow_unsafe_interrupts is set. Its TAP
-# and kernel log join the main run's.
-tapname=kselftest-iommu-iommufd_vfio_edu-intremap-off
-set +e
-RUNDIR_FILE=$rundir_file VM_QUIET=1 VM_TIMEOUT=600 VM_APPEND=intremap=off \
-	stage "boot guest with intremap=off, run the unsafe-interrupt test" \
-	bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu --intremap-off > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
-set -e
-run2=$(cat "$rundir_file" 2>/dev/null)
-rm -f "$rundir_file"
-if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
-	cp "$run2/out.tap" "$run/tap/$tapname.tap"
-	cp "$run2/out.rc" "$run/tap/$tapname.rc"
-	cp "$run2/dmesg.txt" "$run/extra-intremap-off.dmesg" 2>/dev/null ||
-		cp "$run2/console.log" "$run/extra-intremap-off.dmesg"
-else
-	printf 'TAP version 13\n1..1\nnot ok 1 the intremap=off boot did not finish (%s)\n' \
-		"${run2:-no run}" > "$run/tap/$tapname.tap"
-fi
+# extra_boot NAME VAR=VALUE TITLE ARGS: a further short boot, with VAR set
+# for vm.sh, that runs iommufd_vfio_edu with ARGS. Its TAP and kernel log
+# join the main run's.
+extra_boot() {
+	local name=$1 var=$2 title=$3 args=$4 run2
+	local tapname=kselftest-iommu-iommufd_vfio_edu-$name
+
+	local -x "$var"
+	set +e
+	RUNDIR_FILE=$rundir_file VM_QUIET=1 VM_TIMEOUT=600 \
+		stage "$title" \
+		bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu $args > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
+	set -e
+	run2=$(cat "$rundir_file" 2>/dev/null)
+	rm -f "$rundir_file"
+	if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
+		cp "$run2/out.tap" "$run/tap/$tapname.tap"
+		cp "$run2/out.rc" "$run/tap/$tapname.rc"
+		cp "$run2/dmesg.txt" "$run/extra-$name.dmesg" 2>/dev/null ||
+			cp "$run2/console.log" "$run/extra-$name.dmesg"
+	else
+		printf 'TAP version 13\n1..1\nnot ok 1 the %s boot did not finish (%s)\n' \
+			"$name" "${run2:-no run}" > "$run/tap/$tapname.tap"
+	fi
+}
+
+# Interrupt remapping off: binding a device must then fail unless
+# iommufd.allow_unsafe_interrupts is set.
+extra_boot intremap-off VM_APPEND=intremap=off \
+	"boot guest with intremap=off, run the unsafe-interrupt test" \
+	--intremap-off
+# VT-d in scalable mode with first-stage translation (QEMU's
+# x-scalable-mode, x-pasid-mode, x-flts): the same VFIO cdev tests, with
+# real edu DMA through first-stage tables and scalable-mode PASID
+# entries (RID_PASID) instead of legacy context entries.
+extra_boot scalable VM_IOMMU_OPTS=x-scalable-mode=on,x-pasid-mode=on,x-flts=on \
+	"boot guest with VT-d scalable mode, run the edu tests" --expect-scalable
 cp "$hosttap" "$run/lint.tap"
 boot=$(cat "$run/boot-uptime" 2>/dev/null || echo '?')
 echo "guest: booted to tests in ${boot}s (guest clock); vm.sh exit $vmrc"

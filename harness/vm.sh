@@ -11,13 +11,15 @@
 # printed at the end and kept in $RUNDIR_FILE when that is set.
 #
 # Machine: q35 with emulated Intel VT-d (interrupt remapping on, snoop
-# control on unless VM_SNOOP=off), QEMU's
-# edu DMA test device alone on the root bus, and two edu functions in one
-# multifunction slot behind a PCIe root port (they share an IOMMU group).
+# control on unless VM_SNOOP=off; VM_IOMMU_OPTS adds properties such as
+# x-scalable-mode=on), QEMU's edu DMA test device alone on the root bus,
+# and two edu functions in one multifunction slot behind a PCIe root
+# port (they share an IOMMU group).
 #
 # Environment: VM_TIMEOUT (seconds, default 1200), VM_MEM (default 2G),
-# VM_SMP (default 2), KMEMLEAK=1 to clear kmemleak after boot and report
-# after the command, VM_QUIET=1 to not print the command's output.
+# VM_SMP (default 2), VM_APPEND (more kernel arguments), KMEMLEAK=1 to
+# clear kmemleak after boot and report after the command, VM_QUIET=1 to
+# not print the command's output.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -50,7 +52,7 @@ timeout -k 10 "${VM_TIMEOUT:-1200}" qemu-system-x86_64 \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
 	-nodefaults -display none -no-reboot \
 	-chardev file,id=con,path="$run/console.log" -serial chardev:con \
-	-device intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on} \
+	-device intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on}${VM_IOMMU_OPTS:+,$VM_IOMMU_OPTS} \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=root \
 	-fsdev local,id=out,path="$run",security_model=none,multidevs=remap \

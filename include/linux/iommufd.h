@@ -254,12 +254,6 @@ static inline int iommu_user_data_copy(void *dst, size_t dst_size,
 	return copy_struct_from_user(dst, dst_size, src->uptr, src->len);
 }
 
-/* Copy a struct whose first version ends with member @first_last. */
-#define iommu_user_data_copy_struct(kdst, src, data_type, first_last)        \
-	iommu_user_data_copy(kdst, sizeof(*(kdst)),                           \
-			     offsetofend(typeof(*(kdst)), first_last), src,   \
-			     data_type)
-
 /**
  * iommu_user_array_copy_entry() - copy one entry of an invalidation array
  * @dst: kernel buffer of @dst_size bytes
@@ -284,12 +278,5 @@ static inline int iommu_user_array_copy_entry(void *dst, size_t dst_size,
 							   array->entry_len,
 				     array->entry_len);
 }
-
-/* Copy entry @index of @array into *@kdst, as above */
-#define iommu_user_array_copy_struct(kdst, array, data_type, index,          \
-				     first_last)                              \
-	iommu_user_array_copy_entry(kdst, sizeof(*(kdst)),                    \
-				    offsetofend(typeof(*(kdst)), first_last), \
-				    array, data_type, index)
 
 #endif

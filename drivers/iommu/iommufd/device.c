@@ -53,10 +53,11 @@
  *
  * Locking: ictx->groups_lock protects the context's group table and
  * iommufd_group lifetimes. igroup->lock protects the group's attachments
- * and is held across the attach or replace in the iommu core. Order: IOAS mutex -> igroup->lock -> iopt lock / iommu_group
- * mutex. A HWPT reference that may be the last one of an automatic HWPT
- * is dropped only after every lock is released, since destroying the
- * HWPT takes the IOAS mutex.
+ * and is held across the attach or replace in the iommu core. Order:
+ * IOAS mutex -> igroup->lock -> iopt lock / iommu_group mutex. A HWPT
+ * reference that may be the last one of an automatic HWPT is dropped
+ * only after every lock is released, since destroying the HWPT takes the
+ * IOAS mutex.
  */
 #include <linux/device.h>
 #include <linux/iommu.h>

@@ -58,8 +58,9 @@
  * table" is only an emulated IOTLB of four entries that the allocation
  * data fills and user invalidations clear, and may be attached to the
  * PASIDs of mock devices created with MOCK_FLAGS_DEVICE_PASID (a
- * "pasid-num-bits" property, as firmware would give). It reports cache coherency and interrupt isolation, so
- * binding its devices never depends on the platform.
+ * "pasid-num-bits" property, as firmware would give). It reports cache
+ * coherency and interrupt isolation, so binding its devices never depends
+ * on the platform.
  *
  * Locking: ictx->test_batch_limit_set is only touched by ioctls on the
  * context and by its release, and a stale value merely restores the
@@ -734,6 +735,8 @@ static int mock_nested_invalidate(struct iommu_domain *domain,
 				  struct iommu_user_data_array *array)
 {
 	struct mock_nested_domain *nested = to_mock_nested(domain);
+	const size_t min_size =
+		offsetofend(struct iommu_hwpt_invalidate_selftest, iotlb_id);
 	struct iommu_hwpt_invalidate_selftest inv;
 	u32 done;
 	int rc = 0;
@@ -743,9 +746,10 @@ static int mock_nested_invalidate(struct iommu_domain *domain,
 		return -EINVAL;
 	}
 	for (done = 0; done != array->entry_num; done++) {
-		rc = iommu_user_array_copy_struct(&inv, array,
-						  IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-						  done, iotlb_id);
+		rc = iommu_user_array_copy_entry(&inv, sizeof(inv), min_size,
+						 array,
+						 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+						 done);
 		if (rc)
 			break;
 		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
@@ -819,8 +823,9 @@ mock_nested_alloc(struct iommu_domain *parent, u32 flags,
 		return ERR_PTR(-EOPNOTSUPP);
 	if (parent->ops != &mock_domain_ops)
 		return ERR_PTR(-EINVAL);
-	rc = iommu_user_data_copy_struct(&data, user_data,
-					 IOMMU_HWPT_DATA_SELFTEST, iotlb);
+	rc = iommu_user_data_copy(&data, sizeof(data),
+				  offsetofend(struct iommu_hwpt_selftest, iotlb),
+				  user_data, IOMMU_HWPT_DATA_SELFTEST);
 	if (rc)
 		return ERR_PTR(rc);
 

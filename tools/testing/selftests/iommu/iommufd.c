@@ -9,7 +9,8 @@
  * Tests that need the test-only IOMMU_TEST_CMD (reserved IOVA, small
  * pinning batches, accesses of emulated devices, mock IOMMU devices and
  * domains, and with them IOMMU_HWPT_ALLOC) skip when the kernel lacks
- * CONFIG_IOMMUFD_TEST.
+ * CONFIG_IOMMUFD_TEST. Nested HWPTs, IOMMU_HWPT_INVALIDATE and PASID
+ * attach have their own file, iommufd_nesting.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -202,7 +203,7 @@ TEST_F(iommufd, declared_commands_not_implemented_are_eopnotsupp)
 {
 	const unsigned int cmds[] = {
 		IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_HWPT_GET_DIRTY_BITMAP,
-		IOMMU_HWPT_INVALIDATE, IOMMU_FAULT_QUEUE_ALLOC,
+		IOMMU_FAULT_QUEUE_ALLOC,
 	};
 	__u32 buf[16];
 	unsigned int i;
@@ -212,6 +213,35 @@ TEST_F(iommufd, declared_commands_not_implemented_are_eopnotsupp)
 		buf[0] = sizeof(buf);
 		ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, cmds[i], buf));
 	}
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE is implemented: with no object to name, ENOENT,
+ * and entry_num (0 handled) is written back even then.
+ */
+TEST_F(iommufd, hwpt_invalidate_without_object)
+{
+	struct iommu_hwpt_invalidate_selftest inv = {};
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+	};
+	__u32 ioas_id;
+
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
+	ASSERT_EQ(0, cmd.entry_num);
+	cmd.hwpt_id = UNUSED_ID;
+	cmd.data_uptr = (uintptr_t)&inv;
+	cmd.entry_len = sizeof(inv);
+	cmd.entry_num = 1;
+	ASSERT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
+	ASSERT_EQ(0, cmd.entry_num);
+	/* An IOAS has no caches to invalidate */
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
+	cmd.hwpt_id = ioas_id;
+	cmd.entry_num = 1;
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_HWPT_INVALIDATE, &cmd));
+	ASSERT_EQ(0, cmd.entry_num);
 }
 
 TEST_F(iommufd, size_below_minimum_is_einval)
@@ -2526,6 +2556,8 @@ TEST_F(ioas_map, get_hw_info)
 	ASSERT_EQ(sizeof(info[0]), cmd.data_len);
 	ASSERT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
 	ASSERT_EQ(0, cmd.out_capabilities);
+	/* A mock device made without MOCK_FLAGS_DEVICE_PASID has no PASIDs */
+	ASSERT_EQ(0, cmd.out_max_pasid_log2);
 	/* A larger buffer gets the data and zeroes after it */
 	memset(info, 0xff, sizeof(info));
 	cmd.data_len = sizeof(info);
@@ -2699,6 +2731,22 @@ TEST_F(iommufd_ioas, test_cmd_errors)
 		SKIP(return, NO_TEST_CMD);
 	/* Every op number not implemented yet, and beyond */
 	for (op = 0; op <= IOMMU_TEST_OP_PASID_CHECK_HWPT + 1; op++) {
+		if (op == IOMMU_TEST_OP_MD_CHECK_IOTLB ||
+		    op == IOMMU_TEST_OP_DEV_CHECK_CACHE ||
+		    (op >= IOMMU_TEST_OP_PASID_ATTACH &&
+		     op <= IOMMU_TEST_OP_PASID_CHECK_HWPT)) {
+			/*
+			 * Implemented: @id names no nested HWPT, device or
+			 * selftest object
+			 */
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.op = op;
+			cmd.id = self->ioas_id;
+			errno = 0;
+			ASSERT_EQ(-1, test_cmd(self->fd, &cmd));
+			ASSERT_EQ(ENOENT, errno) TH_LOG("op %u", op);
+			continue;
+		}
 		if (op == IOMMU_TEST_OP_ADD_RESERVED ||
 		    op == IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT ||
 		    op == IOMMU_TEST_OP_CREATE_ACCESS ||
@@ -4290,24 +4338,6 @@ TEST_F(mock_map, detach_keeps_the_maps)
 /* ------------------------------------------------------------------ */
 /* Mock devices and HWPTs: attach, replace, lifetime, IOMMU_HWPT_ALLOC  */
 
-static int mock_domain_flags(int fd, __u32 pt_id, __u32 dev_flags,
-			     __u32 *stdev_id, __u32 *hwpt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = dev_flags },
-	};
-	int rc;
-
-	rc = test_cmd(fd, &cmd);
-	if (!rc) {
-		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
-		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
-	}
-	return rc;
-}
-
 /*
  * An IOAS with 8 pages of the buffer mapped at the start of the mock
  * aperture and one mock device attached to it (through an automatic
@@ -4347,16 +4377,6 @@ FIXTURE_TEARDOWN(mock_dev)
 {
 	close(self->fd);
 	munmap(self->buf, MOCK_BUF_SIZE);
-}
-
-/* The lowest free ID of the context, which stays free */
-static __u32 next_free_id(int fd)
-{
-	__u32 id = 0;
-
-	if (ioas_alloc(fd, &id) || destroy(fd, id))
-		return 0;
-	return id;
 }
 
 TEST_F(mock_dev, devices_on_one_ioas_share_the_auto_hwpt)
@@ -4663,31 +4683,48 @@ TEST_F(mock_dev, destroy_in_use_is_ebusy)
 
 TEST_F(mock_dev, mock_domain_flags)
 {
-	__u32 stdev, hwpt;
+	static const __u32 good[] = {
+		MOCK_FLAGS_DEVICE_HUGE_IOVA,
+		MOCK_FLAGS_DEVICE_PASID,
+		MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |
+			MOCK_FLAGS_DEVICE_PASID,
+	};
+	static const __u32 bad[] = {
+		1u << 3,
+		1u << 31,
+		MOCK_FLAGS_DEVICE_PASID | 1u << 3,
+		MOCK_FLAGS_DEVICE_NO_DIRTY | 1u << 31,
+	};
+	__u32 stdev, hwpt, idev;
+	unsigned int i;
 
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
 	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas_id,
 				       MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev,
-				       &hwpt));
+				       &hwpt, NULL));
 	ASSERT_EQ(self->hwpt_id, hwpt);
 	ASSERT_EQ(0, destroy(self->fd, stdev));
 	ASSERT_EQ(0, mock_domain_flags(self->fd, self->hwpt_id, 0, &stdev,
-				       &hwpt));
+				       &hwpt, NULL));
 	ASSERT_EQ(self->hwpt_id, hwpt);
 	ASSERT_EQ(0, destroy(self->fd, stdev));
 
-	ASSERT_ERRNO(EOPNOTSUPP,
-		     mock_domain_flags(self->fd, self->ioas_id,
-				       MOCK_FLAGS_DEVICE_HUGE_IOVA, &stdev,
-				       &hwpt));
-	ASSERT_ERRNO(EOPNOTSUPP,
-		     mock_domain_flags(self->fd, self->ioas_id,
-				       MOCK_FLAGS_DEVICE_PASID, &stdev, &hwpt));
-	ASSERT_ERRNO(EOPNOTSUPP,
-		     mock_domain_flags(self->fd, self->ioas_id,
-				       MOCK_FLAGS_DEVICE_NO_DIRTY | 1u << 31,
-				       &stdev, &hwpt));
+	/* Every flag the mock knows, alone and together */
+	for (i = 0; i != ARRAY_SIZE(good); i++) {
+		ASSERT_EQ(0, mock_domain_flags(self->fd, self->hwpt_id,
+					       good[i], &stdev, &hwpt, &idev))
+			TH_LOG("dev_flags 0x%x", good[i]);
+		ASSERT_EQ(self->hwpt_id, hwpt);
+		ASSERT_EQ(self->hwpt_id + 1, stdev);
+		ASSERT_EQ(self->hwpt_id + 2, idev);
+		ASSERT_EQ(0, destroy(self->fd, stdev));
+	}
+
+	for (i = 0; i != ARRAY_SIZE(bad); i++)
+		ASSERT_ERRNO(EOPNOTSUPP,
+			     mock_domain_flags(self->fd, self->ioas_id, bad[i],
+					       &stdev, &hwpt, NULL));
 	/* The refused ones left no object */
 	ASSERT_EQ(self->hwpt_id + 1, next_free_id(self->fd));
 }
@@ -4705,12 +4742,17 @@ TEST_F(mock_dev, hwpt_alloc_errors)
 		.pt_id = self->ioas_id,
 	};
 	static const __u32 bad_flags[] = {
-		IOMMU_HWPT_ALLOC_NEST_PARENT, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-		IOMMU_HWPT_FAULT_ID_VALID, IOMMU_HWPT_ALLOC_PASID, 1u << 31,
+		IOMMU_HWPT_ALLOC_DIRTY_TRACKING, IOMMU_HWPT_FAULT_ID_VALID,
+		1u << 4, 1u << 31,
+		IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID,
 	};
 	static const __u32 bad_types[] = {
-		IOMMU_HWPT_DATA_VTD_S1, IOMMU_HWPT_DATA_ARM_SMMUV3, UINT32_MAX,
+		IOMMU_HWPT_DATA_VTD_S1, IOMMU_HWPT_DATA_ARM_SMMUV3,
+		IOMMU_HWPT_DATA_SELFTEST, UINT32_MAX,
 	};
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	__u64 zeroes[4] = {};
 	struct iommu_hwpt_alloc cmd;
 	__u32 first_free;
 	unsigned int i;
@@ -4732,8 +4774,17 @@ TEST_F(mock_dev, hwpt_alloc_errors)
 	cmd.__reserved2 = 1;
 	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_cmd(self->fd, &cmd));
 	for (i = 0; i != ARRAY_SIZE(bad_types); i++) {
+		/* A data type needs data */
 		cmd = good;
 		cmd.data_type = bad_types[i];
+		ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+		cmd.data_len = sizeof(zeroes);
+		ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+		cmd.data_len = 0;
+		cmd.data_uptr = (uintptr_t)zeroes;
+		ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+		/* With it: the mock makes no paging HWPT from data */
+		cmd.data_len = sizeof(zeroes);
 		ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_cmd(self->fd, &cmd));
 	}
 	/* No data goes with IOMMU_HWPT_DATA_NONE */
@@ -4746,10 +4797,17 @@ TEST_F(mock_dev, hwpt_alloc_errors)
 	cmd.data_len = 8;
 	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
 
-	/* @pt_id must be an IOAS */
+	/*
+	 * @pt_id must be an IOAS, or a paging HWPT that may parent nested
+	 * ones (the automatic one may not)
+	 */
 	cmd = good;
 	cmd.pt_id = self->hwpt_id;
+	cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+	cmd.data_len = sizeof(data);
+	cmd.data_uptr = (uintptr_t)&data;
 	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
+	cmd = good;
 	cmd.pt_id = self->stdev_id;
 	ASSERT_ERRNO(EINVAL, hwpt_alloc_cmd(self->fd, &cmd));
 	cmd.pt_id = self->idev_id;
@@ -4774,7 +4832,7 @@ TEST_F(mock_dev, hwpt_alloc_errors)
 	cmd.dev_id = UNUSED_ID;
 	ASSERT_ERRNO(ENOENT, hwpt_alloc_cmd(self->fd, &cmd));
 
-	/* None of them left an object; the good one takes the free ID */
+	/* None of them left an object; the good ones take the free ID */
 	ASSERT_EQ(first_free, next_free_id(self->fd));
 	cmd = good;
 	ASSERT_EQ(0, hwpt_alloc_cmd(self->fd, &cmd));
@@ -4782,6 +4840,46 @@ TEST_F(mock_dev, hwpt_alloc_errors)
 	ASSERT_EQ(0, md_check_map(self->fd, cmd.out_hwpt_id, MOCK_IOVA(0),
 				  self->buf, 8 * SZ_4K));
 	ASSERT_EQ(0, destroy(self->fd, cmd.out_hwpt_id));
+}
+
+/* IOMMU_HWPT_ALLOC_NEST_PARENT and _PASID make paging HWPTs as well */
+TEST_F(mock_dev, hwpt_alloc_paging_flags)
+{
+	static const __u32 flags[] = {
+		IOMMU_HWPT_ALLOC_NEST_PARENT,
+		IOMMU_HWPT_ALLOC_PASID,
+		IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID,
+	};
+	__u32 first_free, hwpt;
+	unsigned int i;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	first_free = next_free_id(self->fd);
+	for (i = 0; i != ARRAY_SIZE(flags); i++) {
+		ASSERT_EQ(0, hwpt_alloc_paging(self->fd, self->idev_id,
+					       self->ioas_id, flags[i], &hwpt))
+			TH_LOG("flags 0x%x", flags[i]);
+		ASSERT_EQ(first_free, hwpt);
+		/* It mirrors the IOAS and holds it */
+		ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(0),
+					  self->buf, 8 * SZ_4K));
+		ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id,
+					    self->buf + 8 * SZ_4K, SZ_4K,
+					    MOCK_IOVA(SZ_1M)));
+		ASSERT_EQ(0, md_check_map(self->fd, hwpt, MOCK_IOVA(SZ_1M),
+					  self->buf + 8 * SZ_4K, SZ_4K));
+		ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id,
+					MOCK_IOVA(SZ_1M), SZ_4K, NULL));
+		/* A device moves onto it and back */
+		ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id,
+						 hwpt, NULL));
+		ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt));
+		ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev_id,
+						 self->ioas_id, &self->hwpt_id));
+		ASSERT_EQ(0, destroy(self->fd, hwpt));
+	}
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 8 * SZ_4K, 1));
 }
 
 TEST_F(mock_dev, hwpt_alloc_struct_size)

@@ -760,6 +760,154 @@ static int scenario_file_info_type1(struct fail_run *run)
 	return 0;
 }
 
+#define INV_ALL IOMMU_TEST_INVALIDATE_FLAG_ALL
+
+/* IOMMU_HWPT_INVALIDATE of IOTLB @id (or all) of nested HWPT @hwpt_id */
+static int invalidate_one(int fd, __u32 hwpt_id, __u32 flags, __u32 id)
+{
+	struct iommu_hwpt_invalidate_selftest inv = {
+		.flags = flags,
+		.iotlb_id = id,
+	};
+	__u32 num = 1;
+
+	if (hwpt_invalidate(fd, hwpt_id, &inv,
+			    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(inv),
+			    &num))
+		return -1;
+	if (num == 1)
+		return 0;
+	errno = EIO;
+	return -1;
+}
+
+/*
+ * Nested HWPTs: a NEST_PARENT HWPT of an IOAS with a mock device on its
+ * automatic HWPT, two nested HWPTs on it (one with PASID), their IOTLBs
+ * set and invalidated, the device moved onto one, back to the parent,
+ * to the IOAS (a new automatic HWPT), and the teardown in the order the
+ * parent needs. The parent shares the pins of the automatic HWPT; they
+ * go with the last domain.
+ */
+static int scenario_nested(struct fail_run *run)
+{
+	const __u32 iotlb = IOMMU_TEST_IOTLB_DEFAULT;
+	const long kb = 4 * SZ_64K / 1024;
+	__u32 a, stdev, idev, parent, nested, nested2;
+	char *buf = run->buf;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
+					    MOCK_IOVA(0))) ||
+	    step_failed(run, mock_domain(fd, a, &stdev, NULL, &idev)))
+		return -1;
+	run->pinned_kb += kb;
+	if (step_failed(run, hwpt_alloc_paging(fd, idev, a,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       &parent)) ||
+	    step_failed(run, md_check_map(fd, parent, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)) ||
+	    step_failed(run, hwpt_alloc_nested(fd, idev, parent, 0, iotlb,
+					       &nested)) ||
+	    step_failed(run, hwpt_alloc_nested(fd, idev, parent,
+					       IOMMU_HWPT_ALLOC_PASID, 0x1234,
+					       &nested2)) ||
+	    step_failed(run, md_check_iotlbs(fd, nested, iotlb)) ||
+	    step_failed(run, md_check_iotlbs(fd, nested2, 0x1234)) ||
+	    step_failed(run, invalidate_one(fd, nested, 0, 2)) ||
+	    step_failed(run, md_check_iotlb(fd, nested, 2, 0)) ||
+	    step_failed(run, md_check_iotlb(fd, nested, 3, iotlb)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, nested, NULL)) ||
+	    step_failed(run, invalidate_one(fd, nested, INV_ALL, 0)) ||
+	    step_failed(run, md_check_iotlbs(fd, nested, 0)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, nested2, NULL)) ||
+	    step_failed(run, destroy(fd, nested)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, parent, NULL)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, a, NULL)) ||
+	    step_failed(run, destroy(fd, nested2)) ||
+	    step_failed(run, destroy(fd, parent)) ||
+	    step_failed(run, dev_check_cache(fd, idev, 0,
+					     IOMMU_TEST_DEV_CACHE_DEFAULT)) ||
+	    step_failed(run, destroy(fd, stdev)))
+		return -1;
+	run->pinned_kb -= kb;
+	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, destroy(fd, a)))
+		return -1;
+	return 0;
+}
+
+/*
+ * PASIDs of a PASID-capable mock device: attached to a PASID paging
+ * HWPT, to a nested one made with PASID and to the IOAS (an automatic
+ * HWPT), each checked, replaced between them, the RID moved to a
+ * PASID-capable HWPT while they are attached, detached, and the device
+ * destroyed with one still attached. All the domains share the pins of
+ * the first; they go with the last.
+ */
+static int scenario_pasid(struct fail_run *run)
+{
+	const long kb = 4 * SZ_64K / 1024;
+	__u32 a, stdev, idev, rid, hwpt, parent, nested, auto_hwpt;
+	char *buf = run->buf;
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, ioas_alloc(fd, &a)) ||
+	    step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
+					    MOCK_IOVA(0))) ||
+	    step_failed(run, mock_domain_flags(fd, a, MOCK_FLAGS_DEVICE_PASID,
+					       &stdev, &rid, &idev)))
+		return -1;
+	run->pinned_kb += kb;
+	if (step_failed(run, hwpt_alloc_paging(fd, idev, a,
+					       IOMMU_HWPT_ALLOC_PASID,
+					       &hwpt)) ||
+	    step_failed(run, hwpt_alloc_paging(fd, idev, a,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       &parent)) ||
+	    step_failed(run, hwpt_alloc_nested(fd, idev, parent,
+					       IOMMU_HWPT_ALLOC_PASID,
+					       IOMMU_TEST_IOTLB_DEFAULT,
+					       &nested)) ||
+	    step_failed(run, pasid_attach(fd, stdev, 1, hwpt, NULL)) ||
+	    step_failed(run, pasid_attach(fd, stdev, 2, nested, NULL)) ||
+	    step_failed(run, pasid_attach(fd, stdev, 3, a, &auto_hwpt)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 1, hwpt)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 2, nested)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 3, auto_hwpt)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 0, rid)) ||
+	    step_failed(run, pasid_replace(fd, stdev, 1, nested, NULL)) ||
+	    step_failed(run, pasid_replace(fd, stdev, 2, hwpt, NULL)) ||
+	    step_failed(run, pasid_replace(fd, stdev, 3, hwpt, NULL)) ||
+	    step_failed(run, pasid_replace(fd, stdev, 3, a, NULL)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, nested, NULL)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, hwpt, NULL)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 0, hwpt)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 1, nested)) ||
+	    step_failed(run, pasid_detach(fd, stdev, 1)) ||
+	    step_failed(run, pasid_detach(fd, stdev, 2)) ||
+	    step_failed(run, pasid_check_hwpt(fd, stdev, 1, 0)) ||
+	    step_failed(run, destroy(fd, nested)) ||
+	    step_failed(run, destroy(fd, parent)) ||
+	    step_failed(run, destroy(fd, stdev)) ||
+	    step_failed(run, md_check_map(fd, hwpt, MOCK_IOVA(0), buf,
+					  4 * SZ_64K)) ||
+	    step_failed(run, destroy(fd, hwpt)))
+		return -1;
+	run->pinned_kb -= kb;
+	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, destroy(fd, a)))
+		return -1;
+	return 0;
+}
+
 FIXTURE(fail_nth) {
 	long base_kb;
 	void *raw;
@@ -923,6 +1071,22 @@ TEST_F_TIMEOUT(fail_nth, subpage, 600)
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_subpage);
+}
+
+TEST_F_TIMEOUT(fail_nth, nested_hwpt_invalidate, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
+		     scenario_nested);
+}
+
+TEST_F_TIMEOUT(fail_nth, pasid_attach_replace_detach, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
+		     scenario_pasid);
 }
 
 TEST_F_TIMEOUT(fail_nth, file_info_type1, 600)

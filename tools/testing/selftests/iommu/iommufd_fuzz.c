@@ -6,12 +6,17 @@
  * Each sequence opens a fresh context and issues 50 to 200 random calls
  * of every command this kernel handles: the native commands (IOMMU_DESTROY,
  * IOAS_ALLOC, IOAS_ALLOW_IOVAS, IOAS_COPY, IOAS_IOVA_RANGES, IOAS_MAP,
- * IOAS_MAP_FILE, IOAS_UNMAP, OPTION, VFIO_IOAS, HWPT_ALLOC, GET_HW_INFO),
- * the ones the uAPI declares but this kernel does not implement (HWPT
- * dirty tracking, HWPT_INVALIDATE, FAULT_QUEUE_ALLOC: size rules, then
- * EOPNOTSUPP), every IOMMU_TEST_CMD operation (1-12 and the unimplemented
- * ones), unknown command numbers, and the VFIO type1 container ioctls on
- * the same file.
+ * IOAS_MAP_FILE, IOAS_UNMAP, OPTION, VFIO_IOAS, HWPT_ALLOC, GET_HW_INFO,
+ * HWPT_INVALIDATE), the ones the uAPI declares but this kernel does not
+ * implement (HWPT dirty tracking, FAULT_QUEUE_ALLOC: size rules, then
+ * EOPNOTSUPP), every IOMMU_TEST_CMD operation (1-12, the checks of nested
+ * IOTLBs and device caches, PASID attach, detach and check on no HWPT,
+ * and the unimplemented ones), unknown command numbers, and the VFIO
+ * type1 container ioctls on the same file. The model has no nested HWPT
+ * and no PASID attached: HWPT_ALLOC on a paging HWPT and HWPT_INVALIDATE
+ * must fail, with one of the errnos of the problems the argument has
+ * (the kernel may find them in any order), and the latter must write
+ * back entry_num 0.
  * Arguments are drawn from valid and invalid values: IDs of live objects,
  * of objects of another type, of nothing; the size field below the first
  * version, at an older layout, larger with a zero tail, larger with a
@@ -156,6 +161,12 @@ static const __u64 regression_seeds[] = {
 /* What the model helpers return (besides 0 or -errno) when not sure */
 #define UNSURE 1
 #define MAX_RESV 16
+/* The mock device flags MOCK_DOMAIN_FLAGS takes */
+#define MOCK_DEV_FLAGS (MOCK_FLAGS_DEVICE_NO_DIRTY | \
+			MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_PASID)
+/* The IOMMU_HWPT_ALLOC flags the mock takes for a paging HWPT */
+#define HWPT_PAGING_FLAGS (IOMMU_HWPT_ALLOC_NEST_PARENT | \
+			   IOMMU_HWPT_ALLOC_PASID)
 
 /*
  * A TAP comment; flushed, since the test child leaves with _exit(). note(),
@@ -246,7 +257,7 @@ enum {
 	K_T_REPLACE,
 	K_T_ACCESS_REPLACE,
 	K_T_MOCK_FLAGS,
-	K_T_UNIMPLEMENTED,
+	K_T_OTHER,
 	K_VFIO_API_VERSION,
 	K_VFIO_CHECK_EXT,
 	K_VFIO_SET_IOMMU,
@@ -297,9 +308,12 @@ static const struct cmd_desc {
 			 { ENOENT, EOPNOTSUPP, EINVAL, EEXIST, ENOSPC,
 			   EOVERFLOW, EFAULT, ENOMEM, EBADF, EPERM } },
 	[K_UNKNOWN_CMD] = { "unknown command", 1, false, { ENOTTY } },
-	/* in the uAPI, not implemented: the size rules, then EOPNOTSUPP */
+	/*
+	 * in the uAPI, not implemented: the size rules, then EOPNOTSUPP;
+	 * but HWPT_INVALIDATE, which has no nested HWPT to work on here
+	 */
 	[K_DECLARED] = { "declared command (0x8b-0x8e)", 2, true,
-			 { EOPNOTSUPP } },
+			 { EOPNOTSUPP, EINVAL, ENOENT } },
 	/* IOMMU_TEST_CMD: each also EOPNOTSUPP for a non-zero __reserved */
 	[K_T_ADD_RESERVED] = { "TEST ADD_RESERVED", 2, true,
 			       { EOPNOTSUPP, EINVAL, EOVERFLOW, ENOENT,
@@ -331,7 +345,9 @@ static const struct cmd_desc {
 	[K_T_MOCK_FLAGS] = { "TEST MOCK_DOMAIN_FLAGS", 1, true,
 			     { EOPNOTSUPP, ENOENT, EINVAL, EADDRINUSE,
 			       ENOMEM } },
-	[K_T_UNIMPLEMENTED] = { "TEST op 13+", 1, true, { EOPNOTSUPP } },
+	/* unimplemented ops; checks and PASID ops that find nothing */
+	[K_T_OTHER] = { "TEST op 0, 13-21, 22+", 1, true,
+			{ EOPNOTSUPP, ENOENT, EINVAL } },
 	[K_VFIO_API_VERSION] = { "VFIO_GET_API_VERSION", 1, false, { 0 } },
 	[K_VFIO_CHECK_EXT] = { "VFIO_CHECK_EXTENSION", 1, false, { 0 } },
 	/*
@@ -433,7 +449,13 @@ struct mobj {
 	/* O_HWPT */
 	__u32 ioas;
 	bool auto_domain;
+	bool nest_parent;	/* IOMMU_HWPT_ALLOC_NEST_PARENT */
 	__u32 ndev;
+	/*
+	 * O_STDEV, O_IDEV: a mock device made with MOCK_FLAGS_DEVICE_PASID;
+	 * an automatic O_HWPT: made for one
+	 */
+	bool pasid;
 	/* O_STDEV */
 	__u32 idev, hwpt;
 };
@@ -763,8 +785,11 @@ static void hwpt_put(struct fz *f, __u32 hwpt_id)
 	}
 }
 
-/* A device was attached to @hwpt_id (as reported), coming from @pt_id */
-static bool hwpt_get(struct fz *f, __u32 hwpt_id, __u32 pt_id)
+/*
+ * A device (PASID-capable with @pasid) was attached to @hwpt_id (as
+ * reported), coming from @pt_id
+ */
+static bool hwpt_get(struct fz *f, __u32 hwpt_id, __u32 pt_id, bool pasid)
 {
 	struct mobj *h = obj_of(f, hwpt_id, O_HWPT);
 	struct mobj *ioas;
@@ -790,6 +815,7 @@ static bool hwpt_get(struct fz *f, __u32 hwpt_id, __u32 pt_id)
 		return false;
 	h->ioas = pt_id;
 	h->auto_domain = true;
+	h->pasid = pasid;
 	h->ndev = 1;
 	f->obj[pt_id].nhwpt++;
 	return true;
@@ -1250,18 +1276,6 @@ static int domain_add_errno(struct fz *f, __u32 id)
 	return ps.unsure ? UNSURE : e;
 }
 
-/* The automatic HWPT of IOAS @id, 0 if it has none */
-static __u32 auto_hwpt_of(struct fz *f, __u32 id)
-{
-	__u32 h;
-
-	for (h = 1; h <= f->max_id; h++)
-		if (f->obj[h].type == O_HWPT && f->obj[h].ioas == id &&
-		    f->obj[h].auto_domain)
-			return h;
-	return 0;
-}
-
 /*
  * The cuts of a type1 v1 unmap: @last and then @iova - 1 must become the
  * last byte of their areas. Every cut is checked before any is made:
@@ -1586,6 +1600,24 @@ static void also(struct call *c, int e)
 {
 	if (c->nwant < ARRAY_SIZE(c->want))
 		c->want[c->nwant++] = e;
+}
+
+/*
+ * One more right answer, for a call whose argument has several problems
+ * the kernel may find in any order; the first one predicts
+ */
+static void also_once(struct call *c, int e)
+{
+	unsigned int i;
+
+	if (!c->predicted) {
+		predict(c, e);
+		return;
+	}
+	for (i = 0; i != c->nwant; i++)
+		if (c->want[i] == e)
+			return;
+	also(c, e);
 }
 
 /*
@@ -2593,25 +2625,48 @@ static void k_hwpt_alloc(struct fz *f)
 	arg = place_native(f, &c, &cmd, sizeof(cmd),
 			   offsetof(struct iommu_hwpt_alloc, __reserved) + sizeof(__u32),
 			   &usize);
-	/* In the order the kernel checks; a new HWPT adds a domain */
+	/*
+	 * Each problem of the argument is a right answer: the kernel may
+	 * check in any order. Only a paging HWPT of an IOAS can be made:
+	 * on a paging HWPT the model never gives the data of a nested one.
+	 */
 	pt = cmd.pt_id < MAX_ID ? f->obj[cmd.pt_id].type : O_NONE;
-	if (cmd.flags || cmd.__reserved || cmd.__reserved2 || cmd.data_type) {
-		predict(&c, EOPNOTSUPP);
-	} else if (cmd.data_len || cmd.data_uptr) {
-		predict(&c, EINVAL);
-	} else if (!obj_of(f, cmd.dev_id, O_IDEV)) {
-		predict(&c, ENOENT);
-	} else if (pt == O_IOAS) {
+	if (cmd.__reserved || cmd.__reserved2 ||
+	    (cmd.flags & ~HWPT_PAGING_FLAGS))
+		also_once(&c, EOPNOTSUPP);
+	if (cmd.data_type == IOMMU_HWPT_DATA_NONE ?
+		    cmd.data_len || cmd.data_uptr :
+		    !cmd.data_len || !cmd.data_uptr)
+		also_once(&c, EINVAL);
+	if (!obj_of(f, cmd.dev_id, O_IDEV))
+		also_once(&c, ENOENT);
+	switch (pt) {
+	case O_IOAS:
+		/* The mock makes no paging HWPT from data */
+		if (cmd.data_type != IOMMU_HWPT_DATA_NONE)
+			also_once(&c, EOPNOTSUPP);
+		break;
+	case O_HWPT:
+		/* A nested one: no data of a type the mock knows */
+		also_once(&c, EOPNOTSUPP);
+		if (f->obj[cmd.pt_id].auto_domain ||
+		    !f->obj[cmd.pt_id].nest_parent)
+			also_once(&c, EINVAL);
+		break;
+	case O_NONE:
+		/* The model has no ID of accesses */
+		also_once(&c, ENOENT);
+		if (cmd.pt_id)
+			also_once(&c, EINVAL);
+		break;
+	default:
+		also_once(&c, EINVAL);
+	}
+	/* A good one: a new HWPT adds a domain */
+	if (!c.predicted) {
 		e = domain_add_errno(f, cmd.pt_id);
 		if (e != UNSURE)
 			predict(&c, -e);
-	} else if (pt != O_NONE) {
-		predict(&c, EINVAL);
-	} else {
-		/* The model has no ID of accesses */
-		predict(&c, ENOENT);
-		if (cmd.pt_id)
-			also(&c, EINVAL);
 	}
 	snprintf(c.desc, sizeof(c.desc),
 		 "size=%u flags=0x%x dev=%u pt=%u type=%u len=%u res=%u/%u",
@@ -2628,6 +2683,7 @@ static void k_hwpt_alloc(struct fz *f)
 	if (!h)
 		return;
 	h->ioas = cmd.pt_id;
+	h->nest_parent = cmd.flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	f->obj[cmd.pt_id].nhwpt++;
 }
 
@@ -2678,6 +2734,12 @@ static void k_get_hw_info(struct fz *f)
 		     cmd.out_data_type, cmd.data_len);
 		return;
 	}
+	/* 20 bits of PASID for a device made with MOCK_FLAGS_DEVICE_PASID */
+	if (obj_of(f, cmd.dev_id, O_IDEV) &&
+	    cmd.out_max_pasid_log2 !=
+	    (f->obj[cmd.dev_id].pasid ? MOCK_PASID_WIDTH : 0))
+		fail(f, "GET_HW_INFO of device %u: PASID width %u",
+		     cmd.dev_id, cmd.out_max_pasid_log2);
 	if (cmd.data_uptr != (uintptr_t)env.hwbuf)
 		return;
 	if (inlen >= sizeof(*info) &&
@@ -2695,8 +2757,43 @@ static void k_get_hw_info(struct fz *f)
 }
 
 /*
+ * HWPT_INVALIDATE with no nested HWPT (the model has none) fails; each
+ * problem of the argument is a right answer, in whatever order the
+ * kernel looks: a non-zero __reserved, entries without a pointer or a
+ * length, an ID of no object (an access's, the model does not know)
+ * or of one that is no nested HWPT.
+ */
+static void predict_invalidate(struct fz *f, struct call *c,
+			       const struct iommu_hwpt_invalidate *cmd)
+{
+	__u8 type = cmd->hwpt_id < MAX_ID ? f->obj[cmd->hwpt_id].type :
+					     O_NONE;
+
+	if (cmd->__reserved)
+		also_once(c, EOPNOTSUPP);
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
+		also_once(c, EINVAL);
+	switch (type) {
+	case O_IOAS:
+	case O_HWPT:
+		also_once(c, EINVAL);
+		break;
+	case O_NONE:
+		also_once(c, ENOENT);
+		if (cmd->hwpt_id)
+			also_once(c, EINVAL);
+		break;
+	default:
+		/* a device: not a HWPT either */
+		also_once(c, EINVAL);
+		also_once(c, ENOENT);
+	}
+}
+
+/*
  * The commands the uAPI declares and this kernel does not implement yet:
- * they obey the size rules and then fail with EOPNOTSUPP.
+ * they obey the size rules and then fail with EOPNOTSUPP. And
+ * HWPT_INVALIDATE, which fails too, writing back entry_num 0.
  */
 static void k_declared(struct fz *f)
 {
@@ -2734,10 +2831,17 @@ static void k_declared(struct fz *f)
 							 rnd64(f);
 	cmd.dirty.size = cmds[i].size;
 	arg = place_native(f, &c, &cmd, cmds[i].size, cmds[i].min, &usize);
-	predict(&c, EOPNOTSUPP);
+	if (cmds[i].nr == IOMMU_HWPT_INVALIDATE)
+		predict_invalidate(f, &c, &cmd.inval);
+	else
+		predict(&c, EOPNOTSUPP);
 	snprintf(c.desc, sizeof(c.desc), "cmd=0x%lx size=%u", cmds[i].nr,
 		 usize);
 	native(f, &c, cmds[i].nr, &cmd, cmds[i].size, usize, arg);
+	if (cmds[i].nr == IOMMU_HWPT_INVALIDATE && !c.forced &&
+	    cmd.inval.entry_num)
+		fail(f, "HWPT_INVALIDATE of no nested HWPT reports %u entries handled",
+		     cmd.inval.entry_num);
 }
 
 static void k_unknown(struct fz *f)
@@ -2832,16 +2936,37 @@ static void t_add_reserved(struct fz *f)
 						      last };
 }
 
+/* How many automatic HWPTs IOAS @id has; *@one is one of them */
+static unsigned int nr_auto_hwpts(struct fz *f, __u32 id, __u32 *one)
+{
+	unsigned int n = 0;
+	__u32 h;
+
+	*one = 0;
+	for (h = 1; h <= f->max_id; h++)
+		if (f->obj[h].type == O_HWPT && f->obj[h].ioas == id &&
+		    f->obj[h].auto_domain) {
+			*one = h;
+			n++;
+		}
+	return n;
+}
+
 /*
- * Attaching a mock device to @pt, or moving one there: a HWPT takes it,
- * an IOAS gives it its automatic HWPT (*@hwpt) or a new one, which adds
- * a domain; other objects are refused. An ID the model does not know
- * may be one of an access (EINVAL).
+ * Attaching a mock device (PASID-capable with @pasid) to @pt, or moving
+ * one there: a HWPT takes it, an IOAS gives it its automatic HWPT
+ * (*@hwpt) or a new one, which adds a domain; other objects are refused.
+ * An ID the model does not know may be one of an access (EINVAL). A
+ * PASID-capable device's automatic HWPT is PASID-capable: it may get a
+ * new one beside one that is not, so *@hwpt is 0 (any) when the model
+ * cannot tell which it gets.
  */
 static void predict_attach(struct fz *f, struct call *c, __u32 pt,
-			   __u32 *hwpt)
+			   __u32 *hwpt, bool pasid)
 {
 	__u8 type = pt < MAX_ID ? f->obj[pt].type : O_NONE;
+	unsigned int n;
+	__u32 h;
 	int e;
 
 	*hwpt = 0;
@@ -2851,8 +2976,15 @@ static void predict_attach(struct fz *f, struct call *c, __u32 pt,
 		predict(c, 0);
 		break;
 	case O_IOAS:
-		*hwpt = auto_hwpt_of(f, pt);
-		e = *hwpt ? 0 : domain_add_errno(f, pt);
+		n = nr_auto_hwpts(f, pt, &h);
+		if (n) {
+			/* A new domain would fit where the first one does */
+			predict(c, 0);
+			if (n == 1 && (!pasid || f->obj[h].pasid))
+				*hwpt = h;
+			break;
+		}
+		e = domain_add_errno(f, pt);
 		if (e != UNSURE)
 			predict(c, -e);
 		break;
@@ -2877,18 +3009,20 @@ static void t_mock_domain(struct fz *f, bool flags)
 	__u32 stdev, hwpt, idev, want = 0;
 	struct mobj *s;
 	char desc[48];
+	bool pasid;
 
 	cmd.id = rnd(f, 3) ? pick_id(f, O_IOAS) : pick_id(f, O_HWPT);
 	if (flags)
 		cmd.mock_domain_flags.dev_flags =
 			rnd(f, 2) ? MOCK_FLAGS_DEVICE_NO_DIRTY :
 				    1U << rnd(f, 32);
+	pasid = cmd.mock_domain_flags.dev_flags & MOCK_FLAGS_DEVICE_PASID;
 	snprintf(desc, sizeof(desc), "dev_flags=0x%x",
 		 cmd.mock_domain_flags.dev_flags);
-	if (cmd.mock_domain_flags.dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY)
+	if (cmd.mock_domain_flags.dev_flags & ~MOCK_DEV_FLAGS)
 		predict(&c, EOPNOTSUPP);
 	else
-		predict_attach(f, &c, cmd.id, &want);
+		predict_attach(f, &c, cmd.id, &want, pasid);
 	if (!test_call(f, &c, &cmd, desc))
 		return;
 	stdev = cmd.mock_domain.out_stdev_id;
@@ -2909,7 +3043,9 @@ static void t_mock_domain(struct fz *f, bool flags)
 		return;
 	s->idev = idev;
 	s->hwpt = hwpt;
-	hwpt_get(f, hwpt, cmd.id);
+	s->pasid = pasid;
+	f->obj[idev].pasid = pasid;
+	hwpt_get(f, hwpt, cmd.id, s->pasid);
 }
 
 /* A HWPT that maps a model area, for MD_CHECK_MAP; 0 if none */
@@ -3392,8 +3528,9 @@ static void t_replace(struct fz *f)
 	pt = rnd(f, 2) ? pick_id(f, O_IOAS) : pick_id(f, O_HWPT);
 	cmd.mock_domain_replace.pt_id = pt;
 	snprintf(desc, sizeof(desc), "pt=%u", pt);
-	if (obj_of(f, cmd.id, O_STDEV))
-		predict_attach(f, &c, pt, &want);
+	s = obj_of(f, cmd.id, O_STDEV);
+	if (s)
+		predict_attach(f, &c, pt, &want, s->pasid);
 	else
 		predict(&c, ENOENT);
 	if (!test_call(f, &c, &cmd, desc))
@@ -3410,7 +3547,7 @@ static void t_replace(struct fz *f)
 	}
 	if (cmd.mock_domain_replace.pt_id == s->hwpt)
 		return;
-	if (!hwpt_get(f, cmd.mock_domain_replace.pt_id, pt))
+	if (!hwpt_get(f, cmd.mock_domain_replace.pt_id, pt, s->pasid))
 		return;
 	hwpt_put(f, s->hwpt);
 	s->hwpt = cmd.mock_domain_replace.pt_id;
@@ -3459,16 +3596,56 @@ static void t_access_replace(struct fz *f)
 	a->npins = 0;
 }
 
-static void t_unimplemented(struct fz *f)
+/*
+ * The test ops past MOCK_DOMAIN_FLAGS, and 0 and past the last: the
+ * unimplemented ones fail with EOPNOTSUPP. The model has no nested HWPT
+ * (MD_CHECK_IOTLB: ENOENT) and never changes a device cache from its
+ * default (DEV_CHECK_CACHE of 0: EINVAL). The PASID ops name PASID 1
+ * (0 is the RID) and no HWPT: attach and replace fail, a detach and a
+ * check of nothing attached succeed on a PASID-capable device, while a
+ * device without PASIDs may refuse PASID 1 (EINVAL).
+ */
+static void t_other(struct fz *f)
 {
 	struct iommu_test_cmd cmd = {};
-	struct call c = { .kind = K_T_UNIMPLEMENTED };
+	struct call c = { .kind = K_T_OTHER };
+	bool may_succeed = false;
+	const char *desc = "";
+	struct mobj *s;
 
 	cmd.op = rnd(f, 4) ? IOMMU_TEST_OP_DIRTY + rnd(f, 9) :
 			     rnd(f, 2) ? 0 : 22 + rnd(f, 1 << 20);
 	cmd.id = pick_id(f, O_IOAS);
-	predict(&c, EOPNOTSUPP);
-	if (test_call(f, &c, &cmd, ""))
+	s = obj_of(f, cmd.id, O_STDEV);
+	switch (cmd.op) {
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		predict(&c, ENOENT);
+		break;
+	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+		predict(&c, obj_of(f, cmd.id, O_IDEV) ? EINVAL : ENOENT);
+		break;
+	case IOMMU_TEST_OP_PASID_ATTACH:
+	case IOMMU_TEST_OP_PASID_REPLACE:
+		/* one layout for the four: pasid first */
+		cmd.pasid_attach.pasid = 1;
+		desc = "pasid=1";
+		predict(&c, ENOENT);
+		if (s)
+			also(&c, EINVAL);
+		break;
+	case IOMMU_TEST_OP_PASID_DETACH:
+	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+		cmd.pasid_attach.pasid = 1;
+		desc = "pasid=1";
+		may_succeed = s;
+		predict(&c, s ? 0 : ENOENT);
+		if (s && !s->pasid)
+			also(&c, EINVAL);
+		break;
+	default:
+		predict(&c, EOPNOTSUPP);
+	}
+	if (test_call(f, &c, &cmd, desc) && !may_succeed)
 		fail(f, "test op %u succeeded", cmd.op);
 }
 
@@ -3879,7 +4056,7 @@ static void (*const generators[NR_KINDS])(struct fz *f) = {
 	[K_T_REPLACE] = t_replace,
 	[K_T_ACCESS_REPLACE] = t_access_replace,
 	[K_T_MOCK_FLAGS] = t_mock_flags,
-	[K_T_UNIMPLEMENTED] = t_unimplemented,
+	[K_T_OTHER] = t_other,
 	[K_VFIO_API_VERSION] = v_api_version,
 	[K_VFIO_CHECK_EXT] = v_check_ext,
 	[K_VFIO_SET_IOMMU] = v_set_iommu,

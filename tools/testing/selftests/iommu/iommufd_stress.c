@@ -265,9 +265,12 @@ static const struct op_desc {
 	[OP_MOCK_DESTROY] = { "DESTROY(stdev)", 3, { ENOENT, EBUSY } },
 	/*
 	 * device or IOAS gone; EINVAL: pt_id reused as a non-IOAS;
-	 * EADDRINUSE: the IOAS maps or allows IOVAs outside the aperture
+	 * EOPNOTSUPP: pt_id reused as a paging HWPT, of which only nested
+	 * HWPTs (with data) can be made; EADDRINUSE: the IOAS maps or
+	 * allows IOVAs outside the aperture
 	 */
-	[OP_HWPT_ALLOC] = { "HWPT_ALLOC", 3, { ENOENT, EINVAL, EADDRINUSE } },
+	[OP_HWPT_ALLOC] = { "HWPT_ALLOC", 3,
+			    { ENOENT, EINVAL, EOPNOTSUPP, EADDRINUSE } },
 	/* gone; EBUSY: a device is attached to it */
 	[OP_HWPT_DESTROY] = { "DESTROY(hwpt)", 2, { ENOENT, EBUSY } },
 	/* as MOCK_DOMAIN, for the device and the new page table */

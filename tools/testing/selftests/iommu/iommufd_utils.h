@@ -442,6 +442,240 @@ static inline int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
 	return rc;
 }
 
+/* The lowest free ID of the context (IDs are handed out lowest first) */
+static inline __u32 next_free_id(int fd)
+{
+	__u32 id = 0;
+
+	if (ioas_alloc(fd, &id) || destroy(fd, id))
+		return 0;
+	return id;
+}
+
+/* IOMMU_HWPT_ALLOC with flags and data; *@hwpt_id gets the new HWPT */
+static inline int hwpt_alloc_data(int fd, __u32 flags, __u32 dev_id,
+				  __u32 pt_id, __u32 data_type,
+				  const void *data, __u32 data_len,
+				  __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc && hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* A paging HWPT of IOAS @ioas_id with @flags (NEST_PARENT, PASID) */
+static inline int hwpt_alloc_paging(int fd, __u32 dev_id, __u32 ioas_id,
+				    __u32 flags, __u32 *hwpt_id)
+{
+	return hwpt_alloc_data(fd, flags, dev_id, ioas_id,
+			       IOMMU_HWPT_DATA_NONE, NULL, 0, hwpt_id);
+}
+
+/* A mock nested HWPT on @parent_id whose IOTLBs all start as @iotlb */
+static inline int hwpt_alloc_nested(int fd, __u32 dev_id, __u32 parent_id,
+				    __u32 flags, __u32 iotlb, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = iotlb };
+
+	return hwpt_alloc_data(fd, flags, dev_id, parent_id,
+			       IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
+			       hwpt_id);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE of *@entry_num entries of @entry_len bytes at
+ * @reqs; *@entry_num gets the count of entries handled, failed or not.
+ */
+static inline int hwpt_invalidate(int fd, __u32 hwpt_id, const void *reqs,
+				  __u32 data_type, __u32 entry_len,
+				  __u32 *entry_num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.data_uptr = (uintptr_t)reqs,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	*entry_num = cmd.entry_num;
+	return rc;
+}
+
+/* 0 when IOTLB @index of mock nested HWPT @hwpt_id holds @iotlb */
+static inline int md_check_iotlb(int fd, __u32 hwpt_id, __u32 index,
+				 __u32 iotlb)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt_id,
+		.check_iotlb = { .id = index, .iotlb = iotlb },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* 0 when every IOTLB of mock nested HWPT @hwpt_id holds @iotlb */
+static inline int md_check_iotlbs(int fd, __u32 hwpt_id, __u32 iotlb)
+{
+	__u32 i;
+
+	for (i = 0; i != MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		if (md_check_iotlb(fd, hwpt_id, i, iotlb))
+			return -1;
+	return 0;
+}
+
+/* 0 when cache @index of the mock device @idev_id holds @cache */
+static inline int dev_check_cache(int fd, __u32 idev_id, __u32 index,
+				  __u32 cache)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DEV_CHECK_CACHE,
+		.id = idev_id,
+		.check_dev_cache = { .id = index, .cache = cache },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* As mock_domain(), for a mock device with MOCK_FLAGS_DEVICE_* @dev_flags */
+static inline int mock_domain_flags(int fd, __u32 pt_id, __u32 dev_flags,
+				    __u32 *stdev_id, __u32 *hwpt_id,
+				    __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags = { .dev_flags = dev_flags },
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (rc)
+		return rc;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain_flags.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+/*
+ * IOMMU_TEST_OP_PASID_ATTACH or _REPLACE (@op): put @pasid of the mock
+ * device of @stdev_id on IOAS or HWPT @pt_id; *@hwpt_id (when not NULL)
+ * gets the HWPT attached.
+ */
+static inline int pasid_set(int fd, __u32 op, __u32 stdev_id, __u32 pasid,
+			    __u32 pt_id, __u32 *hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = op,
+		.id = stdev_id,
+		/* _attach and _replace have one layout */
+		.pasid_attach = { .pasid = pasid, .pt_id = pt_id },
+	};
+	int rc;
+
+	rc = test_cmd(fd, &cmd);
+	if (!rc && hwpt_id)
+		*hwpt_id = cmd.pasid_attach.pt_id;
+	return rc;
+}
+
+static inline int pasid_attach(int fd, __u32 stdev_id, __u32 pasid,
+			       __u32 pt_id, __u32 *hwpt_id)
+{
+	return pasid_set(fd, IOMMU_TEST_OP_PASID_ATTACH, stdev_id, pasid,
+			 pt_id, hwpt_id);
+}
+
+static inline int pasid_replace(int fd, __u32 stdev_id, __u32 pasid,
+				__u32 pt_id, __u32 *hwpt_id)
+{
+	return pasid_set(fd, IOMMU_TEST_OP_PASID_REPLACE, stdev_id, pasid,
+			 pt_id, hwpt_id);
+}
+
+static inline int pasid_detach(int fd, __u32 stdev_id, __u32 pasid)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_DETACH,
+		.id = stdev_id,
+		.pasid_detach = { .pasid = pasid },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/*
+ * 0 when @pasid of the mock device of @stdev_id is translated by HWPT
+ * @hwpt_id (pasid 0: the RID), or for @hwpt_id 0 when nothing is
+ * attached to it
+ */
+static inline int pasid_check_hwpt(int fd, __u32 stdev_id, __u32 pasid,
+				   __u32 hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_CHECK_HWPT,
+		.id = stdev_id,
+		.pasid_check = { .pasid = pasid, .hwpt_id = hwpt_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/*
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT on a VFIO device cdev with every field:
+ * @argsz, @flags (VFIO_DEVICE_ATTACH_PASID), *@pt_id (in: an IOAS or HWPT;
+ * out: the HWPT attached) and @pasid
+ */
+static inline int vfio_attach_pt_raw(int devfd, __u32 argsz, __u32 flags,
+				     __u32 *pt_id, __u32 pasid)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = argsz,
+		.flags = flags,
+		.pt_id = *pt_id,
+		.pasid = pasid,
+	};
+	int rc;
+
+	rc = ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+	*pt_id = attach.pt_id;
+	return rc;
+}
+
+/* VFIO_DEVICE_DETACH_IOMMUFD_PT with @argsz, @flags and @pasid */
+static inline int vfio_detach_pt_raw(int devfd, __u32 argsz, __u32 flags,
+				     __u32 pasid)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = argsz,
+		.flags = flags,
+		.pasid = pasid,
+	};
+
+	return ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
 /* The VFIO type1 container ioctls, issued on a /dev/iommu fd */
 static inline int type1_map(int fd, void *buf, __u64 iova, __u64 size,
 			    __u32 flags)

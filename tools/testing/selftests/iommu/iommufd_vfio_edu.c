@@ -484,6 +484,76 @@ TEST_F(edu, detach_blocks_and_reattach_restores)
 	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
 }
 
+/*
+ * VFIO_DEVICE_ATTACH_PASID and VFIO_DEVICE_DETACH_PASID: the PASID
+ * layouts are checked first (16 bytes to attach, 12 to detach); the edu
+ * device has no PASID capability, so an attach is refused (EINVAL) and a
+ * detach of a PASID that was never attached does nothing. The RID stays
+ * where it was through all of it, and the first layouts keep working.
+ */
+TEST_F(edu, pasid_attach_detach)
+{
+	const __u32 attach_v1 = offsetof(struct vfio_device_attach_iommufd_pt,
+					 pasid);
+	const __u32 attach_v2 = sizeof(struct vfio_device_attach_iommufd_pt);
+	const __u32 detach_v1 = offsetof(struct vfio_device_detach_iommufd_pt,
+					 pasid);
+	const __u32 detach_v2 = sizeof(struct vfio_device_detach_iommufd_pt);
+	__u32 pt_id;
+
+	ASSERT_EQ(12, attach_v1);
+	ASSERT_EQ(16, attach_v2);
+	ASSERT_EQ(8, detach_v1);
+	ASSERT_EQ(12, detach_v2);
+	memset(self->src, 0x6d, PAGE);
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
+
+	/* The flag needs the layout with @pasid */
+	pt_id = self->ioas_id;
+	ASSERT_ERRNO(EINVAL, vfio_attach_pt_raw(self->devfd, attach_v1,
+						VFIO_DEVICE_ATTACH_PASID,
+						&pt_id, 1));
+	/* and the device, PASIDs */
+	pt_id = self->ioas_id;
+	ASSERT_ERRNO(EINVAL, vfio_attach_pt_raw(self->devfd, attach_v2,
+						VFIO_DEVICE_ATTACH_PASID,
+						&pt_id, 1));
+	pt_id = self->hwpt_id;
+	ASSERT_ERRNO(EINVAL, vfio_attach_pt_raw(self->devfd, attach_v2,
+						VFIO_DEVICE_ATTACH_PASID,
+						&pt_id, 1));
+	ASSERT_ERRNO(EINVAL, vfio_detach_pt_raw(self->devfd, detach_v1,
+						VFIO_DEVICE_DETACH_PASID, 1));
+	ASSERT_EQ(0, vfio_detach_pt_raw(self->devfd, detach_v2,
+					VFIO_DEVICE_DETACH_PASID, 1));
+
+	/* The RID is still on the IOAS: DMA both ways */
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	/* The first layouts, without the flags, as before */
+	pt_id = self->ioas_id;
+	ASSERT_EQ(0, vfio_attach_pt_raw(self->devfd, attach_v1, 0, &pt_id, 0));
+	ASSERT_EQ(self->hwpt_id, pt_id);
+	ASSERT_EQ(0, vfio_detach_pt_raw(self->devfd, detach_v1, 0, 0));
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, self->dst[0]);
+	pt_id = self->ioas_id;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+}
+
 /* Attaching again replaces: a second IOAS maps different memory */
 TEST_F(edu, attach_again_replaces)
 {
@@ -512,6 +582,166 @@ TEST_F(edu, attach_again_replaces)
 				   &(struct iommu_destroy){
 					   .size = sizeof(struct iommu_destroy),
 					   .id = self->hwpt_id }));
+}
+
+/*
+ * What the VT-d driver programmed for the edu device, read back from its
+ * debugfs dump. In legacy mode that is the device's context entry; in
+ * scalable mode (ECAP.SMTS) the PASID-table entry that requests without
+ * PASID use (PASID 0, RID_PASID).
+ */
+#define VTD_DUMP "/sys/kernel/debug/iommu/intel/dmar_translation_struct"
+
+/* Set by --expect-scalable: the boot must be in scalable mode */
+static bool expect_scalable;
+
+struct vtd_entry {
+	bool scalable;
+	unsigned int type;	/* legacy: TT; scalable: PGTT */
+	unsigned int aw;	/* address width field */
+	unsigned int did;	/* domain ID */
+	__u64 table;		/* where the walk of a request starts */
+};
+
+/*
+ * The entry of @bdf ("DDDD:BB:DD.F"): 0, or -ENOENT when the dump has no
+ * present entry for it, or -EIO when the dump cannot be read.
+ */
+static int vtd_entry_of(const char *bdf, struct vtd_entry *e)
+{
+	unsigned long long rhi, rlo, chi, clo, v2, v1, v0;
+	char line[512], dev[16];
+	int pasid, rc = -ENOENT;
+	FILE *f;
+
+	f = fopen(VTD_DUMP, "r");
+	if (!f)
+		return -EIO;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line,
+			   "%15s 0x%llx:0x%llx 0x%llx:0x%llx %d 0x%llx:0x%llx:0x%llx",
+			   dev, &rhi, &rlo, &chi, &clo, &pasid, &v2, &v1,
+			   &v0) != 9 ||
+		    strcmp(dev, bdf + 5))
+			continue;
+		if (pasid == -1 && (clo & 1)) {
+			/* Legacy context entry */
+			e->scalable = false;
+			e->type = (clo >> 2) & 3;
+			e->table = clo & ~0xfffULL;
+			e->aw = chi & 7;
+			e->did = (chi >> 8) & 0xffff;
+			rc = 0;
+		} else if (pasid == 0 && (v0 & 1)) {
+			e->scalable = true;
+			e->type = (v0 >> 6) & 7;
+			e->aw = (v0 >> 2) & 7;
+			e->did = v1 & 0xffff;
+			/* First-level (1) starts at FLPTR, else at SLPTPTR */
+			e->table = (e->type == 1 ? v2 : v0) & ~0xfffULL;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static int hwpt_alloc_on(int iommufd, __u32 devid, __u32 pt_id, __u32 *id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.dev_id = devid,
+		.pt_id = pt_id,
+	};
+
+	if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &cmd))
+		return -1;
+	*id = cmd.out_hwpt_id;
+	return 0;
+}
+
+/*
+ * Attach, replace and detach, checked in what the driver wrote: each HWPT
+ * has its own table, a HWPT attached again brings back exactly its own,
+ * and a detached device points at neither. Every entry carries a domain
+ * ID other than 0 (6.1's VT-d frees a domain's ID when its last device
+ * leaves the unit, so the number itself may be reused). In scalable mode
+ * the entry is a first-level (PGTT 1) or second-level (PGTT 2) one with
+ * a 48-bit (AW 2) or 57-bit (AW 3) walk.
+ */
+TEST_F(edu, vtd_entries_follow_attach)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vtd_entry a, b, again, detached;
+	__u32 hwpt_a, hwpt_b, pt_id;
+	char buf[64];
+	__u64 ecap;
+
+	ASSERT_EQ(0, read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap",
+				buf, sizeof(buf)));
+	ecap = strtoull(buf, NULL, 16);
+	ASSERT_EQ(0, vtd_entry_of(self->bdf, &a)) TH_LOG("no entry for %s",
+							 self->bdf);
+	/* 6.1 uses scalable mode wherever the unit has it (SMTS, bit 43) */
+	ASSERT_EQ(!!((ecap >> 43) & 1), a.scalable);
+	if (expect_scalable)
+		ASSERT_TRUE(a.scalable);
+	if (a.scalable) {
+		ASSERT_TRUE(a.type == 1 || a.type == 2) TH_LOG("PGTT %u",
+							       a.type);
+		ASSERT_TRUE(a.aw == 2 || a.aw == 3);
+	} else {
+		/* Untranslated requests only, through a multi-level table */
+		ASSERT_EQ(0, a.type);
+		ASSERT_TRUE(a.aw == 2 || a.aw == 3);
+	}
+
+	ASSERT_EQ(0, hwpt_alloc_on(self->iommufd, self->devid, self->ioas_id,
+				   &hwpt_a));
+	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
+	ASSERT_EQ(0, hwpt_alloc_on(self->iommufd, self->devid,
+				   alloc.out_ioas_id, &hwpt_b));
+
+	pt_id = hwpt_a;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, vtd_entry_of(self->bdf, &a));
+	pt_id = hwpt_b;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, vtd_entry_of(self->bdf, &b));
+	ASSERT_NE(a.table, b.table);
+	ASSERT_EQ(a.type, b.type);
+	ASSERT_NE(0, a.did);
+	ASSERT_NE(0, b.did);
+
+	pt_id = hwpt_a;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, vtd_entry_of(self->bdf, &again));
+	ASSERT_NE(0, again.did);
+	ASSERT_EQ(a.table, again.table);
+
+	/* Detached: blocked, by no entry or one that is neither HWPT's */
+	ASSERT_EQ(0, detach_pt(self->devfd));
+	if (!vtd_entry_of(self->bdf, &detached)) {
+		ASSERT_NE(a.table, detached.table);
+		ASSERT_NE(b.table, detached.table);
+	}
+
+	pt_id = hwpt_a;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, vtd_entry_of(self->bdf, &again));
+	ASSERT_NE(0, again.did);
+	ASSERT_EQ(a.table, again.table);
+	/* And the translation is live: DMA through HWPT A's IOAS */
+	memset(self->src, 0x5c, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
 }
 
 /* The cdev's rules: bind first, bind once, one user at a time */
@@ -1033,5 +1263,6 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--intremap-off"))
 		return intremap_off_checks();
+	expect_scalable = argc == 2 && !strcmp(argv[1], "--expect-scalable");
 	return test_harness_run(argc, argv);
 }

@@ -449,6 +449,37 @@ TEST_F(mdma, access_object_rules)
 }
 
 /*
+ * An emulated device has no PASIDs: VFIO_DEVICE_ATTACH_PASID and
+ * VFIO_DEVICE_DETACH_PASID are not supported, and leave the device
+ * attached where it was.
+ */
+TEST_F(mdma, pasid_attach_detach_eopnotsupp)
+{
+	const __u32 attach_sz = sizeof(struct vfio_device_attach_iommufd_pt);
+	const __u32 detach_sz = sizeof(struct vfio_device_detach_iommufd_pt);
+	__u32 pt_id = self->ioas_id, ioas2;
+
+	ASSERT_EQ(16, attach_sz);
+	ASSERT_EQ(12, detach_sz);
+	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas2));
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     vfio_attach_pt_raw(self->devfd, attach_sz,
+					VFIO_DEVICE_ATTACH_PASID, &pt_id, 1));
+	pt_id = ioas2;
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     vfio_attach_pt_raw(self->devfd, attach_sz,
+					VFIO_DEVICE_ATTACH_PASID, &pt_id, 1));
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     vfio_detach_pt_raw(self->devfd, detach_sz,
+					VFIO_DEVICE_DETACH_PASID, 1));
+	/* Still attached to the first IOAS, which it holds; not to ioas2 */
+	ASSERT_EQ(0, mdma_copy(self->devfd, IOVA_SRC, IOVA_DST, PAGE));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, self->ioas_id));
+	ASSERT_EQ(0, destroy(self->iommufd, ioas2));
+}
+
+/*
  * Attaching again moves the device to another IOAS: its pins in the old
  * one are called back first, and from then on its IOVAs are the new one's.
  */
