@@ -447,52 +447,38 @@ static unsigned long iopt_area_npages(struct iopt_area *area)
 static int iopt_area_map_domain(struct iopt_area *area,
 				struct iommu_domain *domain, bool small_pages)
 {
-	unsigned long iova = area->node.start, run_iova = iova;
-	unsigned long idx = area->pages_first;
+	unsigned long last_idx = area->pages_first + iopt_area_npages(area) - 1;
+	unsigned long iova = area->node.start, idx = area->pages_first;
 	unsigned long offset = area->page_offset;
-	phys_addr_t run_phys = 0;
-	size_t run_len = 0;
 	int rc;
 
 	if (WARN_ON(!area->hold.active))
 		return -EINVAL;
 
-	/* Each step adds the area's bytes of one page to the run. */
-	while (true) {
-		phys_addr_t phys =
-			page_to_phys(iopt_pages_page(area->pages, idx)) + offset;
-		size_t len = min_t(unsigned long, PAGE_SIZE - offset,
-				   area->node.last - iova + 1);
+	while (idx <= last_idx) {
+		phys_addr_t phys;
+		unsigned long n;
+		size_t len;
 
-		if (run_len && (small_pages || phys != run_phys + run_len)) {
-			rc = iommu_map(domain, run_iova, run_phys, run_len,
-				       area->iommu_prot);
-			if (rc)
-				goto err_unmap;
-			run_len = 0;
-			cond_resched();
-		}
-		if (!run_len) {
-			run_iova = iova;
-			run_phys = phys;
-		}
-		run_len += len;
-		/* The area may end at ULONG_MAX: compare before stepping. */
-		if (iova + (len - 1) == area->node.last)
-			break;
+		n = iopt_pages_phys_run(area->pages, idx,
+					small_pages ? idx : last_idx, &phys);
+		/* The first page starts at the offset, the last may end early */
+		len = min_t(unsigned long, n * PAGE_SIZE - offset,
+			    area->node.last - iova + 1);
+		rc = iommu_map(domain, iova, phys + offset, len,
+			       area->iommu_prot);
+		if (rc)
+			goto err_unmap;
 		iova += len;
 		offset = 0;
-		idx++;
+		idx += n;
+		cond_resched();
 	}
-	rc = iommu_map(domain, run_iova, run_phys, run_len, area->iommu_prot);
-	if (rc)
-		goto err_unmap;
 	return 0;
 
 err_unmap:
-	if (run_iova != area->node.start)
-		iommu_unmap(domain, area->node.start,
-			    run_iova - area->node.start);
+	if (iova != area->node.start)
+		iommu_unmap(domain, area->node.start, iova - area->node.start);
 	return rc;
 }
 

@@ -141,7 +141,9 @@ struct iopt_reserved {
  * @access_counts: per page index, the number of access pins (value
  *                 entries); pages without an entry have none
  * @page_list: while anything is pinned, the pages by index; only entries
- *             of pinned pages mean anything
+ *             of pinned pages mean anything. Private to pages.c: other
+ *             files reach pinned pages through iopt_pages_phys_run()
+ *             and iopt_pages_access_pin()
  * @npinned: pages pinned (and charged) right now
  *
  * A page is pinned exactly while a hold covers it or an access pins it;
@@ -205,15 +207,8 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long first,
 void iopt_pages_access_unpin(struct iopt_pages *pages, unsigned long first,
 			     unsigned long last);
 
-/*
- * The page at index @idx, which the caller keeps pinned with a hold or an
- * access pin.
- */
-static inline struct page *iopt_pages_page(struct iopt_pages *pages,
-					   unsigned long idx)
-{
-	return pages->page_list[idx];
-}
+unsigned long iopt_pages_phys_run(struct iopt_pages *pages, unsigned long idx,
+				  unsigned long last, phys_addr_t *phys);
 
 #ifdef CONFIG_IOMMUFD_TEST
 void iopt_pages_set_batch_limit(unsigned int bytes);

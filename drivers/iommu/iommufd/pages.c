@@ -537,7 +537,7 @@ static void iopt_pages_unpin_unheld(struct iopt_pages *pages,
  * @last: last page index, inclusive, below @pages->npages
  *
  * Pins and charges the pages of the range nothing pinned yet. The pages
- * stay pinned, and their entries readable with iopt_pages_page(), until
+ * stay pinned, and readable with iopt_pages_phys_run(), until
  * iopt_pages_unhold().
  *
  * Return: 0; -ENOMEM when the charge would pass RLIMIT_MEMLOCK or memory
@@ -563,6 +563,35 @@ int iopt_pages_hold(struct iopt_pages *pages, struct iopt_pages_hold *hold,
 	}
 	mutex_unlock(&pages->mutex);
 	return rc;
+}
+
+/**
+ * iopt_pages_phys_run() - where a run of pinned pages lies in memory
+ * @pages: the memory
+ * @idx: first page index; the caller keeps it pinned (a hold or an
+ *       access pin) for as long as it uses the result
+ * @last: last page index of interest, inclusive, also kept pinned
+ * @phys: receives the physical address of page @idx
+ *
+ * Counts how many pages from @idx on follow each other in physical
+ * memory, so that a caller filling an IOMMU domain can map them with one
+ * call and let the driver pick large IOMMU pages.
+ *
+ * Return: the number of pages of the run, at least 1 and at most
+ * @last - @idx + 1.
+ */
+unsigned long iopt_pages_phys_run(struct iopt_pages *pages, unsigned long idx,
+				  unsigned long last, phys_addr_t *phys)
+{
+	struct page **list = pages->page_list;
+	unsigned long n = 1;
+	unsigned long pfn;
+
+	pfn = page_to_pfn(list[idx]);
+	*phys = PFN_PHYS(pfn);
+	while (idx + n <= last && page_to_pfn(list[idx + n]) == pfn + n)
+		n++;
+	return n;
 }
 
 /**
