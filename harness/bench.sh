@@ -13,11 +13,15 @@
 # tables; bench.csv: every row of both runs; bench.png) and are copied to
 # Documentation/iommufd-bench/ in the repository.
 #
+# The peer rows come from upstream Linux 6.12 (Debian's linux-source-6.12,
+# built by build-upstream.sh, never modified) booted the same way, and a
+# last table compares our perf rows with them (bench-compare.py).
+#
 # Environment: BENCH_MAX_SIZE (largest buffer, default 1G), BENCH_ARGS
 # (more iommufd-bench options, e.g. "--reps 7"), BENCH_MEM (guest memory,
 # default 6G), BENCH_TIMEOUT (seconds per guest run, default 5400),
 # BENCH_MOCK (1, the default: mock rows from the test kernel if the perf
-# kernel lacks them).
+# kernel lacks them), BENCH_UPSTREAM (1, the default: the 6.12 peer rows).
 set -euo pipefail
 export PROFILE=perf
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +73,23 @@ rc=0
 bench_in_guest perf --pagesizes ${BENCH_ARGS:-} || rc=$?
 
 labels=(perf)
+# Upstream Linux 6.12, unmodified, booted in the same VM with the same
+# binary right after ours: the peer of the "x upstream" table.
+up_kernel=$CACHE/obj-upstream-6.12/arch/x86/boot/bzImage
+if [ "${BENCH_UPSTREAM:-1}" = 1 ]; then
+	if (stage "build upstream 6.12 kernel (the peer)" \
+		"$HARNESS/build-upstream.sh"); then
+		# shellcheck disable=SC2086
+		VM_KERNEL=$up_kernel PROFILE=upstream-6.12 \
+			bench_in_guest upstream-6.12 --paths iommufd,type1 \
+			--pagesizes ${BENCH_ARGS:-} || rc=$?
+		labels+=(upstream-6.12)
+	else
+		echo "bench: no upstream rows: the 6.12 kernel did not build" >&2
+		rc=1
+	fi
+fi
+
 if [ "${BENCH_MOCK:-1}" = 1 ] && ! grep -qx 'CONFIG_IOMMUFD_TEST=y' "$OBJ/.config"; then
 	export PROFILE=test
 	OBJ=$CACHE/obj-$PROFILE
@@ -101,9 +122,16 @@ qemu=$(qemu-system-x86_64 --version | head -n 1)
 		case $l in
 		perf) echo "== perf profile kernel (no debug options)" ;;
 		test) echo "== test profile kernel (KASAN, lockdep, kmemleak...): mock rows only, not comparable with the perf rows" ;;
+		upstream-6.12) echo "== upstream Linux 6.12 (Debian's linux-source-6.12, unmodified; configured like the perf kernel where 6.12 knows the option)" ;;
 		esac
 		cat "$out/$l.txt"
 	done
+	if [ -f "$out/perf.csv" ] && [ -f "$out/upstream-6.12.csv" ]; then
+		echo
+		echo "== ours (perf) against upstream 6.12, row by row"
+		python3 "$HARNESS/bench-compare.py" "$out/perf.csv" perf \
+			upstream-6.12 "$out/upstream-6.12.csv"
+	fi
 } > "$out/bench.txt"
 first=1
 for l in "${labels[@]}"; do

@@ -3,7 +3,8 @@
 #
 # Install everything the harness needs, from Debian's archive only:
 # the 6.1 base tree, a short explicit list of kernel build tools, ccache,
-# sparse, and QEMU 10 from bookworm-backports (enabled here if missing).
+# sparse, QEMU 10 and linux-source-6.12 from bookworm-backports (enabled
+# here if missing).
 # Idempotent: a second run with everything present does no network work.
 set -euo pipefail
 
@@ -17,9 +18,11 @@ need_root() {
 # Kernel build: compiler, kconfig parsers, libelf for objtool, openssl for
 # certificate tooling, bc for timeconst, cpio/kmod for headers. Selftests:
 # libcap (privilege dropping). Checks: sparse. Bench chart: gnuplot-nox.
+# Bench peer: linux-source-6.12 (bookworm-backports), upstream's kernel,
+# built unmodified by build-upstream.sh.
 PKGS="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev
       cpio kmod rsync ccache sparse python3 libcap-dev libcap-ng-dev
-      xz-utils gnuplot-nox pciutils busybox-static"
+      xz-utils gnuplot-nox pciutils busybox-static linux-source-6.12"
 QEMU_PKGS="qemu-system-x86"
 
 BPO=/etc/apt/sources.list.d/iommufd-bookworm-backports.sources

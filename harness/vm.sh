@@ -17,14 +17,15 @@
 # port (they share an IOMMU group).
 #
 # Environment: VM_TIMEOUT (seconds, default 1200), VM_MEM (default 2G),
-# VM_SMP (default 2), VM_APPEND (more kernel arguments), KMEMLEAK=1 to
-# clear kmemleak after boot and report after the command, VM_QUIET=1 to
-# not print the command's output.
+# VM_SMP (default 2), VM_APPEND (more kernel arguments), VM_KERNEL (boot
+# this bzImage instead of $PROFILE's), KMEMLEAK=1 to clear kmemleak after
+# boot and report after the command, VM_QUIET=1 to not print the
+# command's output.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ $# -ge 1 ] || die "usage: vm.sh 'COMMAND'"
-kernel=$OBJ/arch/x86/boot/bzImage
+kernel=${VM_KERNEL:-$OBJ/arch/x86/boot/bzImage}
 [ -f "$kernel" ] || die "no kernel at $kernel: build it first (make kernel)"
 
 mkdir -p "$RUNS"
