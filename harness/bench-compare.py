@@ -64,13 +64,14 @@ def main():
         if not u:
             continue
         ours, theirs = cost(r), cost(u)
-        ratio = theirs / ours if ours else 0
+        # Nothing to compare when ours is zero (kmem of type1 on THP)
+        ratio = '%.2f' % (theirs / ours) if ours else '-'
         unit = r['unit'] if r['op'] == 'kmem' else 'ns'
-        print('%-10s %-7s %5s %-9s %12s %12s %10.2f %10s %10s' %
+        print('%-10s %-7s %5s %-9s %12s %12s %10s %10s %10s' %
               (r['path'], r['backing'], size_name(r['size']), r['op'],
                '%.0f %s' % (ours, unit), '%.0f %s' % (theirs, unit), ratio,
                per_page(r), per_page(u)))
-        if r['path'] == 'iommufd' and ratio < 1:
+        if r['path'] == 'iommufd' and ours and theirs < ours:
             worse += 1
     print('x upstream: upstream 6.12\'s median / ours (above 1: ours is '
           'faster or smaller); %d iommufd row(s) below 1' % worse)

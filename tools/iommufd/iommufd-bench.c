@@ -38,9 +38,10 @@
  *                mapped one by one, then unmapped one by one; ns per call
  *   kmem         free memory the largest map takes, in KiB per GiB
  *                mapped (see free_kib())
- * Every cell runs --reps times and reports the median, min and max. The
- * ratio "x type1" is type1's median time over this row's: above 1, this
- * path is faster than type1.
+ * Every cell runs --reps times and reports the median, min and max, and
+ * the median time per 4 KiB page of the buffer ("ns/4K"), so that rows of
+ * different sizes compare at a glance. The ratio "x type1" is type1's
+ * median time over this row's: above 1, this path is faster than type1.
  *
  * --pagesizes reads back the IOMMU page sizes of each VT-d mapping from
  * the Intel IOMMU's debugfs dump of the page tables (count_leaves()).
@@ -800,8 +801,16 @@ static int run_bulk(struct bench_path *bp, const struct buffer *b,
 
 	for (r = 0; r < opt.reps; r++) {
 		t0 = now_ns();
-		if (do_map(bp, b, 0, len, BENCH_IOVA))
+		if (do_map(bp, b, 0, len, BENCH_IOVA)) {
+			/* Kernels before 6.13 have no IOMMU_IOAS_MAP_FILE */
+			if (errno == ENOTTY && b->memfd >= 0 && !bp->type1) {
+				printf("%s memfd %s skipped: %s\n",
+				       path_name[bp->p], size_str(len),
+				       "no IOMMU_IOAS_MAP_FILE here");
+				return 0;
+			}
 			return report(bp->p, "map");
+		}
 		t1 = now_ns();
 		if (do_unmap(bp, 0, BENCH_IOVA, len))
 			return report(bp->p, "unmap");
@@ -995,27 +1004,38 @@ static const char *pages_str(const struct row *r)
 	return n ? buf : "none";
 }
 
+/* Nanoseconds per 4 KiB page of a timed row, 0 for kmem rows */
+static double ns_per_4k(const struct row *r)
+{
+	size_t pages = r->size / SZ_4K;
+
+	return r->med_ns / (pages ? pages : 1);
+}
+
 static void print_table(void)
 {
+	char x[16], m[16], p[16];
 	const struct row *r;
-	char x[16], m[16];
 	int i;
 
-	printf("\n%-10s %-7s %5s %-9s %10s %10s %10s %-7s %7s %6s  %s\n",
+	printf("\n%-10s %-7s %5s %-9s %10s %10s %10s %-7s %8s %7s %6s  %s\n",
 	       "path", "backing", "size", "op", "median", "min", "max",
-	       "unit", "x type1", "x map", "IOMMU pages, notes");
+	       "unit", "ns/4K", "x type1", "x map", "IOMMU pages, notes");
 	for (i = 0; i < nrows; i++) {
 		r = &rows[i];
 		strcpy(x, "-");
 		strcpy(m, "-");
+		strcpy(p, "-");
 		if (vs_type1(r))
 			snprintf(x, sizeof(x), "%.2f", vs_type1(r));
 		if (vs_map(r))
 			snprintf(m, sizeof(m), "%.1f", vs_map(r));
-		printf("%-10s %-7s %5s %-9s %10.4g %10.4g %10.4g %-7s %7s %6s  %s%s%s\n",
+		if (ns_per_4k(r))
+			snprintf(p, sizeof(p), "%.1f", ns_per_4k(r));
+		printf("%-10s %-7s %5s %-9s %10.4g %10.4g %10.4g %-7s %8s %7s %6s  %s%s%s\n",
 		       path_name[r->path], backing_name[r->backing],
 		       size_str(r->size), op_info[r->op].name, r->med, r->min,
-		       r->max, op_info[r->op].unit, x, m, pages_str(r),
+		       r->max, op_info[r->op].unit, p, x, m, pages_str(r),
 		       r->note[0] ? "  " : "", r->note);
 	}
 }
