@@ -24,14 +24,15 @@ def label_of(row):
 
 
 def cost(row):
-    """What is compared: time per call in ns, or memory for kmem"""
-    if row['op'] == 'kmem':
+    """What is compared: time per call in ns; memory for kmem, the
+    last-to-first ratio for map-scale"""
+    if row['op'] in ('kmem', 'map-scale'):
         return float(row['median'])
     return float(row['median_ns'] or 0)
 
 
 def per_page(row):
-    if row['op'] == 'kmem' or not row['median_ns']:
+    if row['op'] in ('kmem', 'map-scale') or not row['median_ns']:
         return ''
     pages = max(int(row['size']) // PAGE, 1)
     return '%.1f' % (float(row['median_ns']) / pages)
@@ -66,10 +67,10 @@ def main():
         ours, theirs = cost(r), cost(u)
         # Nothing to compare when ours is zero (kmem of type1 on THP)
         ratio = '%.2f' % (theirs / ours) if ours else '-'
-        unit = r['unit'] if r['op'] == 'kmem' else 'ns'
+        unit = r['unit'] if r['op'] in ('kmem', 'map-scale') else 'ns'
         print('%-10s %-7s %5s %-9s %12s %12s %10s %10s %10s' %
               (r['path'], r['backing'], size_name(r['size']), r['op'],
-               '%.0f %s' % (ours, unit), '%.0f %s' % (theirs, unit), ratio,
+               '%.4g %s' % (ours, unit), '%.4g %s' % (theirs, unit), ratio,
                per_page(r), per_page(u)))
         if r['path'] == 'iommufd' and ours and theirs < ours:
             worse += 1

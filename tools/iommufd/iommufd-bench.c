@@ -36,6 +36,10 @@
  *   map-lat, unmap-lat
  *                --small-count buffers of 4 KiB and of 64 KiB (4k memory)
  *                mapped one by one, then unmapped one by one; ns per call
+ *   map-scale    --scale-count separate 4 KiB buffers mapped one by one
+ *                into one IOAS (container): the time per map of the last
+ *                1000 over that of the first 1000 (1.0: an IOAS that
+ *                fills up does not slow maps down)
  *   kmem         free memory the largest map takes, in KiB per GiB
  *                mapped (see free_kib())
  * Every cell runs --reps times and reports the median, min and max, and
@@ -95,7 +99,11 @@ static const char *const backing_name[B_COUNT] = {
 	"4k", "thp", "hugetlb", "memfd",
 };
 
-enum op { OP_MAP, OP_UNMAP, OP_COPY, OP_MAP_LAT, OP_UNMAP_LAT, OP_KMEM };
+enum op {
+	OP_MAP, OP_UNMAP, OP_COPY, OP_MAP_LAT, OP_UNMAP_LAT, OP_MAP_SCALE,
+	OP_KMEM
+};
+
 static const struct {
 	const char *name;
 	const char *unit;
@@ -105,6 +113,7 @@ static const struct {
 	[OP_COPY] = { "copy", "GiB/s" },
 	[OP_MAP_LAT] = { "map-lat", "ns/call" },
 	[OP_UNMAP_LAT] = { "unmap-lat", "ns/call" },
+	[OP_MAP_SCALE] = { "map-scale", "last/1st" },
 	[OP_KMEM] = { "kmem", "KiB/GiB" },
 };
 
@@ -177,6 +186,7 @@ static struct {
 	int pagesizes;
 	int kmem;
 	long small_count;
+	long scale_count;
 	size_t max_size;
 	unsigned int paths;
 	unsigned int backings;
@@ -186,6 +196,7 @@ static struct {
 	.reps = 5,
 	.kmem = 1,
 	.small_count = 10000,
+	.scale_count = 100000,
 	.max_size = MAX_SIZE,
 	.paths = (1U << P_COUNT) - 1,
 	.backings = (1U << B_COUNT) - 1,
@@ -845,6 +856,44 @@ static int run_bulk(struct bench_path *bp, const struct buffer *b,
 }
 
 /*
+ * Does a filling IOAS slow maps down? opt.scale_count 4 KiB buffers from
+ * @pool (repeating past its end) mapped one by one at consecutive IOVAs,
+ * the first and the last window of maps timed, then all unmapped at once.
+ */
+static int run_scale(struct bench_path *bp, const struct buffer *pool)
+{
+	long count = opt.scale_count, in_pool = pool->len / SZ_4K, i, win;
+	double ratio[MAX_REPS], first = 0, last = 0, t = 0;
+	struct row *row;
+	int r;
+
+	win = count / 4 < 1000 ? count / 4 : 1000;
+	if (win < 1)
+		return 0;
+	for (r = 0; r < opt.reps; r++) {
+		for (i = 0; i < count; i++) {
+			if (i == 0 || i == count - win)
+				t = now_ns();
+			if (do_map(bp, pool, (i % in_pool) * SZ_4K, SZ_4K,
+				   BENCH_IOVA + i * SZ_4K))
+				return report(bp->p, "map (scale)");
+			if (i == win - 1)
+				first = (now_ns() - t) / win;
+			if (i == count - 1)
+				last = (now_ns() - t) / win;
+		}
+		if (do_unmap(bp, 0, BENCH_IOVA, count * SZ_4K))
+			return report(bp->p, "unmap (scale)");
+		ratio[r] = last / first;
+	}
+	row = add_plain(bp->p, B_4K, OP_MAP_SCALE, SZ_4K, ratio, opt.reps);
+	row->med_ns = 0;
+	snprintf(row->note, sizeof(row->note), "1st %.0f ns, last %.0f ns",
+		 first, last);
+	return 0;
+}
+
+/*
  * Per-call latency: opt.small_count buffers of @size from @pool mapped at
  * consecutive IOVAs one call each, then unmapped one call each (in rounds
  * when they do not all fit in the 1 GiB IOVA window).
@@ -879,7 +928,7 @@ static int run_latency(struct bench_path *bp, const struct buffer *pool,
 	}
 	add_plain(bp->p, B_4K, OP_MAP_LAT, size, map_ns, opt.reps);
 	add_plain(bp->p, B_4K, OP_UNMAP_LAT, size, unmap_ns, opt.reps);
-	return 0;
+	return size == SZ_4K && opt.scale_count ? run_scale(bp, pool) : 0;
 }
 
 /*
@@ -1085,6 +1134,8 @@ static void print_usage(FILE *f)
 		"                    sizes are 4K, 2M, 64M, 1G up to it, and SIZE\n"
 		"  --small-count N   buffers of each small size for the latency rows\n"
 		"                    (default 10000, 0: no latency rows)\n"
+		"  --scale-count N   4 KiB maps of the map-scale row (default 100000,\n"
+		"                    at most 262144, 0: no such row)\n"
 		"  --paths LIST      some of iommufd,type1,iommufd-t1,mock,nodev\n"
 		"                    (default all)\n"
 		"  --backings LIST   some of 4k,thp,hugetlb,memfd (default all)\n"
@@ -1173,6 +1224,11 @@ static int parse_args(int argc, char **argv)
 			opt.reps = strtol(v, &end, 10);
 			if (*end || opt.reps < 1 || opt.reps > MAX_REPS)
 				return i - 1;
+		} else if (!strcmp(a, "--scale-count")) {
+			opt.scale_count = strtol(v, &end, 10);
+			if (*end || opt.scale_count < 0 ||
+			    opt.scale_count > (long)(SZ_1G / SZ_4K))
+				return i - 1;
 		} else if (!strcmp(a, "--small-count")) {
 			opt.small_count = strtol(v, &end, 10);
 			if (*end || opt.small_count < 0)
@@ -1247,6 +1303,7 @@ int main(int argc, char **argv)
 			sizes[nsizes++] = smoke_sizes[i];
 		opt.reps = 2;
 		opt.small_count = 8;
+		opt.scale_count = 64;
 		opt.kmem = 0;
 	} else {
 		for (i = 0; i < (int)ARRAY_SIZE(full_sizes); i++)
