@@ -342,8 +342,8 @@ static struct iommufd_attach *iommufd_attach_of(struct iommufd_device *idev,
 }
 
 /*
- * May @hwpt serve @pasid of @idev? A PASID needs a PASID-capable device
- * and a HWPT allocated for PASIDs. The RID and the PASIDs of a group must
+ * May @hwpt serve @pasid of @idev? A PASID needs a HWPT allocated for
+ * PASIDs. The RID and the PASIDs of a group must
  * agree: an IOMMU driver may only be able to run PASIDs beside a RID
  * domain that was made for it, so while any PASID is attached the RID
  * takes only PASID-capable HWPTs, and a RID on another HWPT keeps PASIDs
@@ -363,7 +363,8 @@ static int iommufd_hwpt_pasid_check(struct iommufd_device *idev,
 			return -EINVAL;
 		return 0;
 	}
-	if (pasid >= idev->dev->iommu->max_pasids || !hwpt->pasid_compat)
+	/* The PASID's width was checked by iommufd_device_change_pt(). */
+	if (!hwpt->pasid_compat)
 		return -EINVAL;
 	rid = xa_load(&igroup->attach, IOMMU_NO_PASID);
 	if (rid && !rid->hwpt->pasid_compat)

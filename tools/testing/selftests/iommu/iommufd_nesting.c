@@ -137,6 +137,39 @@ static bool have_test_cmd(int fd)
 	return test_cmd(fd, &probe) == -1 && errno == EOPNOTSUPP;
 }
 
+/*
+ * What both fixtures start with: a context, the test buffer and an IOAS
+ * mapping it at IOVA. Without IOMMU_TEST_CMD *@test_cmd is false and no
+ * IOAS is made.
+ */
+static void open_mapped_ioas(struct __test_metadata *_metadata, int *fd,
+			     char **buf, bool *test_cmd, __u32 *ioas_id)
+{
+	*fd = open(IOMMUFD_DEV, O_RDWR);
+	ASSERT_LE(0, *fd);
+	*buf = test_buf();
+	ASSERT_NE(MAP_FAILED, *buf);
+	*test_cmd = have_test_cmd(*fd);
+	if (!*test_cmd)
+		return;
+	ASSERT_EQ(0, ioas_alloc(*fd, ioas_id));
+	ASSERT_EQ(0, ioas_map_fixed(*fd, *ioas_id, *buf, BUF_SIZE, IOVA));
+}
+
+/*
+ * And both end so: whatever the test left live goes with the file, and
+ * then no page of the buffer may be pinned.
+ */
+static void close_unpinned(struct __test_metadata *_metadata, int fd,
+			   char *buf, bool test_cmd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (test_cmd)
+		EXPECT_EQ(0, buf_unpinned(buf, BUF_SIZE));
+	munmap(buf, BUF_SIZE);
+}
+
 /* ------------------------------------------------------------------ */
 /* Nested HWPTs and their invalidation                                 */
 
@@ -157,16 +190,10 @@ FIXTURE(nesting) {
 
 FIXTURE_SETUP(nesting)
 {
-	self->fd = open(IOMMUFD_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->buf = test_buf();
-	ASSERT_NE(MAP_FAILED, self->buf);
-	self->test_cmd = have_test_cmd(self->fd);
+	open_mapped_ioas(_metadata, &self->fd, &self->buf, &self->test_cmd,
+			 &self->ioas_id);
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
-	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
-				    BUF_SIZE, IOVA));
 	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &self->stdev_id,
 				 &self->hwpt_id, &self->idev_id));
 	ASSERT_EQ(0, hwpt_alloc_paging(self->fd, self->idev_id, self->ioas_id,
@@ -176,12 +203,7 @@ FIXTURE_SETUP(nesting)
 
 FIXTURE_TEARDOWN(nesting)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	/* Whatever the test left live went with the file */
-	if (self->test_cmd)
-		EXPECT_EQ(0, buf_unpinned(self->buf, BUF_SIZE));
-	munmap(self->buf, BUF_SIZE);
+	close_unpinned(_metadata, self->fd, self->buf, self->test_cmd);
 }
 
 TEST_F(nesting, nested_alloc_sets_iotlbs)
@@ -973,16 +995,10 @@ FIXTURE(pasid_dev) {
 
 FIXTURE_SETUP(pasid_dev)
 {
-	self->fd = open(IOMMUFD_DEV, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	self->buf = test_buf();
-	ASSERT_NE(MAP_FAILED, self->buf);
-	self->test_cmd = have_test_cmd(self->fd);
+	open_mapped_ioas(_metadata, &self->fd, &self->buf, &self->test_cmd,
+			 &self->ioas_id);
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
-	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
-	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
-				    BUF_SIZE, IOVA));
 	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas_id,
 				       MOCK_FLAGS_DEVICE_PASID,
 				       &self->stdev_id, &self->rid_hwpt,
@@ -1005,11 +1021,7 @@ FIXTURE_SETUP(pasid_dev)
 
 FIXTURE_TEARDOWN(pasid_dev)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->test_cmd)
-		EXPECT_EQ(0, buf_unpinned(self->buf, BUF_SIZE));
-	munmap(self->buf, BUF_SIZE);
+	close_unpinned(_metadata, self->fd, self->buf, self->test_cmd);
 }
 
 TEST_F(pasid_dev, attach_check_detach)
