@@ -14,6 +14,9 @@
 #   make fuzz             test kernel: the ioctl fuzzer for FUZZ_SECONDS (600)
 #   make soak             test kernel: the stress test for SOAK_SECONDS (1800)
 #   make deps             install what the harness needs (root)
+#
+# ARCH=x86_64 or ARCH=arm64 picks the kernel and guest machine (check: both
+# unless ARCH is given; everything else: x86_64 unless ARCH is given).
 
 PROFILE ?= test
 export PROFILE
@@ -37,6 +40,7 @@ kernel: tree
 
 tests: kernel
 	@$(H)/build-tests.sh
+	@[ "$(ARCH)" != arm64 ] || $(H)/build-arm64-root.sh
 
 tree: deps
 	@$(H)/prepare-tree.sh

@@ -4,7 +4,9 @@
 # Configure and build the kernel of $PROFILE (test or perf) in $OBJ.
 #
 # The config is "make tinyconfig" plus fragments: harness/configs/base.config,
-# harness/configs/$PROFILE.config and, for the test profile, what the
+# harness/configs/$ARCH.config (the machine), harness/configs/$PROFILE.config,
+# harness/configs/$ARCH-$PROFILE.config if there is one and, for the test
+# profile, what the
 # selftests declare they need (tools/testing/selftests/iommu/config). It is
 # regenerated only when a fragment changes, and every option a fragment
 # sets is checked afterwards: Kconfig silently drops options whose
@@ -13,8 +15,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-fragments=("$HARNESS/configs/base.config" "$HARNESS/configs/$PROFILE.config")
-[ -f "${fragments[1]}" ] || die "unknown profile '$PROFILE'"
+fragments=("$HARNESS/configs/base.config" "$HARNESS/configs/$ARCH.config"
+	   "$HARNESS/configs/$PROFILE.config")
+[ -f "${fragments[2]}" ] || die "unknown profile '$PROFILE'"
+[ ! -f "$HARNESS/configs/$ARCH-$PROFILE.config" ] ||
+	fragments+=("$HARNESS/configs/$ARCH-$PROFILE.config")
 if [ "$PROFILE" = test ]; then
 	fragments+=("$SRC/tools/testing/selftests/iommu/config")
 fi
@@ -46,5 +51,5 @@ if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" 
 	echo "$key" > "$OBJ/.iommufd-config-key"
 fi
 
-"${KMAKE[@]}" bzImage
+"${KMAKE[@]}" "$KIMAGE"
 "${KMAKE[@]}" headers

@@ -1,74 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make check": build everything, boot the test-profile kernel once, run
-# every test suite inside the guest, scan the guest's kernel log, and print
+# "make check": for each architecture (x86_64 and arm64, or only $ARCH when
+# it is set), build everything, boot the test-profile kernel, run every
+# test suite inside the guest and the extra boots (check-arch.sh); then
+# scan the guests' kernel logs and print the per-architecture subtotals and
 # the totals. See README for what counts as a failure.
 set -euo pipefail
 export PROFILE=${PROFILE:-test}
+arches=${ARCH:-x86_64 arm64}
 . "$(dirname "$0")/lib.sh"
 
-build_all
-hosttap=$(mktemp -d)/lint.tap
-trap 'rm -rf "$(dirname "$hosttap")"' EXIT
-# Lint findings are counted as test failures below, not a stop here.
-stage "lint (checkpatch, W=1, sparse, kernel-doc)" \
-	bash -c "'$HARNESS/lint.sh' '$hosttap' || true"
-
-rundir_file=$(mktemp)
-set +e
-RUNDIR_FILE=$rundir_file KMEMLEAK=1 VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-2400} \
-	stage "boot guest and run test suites" \
-	bash -c "'$HARNESS/vm.sh' '$HARNESS/guest-tests.sh'; echo \$? > '$rundir_file.rc'; true"
-set -e
-run=$(cat "$rundir_file")
-vmrc=$(cat "$rundir_file.rc")
-rm -f "$rundir_file" "$rundir_file.rc"
-
-# extra_boot NAME VAR=VALUE TITLE ARGS: a further short boot, with VAR set
-# for vm.sh, that runs iommufd_vfio_edu with ARGS. Its TAP and kernel log
-# join the main run's.
-extra_boot() {
-	local name=$1 var=$2 title=$3 args=$4 run2
-	local tapname=kselftest-iommu-iommufd_vfio_edu-$name
-
-	local -x "$var"
-	set +e
-	RUNDIR_FILE=$rundir_file VM_QUIET=1 VM_TIMEOUT=600 \
-		stage "$title" \
-		bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu $args > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
-	set -e
-	run2=$(cat "$rundir_file" 2>/dev/null)
-	rm -f "$rundir_file"
-	if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
-		cp "$run2/out.tap" "$run/tap/$tapname.tap"
-		cp "$run2/out.rc" "$run/tap/$tapname.rc"
-		cp "$run2/dmesg.txt" "$run/extra-$name.dmesg" 2>/dev/null ||
-			cp "$run2/console.log" "$run/extra-$name.dmesg"
-	else
-		printf 'TAP version 13\n1..1\nnot ok 1 the %s boot did not finish (%s)\n' \
-			"$name" "${run2:-no run}" > "$run/tap/$tapname.tap"
-	fi
-}
-
-# Interrupt remapping off: binding a device must then fail unless
-# iommufd.allow_unsafe_interrupts is set.
-extra_boot intremap-off VM_APPEND=intremap=off \
-	"boot guest with intremap=off, run the unsafe-interrupt test" \
-	--intremap-off
-# VT-d in scalable mode with first-stage translation (QEMU's
-# x-scalable-mode, x-pasid-mode, x-flts): the same VFIO cdev tests, with
-# real edu DMA through first-stage tables and scalable-mode PASID
-# entries (RID_PASID) instead of legacy context entries.
-extra_boot scalable VM_IOMMU_OPTS=x-scalable-mode=on,x-pasid-mode=on,x-flts=on \
-	"boot guest with VT-d scalable mode, run the edu tests" --expect-scalable
-cp "$hosttap" "$run/lint.tap"
-boot=$(cat "$run/boot-uptime" 2>/dev/null || echo '?')
-echo "guest: booted to tests in ${boot}s (guest clock); vm.sh exit $vmrc"
-echo "guest log: $run/console.log (full kernel log: $run/dmesg.txt)"
-case $vmrc in
-124) echo "guest: HUNG (no power-off in time)" ;;
-125) echo "guest: DIED before the tests finished" ;;
-esac
+groups=()
+first=1
+for a in $arches; do
+	out=$(mktemp)
+	echo "== $a"
+	# The checks that do not depend on the architecture run once.
+	ARCH=$a LINT_ALL=$first "$HARNESS/check-arch.sh" "$out"
+	first=0
+	run= vmrc=
+	. "$out"
+	rm -f "$out"
+	groups+=(--arch "$a" --guest-status "$vmrc" "$run" "$run/lint.tap" --)
+done
+unset 'groups[-1]'
 echo "results:"
-exec /usr/bin/python3 "$HARNESS/results.py" --guest-status "$vmrc" "$run" "$run/lint.tap"
+exec /usr/bin/python3 "$HARNESS/results.py" "${groups[@]}"

@@ -3,8 +3,10 @@
 #
 # Install everything the harness needs, from Debian's archive only:
 # the 6.1 base tree, a short explicit list of kernel build tools, ccache,
-# sparse, QEMU 10 and linux-source-6.12 from bookworm-backports (enabled
-# here if missing).
+# sparse, QEMU 10 (x86 and arm) and linux-source-6.12 from
+# bookworm-backports (enabled here if missing), the arm64 cross compiler,
+# and dpkg's arm64 architecture so that build-arm64-root.sh can fetch
+# arm64 packages (nothing arm64 is installed on the host).
 # Idempotent: a second run with everything present does no network work.
 set -euo pipefail
 
@@ -19,11 +21,12 @@ need_root() {
 # certificate tooling, bc for timeconst, cpio/kmod for headers. Selftests:
 # libcap (privilege dropping). Checks: sparse. Bench chart: gnuplot-nox.
 # Bench peer: linux-source-6.12 (bookworm-backports), upstream's kernel,
-# built unmodified by build-upstream.sh.
+# built unmodified by build-upstream.sh. arm64: the cross gcc and libc.
 PKGS="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev
       cpio kmod rsync ccache sparse python3 libcap-dev libcap-ng-dev
-      xz-utils gnuplot-nox pciutils busybox-static linux-source-6.12"
-QEMU_PKGS="qemu-system-x86"
+      xz-utils gnuplot-nox pciutils busybox-static linux-source-6.12
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+QEMU_PKGS="qemu-system-x86 qemu-system-arm"
 
 BPO=/etc/apt/sources.list.d/iommufd-bookworm-backports.sources
 
@@ -37,17 +40,25 @@ missing() {
 }
 
 qemu_ok() {
-	# QEMU must be the bookworm-backports 10.x build.
-	command -v qemu-system-x86_64 >/dev/null &&
-		qemu-system-x86_64 --version | grep -Eq 'version (1[0-9])\.'
+	# QEMU must be the bookworm-backports 10.x build, for both machines.
+	local q
+	for q in qemu-system-x86_64 qemu-system-aarch64; do
+		command -v $q >/dev/null &&
+			$q --version | grep -Eq 'version (1[0-9])\.' || return 1
+	done
+}
+
+arm64_ok() {
+	dpkg --print-foreign-architectures | grep -qx arm64
 }
 
 m=$(missing $PKGS)
-if [ -z "$m" ] && qemu_ok; then
+if [ -z "$m" ] && qemu_ok && arm64_ok; then
 	exit 0
 fi
 need_root
 export DEBIAN_FRONTEND=noninteractive
+arm64_ok || dpkg --add-architecture arm64
 if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
 	cat > "$BPO" <<EOT
 Types: deb

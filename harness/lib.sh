@@ -8,6 +8,8 @@
 #                     pristine Debian tree, one commit per series patch on
 #                     top, our new files overlaid (untracked, excluded)
 #   $CACHE/obj-$P     kbuild object directory of profile $P (test, perf)
+#                     for x86_64; obj-arm64-$P for arm64
+#   $CACHE/arm64-root static arm64 busybox and bash for the arm64 guest
 #   $CACHE/ccache     ccache's store
 #   $CACHE/runs/      guest logs and outputs, one directory per VM run
 
@@ -16,7 +18,25 @@ HARNESS=$REPO/harness
 CACHE=${IOMMUFD_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommufd}
 SRC=$CACHE/src
 PROFILE=${PROFILE:-test}
-OBJ=$CACHE/obj-$PROFILE
+# ARCH: the architecture of the kernel and guest, x86_64 (the host's) or
+# arm64 (cross-built, run under qemu-system-aarch64).
+ARCH=${ARCH:-x86_64}
+case $ARCH in
+x86_64)
+	OBJ=$CACHE/obj-$PROFILE
+	CROSS=
+	KIMAGE=bzImage
+	KIMAGE_PATH=arch/x86/boot/bzImage ;;
+arm64)
+	OBJ=$CACHE/obj-arm64-$PROFILE
+	CROSS=aarch64-linux-gnu-
+	KIMAGE=Image
+	KIMAGE_PATH=arch/arm64/boot/Image ;;
+*)
+	echo "error: unknown ARCH '$ARCH' (x86_64 or arm64)" >&2
+	exit 1 ;;
+esac
+ARM64_ROOT=$CACHE/arm64-root
 RUNS=$CACHE/runs
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 BASE_PKG=linux-source-6.1
@@ -30,7 +50,8 @@ export KBUILD_BUILD_USER=iommufd
 export KBUILD_BUILD_HOST=harness
 
 JOBS=${JOBS:-$(nproc)}
-KMAKE=(make -C "$SRC" O="$OBJ" ARCH=x86_64 -j"$JOBS" CC="ccache gcc")
+KMAKE=(make -C "$SRC" O="$OBJ" ARCH="$ARCH" -j"$JOBS" CROSS_COMPILE="$CROSS"
+       CC="ccache ${CROSS}gcc")
 
 T0=${T0:-$(date +%s.%N)}
 export T0
@@ -70,8 +91,11 @@ stage() {
 build_all() {
 	stage "install dependencies (Debian archive)" "$HARNESS/install-deps.sh"
 	stage "prepare tree (base + series + new files)" "$HARNESS/prepare-tree.sh"
-	stage "build kernel ($PROFILE profile)" "$HARNESS/build-kernel.sh"
-	stage "build tests and tools" "$HARNESS/build-tests.sh"
+	stage "build kernel ($ARCH, $PROFILE profile)" "$HARNESS/build-kernel.sh"
+	stage "build tests and tools ($ARCH)" "$HARNESS/build-tests.sh"
+	[ "$ARCH" = x86_64 ] ||
+		stage "arm64 guest userspace (Debian's static busybox, bash)" \
+			"$HARNESS/build-arm64-root.sh"
 }
 
 # run_guest_suite NAME DOING SECONDS CMD: boot the test kernel with

@@ -1,21 +1,25 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Count the results of a test VM run and print the totals line.
+"""Count the results of test VM runs and print the totals line.
 
-usage: results.py [--guest-status N] RUNDIR [HOST_TAP...]
+usage: results.py GROUP [-- GROUP ...]
+  GROUP: [--arch NAME] [--guest-status N] RUNDIR [HOST_TAP...]
 
-Reads RUNDIR/tap/*.tap (and *.rc) written by guest-tests.sh, the extra TAP
-files given (host-side checks), the guest's kernel log and kmemleak report.
-Counts every top-level TAP result; a suite whose plan is not met, that
-exited non-zero without a failing result, or that never ran, counts as a
-failure. Every kernel report (WARN, BUG, oops, KASAN, lockdep, hung task,
-kmemleak leak...) that is not in expected-log-lines counts as one failure.
-A guest that did not finish, a guest test runner that exited non-zero
-(N, as vm.sh reported it) and a run in which no guest suite reported
-anything each count as a failure too.
+For each group (one architecture's runs: make check gives one per
+architecture), reads RUNDIR/tap/*.tap (and *.rc) written by
+guest-tests.sh, the extra TAP files given (host-side checks), the guest's
+kernel log and kmemleak report. Counts every top-level TAP result; a suite
+whose plan is not met, that exited non-zero without a failing result, or
+that never ran, counts as a failure. Every kernel report (WARN, BUG, oops,
+KASAN, lockdep, hung task, kmemleak leak...) that is not in
+expected-log-lines counts as one failure. A guest that did not finish, a
+guest test runner that exited non-zero (N, as vm.sh reported it) and a run
+in which no guest suite reported anything each count as a failure too.
 
-The last line printed is exactly "N passed, N failed, N skipped"; the exit
-status is 0 only when nothing failed and at least one test passed.
+With --arch, the group's suites are printed under that name with a
+subtotal line "NAME: N passed, N failed, N skipped". The last line printed
+is exactly "N passed, N failed, N skipped", the sum over all groups; the
+exit status is 0 only when nothing failed and at least one test passed.
 """
 import glob
 import os
@@ -36,13 +40,18 @@ SPLAT_START = [
     r'unreferenced object 0x', r'kmemleak: .*suspected memory leak',
     r'Call Trace:', r'page allocation failure', r'DMAR: \[DMA',
     r'DMAR: DRHD: handling fault',
+    # arm64: its stack traces, faults and SMMUv3 events
+    r'Call trace:', r'Unable to handle kernel', r'SError Interrupt',
+    r'arm-smmu-v3 .*: event 0x[0-9a-f]+ received',
 ]
 # A stack trace that starts this close after a report belongs to it.
 TRACE_WINDOW = 60
 
-TAP_RE = re.compile(r'^(not )?ok (\d+)(?: - | )?(.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b(.*))?$',
+# "ok 3 name # SKIP why", and also "ok 3 # SKIP why" (the kselftest
+# harness's form for a test skipped before it printed its name)
+TAP_RE = re.compile(r'^(not )?ok (\d+)(?: - | )?(.*?)(?:\s*#\s*(SKIP|XFAIL|TODO)\b(.*))?$',
                     re.I)
-PLAN_RE = re.compile(r'^1\.\.(\d+)')
+PLAN_RE = re.compile(r'^1\.\.(\d+)(?:\s*#\s*SKIP\b(.*))?', re.I)
 STRIP_TS = re.compile(r'^\[\s*\d+\.\d+\]\s*')
 
 
@@ -73,6 +82,10 @@ def parse_tap(name, text, rc):
         m = PLAN_RE.match(line)
         if m and plan is None:
             plan = int(m.group(1))
+            # "1..0 # SKIP why": the whole suite is one skip
+            if plan == 0 and m.group(2) is not None:
+                s += 1
+                seen = 1
             continue
         m = TAP_RE.match(line)
         if not m:
@@ -121,7 +134,8 @@ def scan_log(lines, expected):
             continue
         allowed = any(e.search(line) for e in expected)
         last = events[-1] if events else None
-        if last and line.startswith('Call Trace:') and i - last[0] <= TRACE_WINDOW:
+        if last and line.lower().startswith('call trace:') and \
+                i - last[0] <= TRACE_WINDOW:
             continue
         if last and 'cut here' in last[1] and i - last[0] <= 3:
             last[1], last[2] = line, allowed
@@ -130,27 +144,22 @@ def scan_log(lines, expected):
     return [e for e in events if not e[2]]
 
 
-def main():
-    args = sys.argv[1:]
-    guest_status = None
-    if args[:1] == ['--guest-status']:
-        guest_status = int(args[1])
-        args = args[2:]
-    if not args:
-        sys.exit(__doc__)
-    run = args[0]
-    host_taps = args[1:]
-    expected = load_expected()
+def count_group(arch, guest_status, run, host_taps, expected):
+    """Print one group's suites; return (passed, failed, skipped, failures)."""
     tot_p = tot_f = tot_s = 0
     failures = []
+    where = f'{arch} ' if arch else ''
+    indent = '    ' if arch else '  '
+    if arch:
+        print(f'  {arch}:')
 
     guest_taps = sorted(glob.glob(os.path.join(run, 'tap', '*.tap')))
     if not guest_taps:
         tot_f += 1
-        failures.append('guest: no test suite reported anything')
+        failures.append(f'{where}guest: no test suite reported anything')
     if guest_status not in (None, 0, 124, 125):
         tot_f += 1
-        failures.append(f'guest: the test runner exited {guest_status}')
+        failures.append(f'{where}guest: the test runner exited {guest_status}')
     taps = guest_taps + host_taps
     for tap in taps:
         name = os.path.basename(tap)[:-4]
@@ -162,15 +171,16 @@ def main():
                 rc = int(fh.read().strip() or 1)
         with open(tap, errors='replace') as fh:
             p, f, s, fl = parse_tap(name, fh.read(), rc)
-        print(f'  {name}: {p} passed, {f} failed, {s} skipped')
+        print(f'{indent}{name}: {p} passed, {f} failed, {s} skipped')
         tot_p += p
         tot_f += f
         tot_s += s
-        failures += fl
+        failures += [f'{where}{x}' for x in fl]
 
     if not os.path.exists(os.path.join(run, 'cmd.rc')):
         tot_f += 1
-        failures.append('guest: did not finish (crash, panic or hang); see console.log')
+        failures.append(f'{where}guest: did not finish (crash, panic or hang); '
+                        f'see {run}/console.log')
 
     # The full dmesg when the guest finished, else what reached the console.
     log = os.path.join(run, 'dmesg.txt')
@@ -186,17 +196,55 @@ def main():
             lines += fh.read().splitlines()
     splats = scan_log(lines, expected)
     for idx, first, _ in splats:
-        failures.append(f'kernel log: {first}  ({os.path.basename(log)} line {idx + 1})')
+        failures.append(f'{where}kernel log: {first}  ({log} line {idx + 1})')
     nsplats = len(splats)
     # Kernel logs of extra boots (check.sh copies them as extra-*.dmesg)
     for extra in sorted(glob.glob(os.path.join(run, 'extra-*.dmesg'))):
         with open(extra, errors='replace') as fh:
             splats = scan_log(fh.read().splitlines(), expected)
         for idx, first, _ in splats:
-            failures.append(f'kernel log: {first}  ({os.path.basename(extra)} line {idx + 1})')
+            failures.append(f'{where}kernel log: {first}  ({extra} line {idx + 1})')
         nsplats += len(splats)
     tot_f += nsplats
-    print(f'  kernel log: {nsplats} unexpected report(s)')
+    print(f'{indent}kernel log: {nsplats} unexpected report(s)')
+    if arch:
+        print(f'  {arch}: {tot_p} passed, {tot_f} failed, {tot_s} skipped')
+    return tot_p, tot_f, tot_s, failures
+
+
+def parse_groups(args):
+    """Split the command line into (arch, guest_status, run, host_taps)."""
+    groups = []
+    cur = []
+    for a in args + ['--']:
+        if a != '--':
+            cur.append(a)
+            continue
+        arch = status = None
+        while cur[:1] in (['--arch'], ['--guest-status']):
+            if cur[0] == '--arch':
+                arch = cur[1]
+            else:
+                status = int(cur[1])
+            cur = cur[2:]
+        if not cur:
+            sys.exit(__doc__)
+        groups.append((arch, status, cur[0], cur[1:]))
+        cur = []
+    return groups
+
+
+def main():
+    groups = parse_groups(sys.argv[1:])
+    expected = load_expected()
+    tot_p = tot_f = tot_s = 0
+    failures = []
+    for arch, status, run, host_taps in groups:
+        p, f, s, fl = count_group(arch, status, run, host_taps, expected)
+        tot_p += p
+        tot_f += f
+        tot_s += s
+        failures += fl
 
     if failures:
         print('Failures:')

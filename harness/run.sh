@@ -7,7 +7,10 @@ export PROFILE=${PROFILE:-test}
 . "$(dirname "$0")/lib.sh"
 
 build_all
-echo "booting the guest (q35, emulated Intel VT-d, edu devices) ..."
+case $ARCH in
+x86_64) echo "booting the guest (q35, emulated Intel VT-d, edu devices) ..." ;;
+arm64) echo "booting the guest (arm64 virt, emulated SMMUv3, edu devices) ..." ;;
+esac
 t=$(date +%s.%N)
 set +e
 "$HARNESS/vm.sh" "$OBJ/tools/iommufd/iommufd-demo"

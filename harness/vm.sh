@@ -10,22 +10,25 @@
 # kmemleak report, the command's output) stays in the run directory,
 # printed at the end and kept in $RUNDIR_FILE when that is set.
 #
-# Machine: q35 with emulated Intel VT-d (interrupt remapping on, snoop
-# control on unless VM_SNOOP=off; VM_IOMMU_OPTS adds properties such as
-# x-scalable-mode=on), QEMU's edu DMA test device alone on the root bus,
-# and two edu functions in one multifunction slot behind a PCIe root
-# port (they share an IOMMU group).
+# Machine, ARCH=x86_64: q35 with emulated Intel VT-d (interrupt remapping
+# on, snoop control on unless VM_SNOOP=off; VM_IOMMU_OPTS adds properties
+# such as x-scalable-mode=on). ARCH=arm64: virt with an SMMUv3 (stage 1,
+# stage 2 and nesting: VM_SMMU_STAGE, default nested) and a GICv3 with
+# an ITS (VM_GIC=2: GICv2, no MSI isolation), a "max" CPU; the guest's
+# programs come from $ARM64_ROOT (build-arm64-root.sh). Both: QEMU's edu
+# DMA test device alone on the root bus, and two edu functions in one
+# multifunction slot behind a PCIe root port (they share an IOMMU group).
 #
 # Environment: VM_TIMEOUT (seconds, default 1200), VM_MEM (default 2G),
 # VM_SMP (default 2), VM_APPEND (more kernel arguments), VM_KERNEL (boot
-# this bzImage instead of $PROFILE's), KMEMLEAK=1 to clear kmemleak after
-# boot and report after the command, VM_QUIET=1 to not print the
+# this kernel image instead of $PROFILE's), KMEMLEAK=1 to clear kmemleak
+# after boot and report after the command, VM_QUIET=1 to not print the
 # command's output.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ $# -ge 1 ] || die "usage: vm.sh 'COMMAND'"
-kernel=${VM_KERNEL:-$OBJ/arch/x86/boot/bzImage}
+kernel=${VM_KERNEL:-$OBJ/$KIMAGE_PATH}
 [ -f "$kernel" ] || die "no kernel at $kernel: build it first (make kernel)"
 
 mkdir -p "$RUNS"
@@ -42,18 +45,35 @@ printf '%s\n' "$*" > "$run/cmd.sh"
 # Remove stale pieces of the cache so a full log cannot outlive its run.
 ls -1dt "$RUNS"/*/ 2>/dev/null | tail -n +31 | xargs -r rm -rf
 
-append="console=ttyS0 root=root rootfstype=9p"
-append+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
-append+=" init=$HARNESS/guest-init panic=-1 intel_iommu=on"
-append+=" hung_task_panic=0 printk.devkmsg=on ${VM_APPEND:-}"
+common="root=root rootfstype=9p"
+common+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
+common+=" panic=-1 hung_task_panic=0 printk.devkmsg=on ${VM_APPEND:-}"
+
+case $ARCH in
+x86_64)
+	qemu=(qemu-system-x86_64
+	      -machine q35,accel=tcg,kernel-irqchip=split -cpu max
+	      -device "intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on}${VM_IOMMU_OPTS:+,$VM_IOMMU_OPTS}")
+	append="console=ttyS0 init=$HARNESS/guest-init intel_iommu=on $common" ;;
+arm64)
+	[ -x "$ARM64_ROOT/bin/bash" ] || die "no arm64 userspace: run harness/build-arm64-root.sh"
+	# pauth-impdef: QEMU's cheap pointer-authentication algorithm instead
+	# of QARMA, which costs TCG much time at every function entry
+	qemu=(qemu-system-aarch64
+	      -machine "virt,accel=tcg,iommu=smmuv3,gic-version=${VM_GIC:-3},its=on"
+	      -global "arm-smmuv3.stage=${VM_SMMU_STAGE:-nested}"
+	      -cpu max,pauth-impdef=on)
+	# The static arm64 bash runs guest-init; words after "--" are its
+	# arguments, and IOMMUFD_GUEST_BIN= lands in its environment.
+	append="console=ttyAMA0 init=$ARM64_ROOT/bin/bash $common"
+	append+=" IOMMUFD_GUEST_BIN=$ARM64_ROOT/bin -- $HARNESS/guest-init" ;;
+esac
 
 set +e
-timeout -k 10 "${VM_TIMEOUT:-1200}" qemu-system-x86_64 \
-	-machine q35,accel=tcg,kernel-irqchip=split -cpu max \
+timeout -k 10 "${VM_TIMEOUT:-1200}" "${qemu[@]}" \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
 	-nodefaults -display none -no-reboot \
 	-chardev file,id=con,path="$run/console.log" -serial chardev:con \
-	-device intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on}${VM_IOMMU_OPTS:+,$VM_IOMMU_OPTS} \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=root \
 	-fsdev local,id=out,path="$run",security_model=none,multidevs=remap \

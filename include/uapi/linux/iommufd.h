@@ -575,13 +575,36 @@ struct iommu_hw_info_vtd {
 };
 
 /**
+ * struct iommu_hw_info_arm_smmuv3 - ARM SMMUv3 data of IOMMU_GET_HW_INFO
+ * @flags: reports errata the VMM must work around; none defined here
+ *         yet, always 0
+ * @__reserved: always 0
+ * @idr: the ID registers SMMU_IDR0 to SMMU_IDR5 of the SMMU serving the
+ *       device
+ * @iidr: SMMU_IIDR, which names the implementation and its revision
+ * @aidr: SMMU_AIDR, the architecture revision (SMMUv3.x)
+ *
+ * The registers are reported as the SMMU presents them; their layouts
+ * are those of the SMMUv3 architecture specification. A VMM emulating an
+ * SMMU for its guest decides from them which features it can back, such
+ * as the stage-1 table formats and the stream ID width.
+ */
+struct iommu_hw_info_arm_smmuv3 {
+	__u32 flags;
+	__u32 __reserved;
+	__u32 idr[6];
+	__u32 iidr;
+	__u32 aidr;
+};
+
+/**
  * enum iommu_hw_info_type - layout of the data of IOMMU_GET_HW_INFO
  * @IOMMU_HW_INFO_TYPE_NONE: the IOMMU driver reports nothing
  * @IOMMU_HW_INFO_TYPE_DEFAULT: as an input type, whatever the driver
  *                              reports by default (the same value as
  *                              @IOMMU_HW_INFO_TYPE_NONE)
  * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd
- * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: ARM SMMUv3 ID registers
+ * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: struct iommu_hw_info_arm_smmuv3
  */
 enum iommu_hw_info_type {
 	IOMMU_HW_INFO_TYPE_NONE = 0,

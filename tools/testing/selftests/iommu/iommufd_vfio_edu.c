@@ -6,9 +6,9 @@
  *
  * The edu device copies up to 4 KiB between its internal buffer (device
  * address 0x40000) and an IOVA, in either direction, when told to. Its
- * IOVAs are translated by the IOMMU (VT-d in the test VM) through the page
- * table iommufd filled from the IOAS, so a copy only reaches memory the
- * test mapped, at the IOVA it was mapped at.
+ * IOVAs are translated by the IOMMU (VT-d in the x86 test VM, SMMUv3 in
+ * the arm64 one) through the page table iommufd filled from the IOAS, so a
+ * copy only reaches memory the test mapped, at the IOVA it was mapped at.
  *
  * The test uses the first edu device that is alone in its IOMMU group and
  * hands it to vfio-pci itself (driver_override); it is skipped when the
@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <glob.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -69,7 +70,24 @@ static int read_sysfs(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int count_entries(const char *path)
+static bool is_edu(const char *bdf)
+{
+	char path[512], val[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.60s/vendor", bdf);
+	if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
+		return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.60s/device", bdf);
+	return !read_sysfs(path, val, sizeof(val)) && !strcmp(val, EDU_DEVICE);
+}
+
+/*
+ * The edu functions in the IOMMU group directory @path. Other members,
+ * such as the PCIe root port above them, are not counted: 6.1 on arm64
+ * puts the root port in its functions' group (ACS is enabled too late on
+ * device-tree machines), x86 does not.
+ */
+static int count_edu_in_group(const char *path)
 {
 	struct dirent *de;
 	int n = 0;
@@ -79,7 +97,7 @@ static int count_entries(const char *path)
 	if (!d)
 		return -1;
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
+		if (de->d_name[0] != '.' && is_edu(de->d_name))
 			n++;
 	closedir(d);
 	return n;
@@ -114,14 +132,14 @@ static int edu_cdev_of(const char *bdf, char *cdev, size_t cdev_len)
 }
 
 /*
- * Find the @nth (from 0) edu device whose IOMMU group has @group_size
- * devices.
+ * Find the @nth (from 0) edu device whose IOMMU group has @group_size edu
+ * functions.
  */
 static int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
 {
 	const char *base = "/sys/bus/pci/devices";
 	struct dirent **list;
-	char path[512], val[64];
+	char path[512];
 	int i, n, found = -1;
 
 	n = scandir(base, &list, NULL, alphasort);
@@ -130,17 +148,11 @@ static int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
 	for (i = 0; i < n; i++) {
 		const char *name = list[i]->d_name;
 
-		if (found >= 0 || name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%.60s/vendor", base, name);
-		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
-			continue;
-		snprintf(path, sizeof(path), "%s/%.60s/device", base, name);
-		if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_DEVICE))
+		if (found >= 0 || name[0] == '.' || !is_edu(name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%.60s/iommu_group/devices",
 			 base, name);
-		if (count_entries(path) != group_size || nth--)
+		if (count_edu_in_group(path) != group_size || nth--)
 			continue;
 		snprintf(bdf, bdf_len, "%.60s", name);
 		found = i;
@@ -151,15 +163,18 @@ static int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
 	return found >= 0 ? 0 : -1;
 }
 
-/* 1 when the VT-d unit has snoop control (ECAP.SC), else 0 */
-static int vtd_snoop_control(void)
+/*
+ * 1 when the IOMMU's domains can force snooping: on VT-d, when the unit
+ * has snoop control (ECAP.SC); 6.1's SMMUv3 driver never offers it.
+ */
+static int iommu_forces_snoop(void)
 {
 	char buf[64];
 	__u64 ecap;
 
 	if (read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap", buf,
 		       sizeof(buf)))
-		return -1;
+		return 0;
 	ecap = strtoull(buf, NULL, 16);
 	return (ecap >> 7) & 1;
 }
@@ -437,18 +452,69 @@ TEST_F(edu, dma_both_ways)
 	       IOVA_SRC, IOVA_DST);
 }
 
-/* A DMA to an IOVA nobody mapped is stopped by the IOMMU */
+/*
+ * Interrupts the IOMMU raised to report faults so far: VT-d's fault
+ * interrupt (dmarN), the SMMUv3's event queue (arm-smmu-v3-evtq), from
+ * /proc/interrupts. Unlike the log lines the drivers print, which are
+ * rate-limited, every reported fault raises the count. -1 when there is
+ * no such interrupt.
+ */
+static long iommu_fault_irqs(void)
+{
+	char line[1024], *p, *end;
+	long total = -1, n;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "arm-smmu-v3-evtq") && !strstr(line, "dmar"))
+			continue;
+		p = strchr(line, ':');
+		if (!p)
+			continue;
+		if (total < 0)
+			total = 0;
+		/* One column per CPU, then the chip's name */
+		for (p++; (n = strtol(p, &end, 10)) >= 0 && end != p; p = end)
+			total += n;
+	}
+	fclose(f);
+	return total;
+}
+
+/* Wait up to @ms for the fault interrupt count to pass @before */
+static bool iommu_fault_seen(long before, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (iommu_fault_irqs() > before)
+			return true;
+		usleep(10000);
+	}
+	return iommu_fault_irqs() > before;
+}
+
+/*
+ * A DMA to an IOVA nobody mapped is stopped by the IOMMU, which reports
+ * the fault (a DMAR fault on VT-d, a translation-fault event 0x10 on
+ * SMMUv3: an interrupt, and a line in the log)
+ */
 TEST_F(edu, dma_to_unmapped_iova_is_blocked)
 {
+	long faults;
+
 	memset(self->src, 0x5a, PAGE);
 	memset(self->dst, 0x11, PAGE);
 	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
 			       IOVA_SRC));
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
 			     0));
-	/* The write faults in the IOMMU (a DMAR fault in the log) */
+	faults = iommu_fault_irqs();
+	ASSERT_LE(0, faults) TH_LOG("no IOMMU fault interrupt");
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_NEVER,
 			     EDU_DMA_TO_RAM));
+	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
 	/* After UNMAP the device no longer reaches the old buffer */
 	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
 			       IOVA_DST));
@@ -646,10 +712,12 @@ static int vtd_entry_of(const char *bdf, struct vtd_entry *e)
 	return rc;
 }
 
-static int hwpt_alloc_on(int iommufd, __u32 devid, __u32 pt_id, __u32 *id)
+static int hwpt_alloc_flags(int iommufd, __u32 devid, __u32 pt_id,
+			    __u32 flags, __u32 *id)
 {
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.dev_id = devid,
 		.pt_id = pt_id,
 	};
@@ -658,6 +726,11 @@ static int hwpt_alloc_on(int iommufd, __u32 devid, __u32 pt_id, __u32 *id)
 		return -1;
 	*id = cmd.out_hwpt_id;
 	return 0;
+}
+
+static int hwpt_alloc_on(int iommufd, __u32 devid, __u32 pt_id, __u32 *id)
+{
+	return hwpt_alloc_flags(iommufd, devid, pt_id, 0, id);
 }
 
 /*
@@ -677,8 +750,9 @@ TEST_F(edu, vtd_entries_follow_attach)
 	char buf[64];
 	__u64 ecap;
 
-	ASSERT_EQ(0, read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap",
-				buf, sizeof(buf)));
+	if (read_sysfs("/sys/class/iommu/dmar0/intel-iommu/ecap", buf,
+		       sizeof(buf)))
+		SKIP(return, "the IOMMU is not an Intel VT-d unit");
 	ecap = strtoull(buf, NULL, 16);
 	ASSERT_EQ(0, vtd_entry_of(self->bdf, &a)) TH_LOG("no entry for %s",
 							 self->bdf);
@@ -742,6 +816,212 @@ TEST_F(edu, vtd_entries_follow_attach)
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
 			     EDU_DMA_TO_RAM));
 	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+}
+
+/* IOMMU_GET_HW_INFO of the edu device, whatever IOMMU serves it */
+static int edu_hw_info(int iommufd, __u32 devid, void *buf, __u32 *len,
+		       __u32 *type)
+{
+	struct iommu_hw_info info = {
+		.size = sizeof(info),
+		.dev_id = devid,
+		.data_len = *len,
+		.data_uptr = (uintptr_t)buf,
+	};
+
+	if (ioctl(iommufd, IOMMU_GET_HW_INFO, &info))
+		return -1;
+	*len = info.data_len;
+	*type = info.out_data_type;
+	return 0;
+}
+
+/*
+ * The data names the IOMMU in front of the device: VT-d's capability
+ * registers as sysfs shows them, or the SMMUv3's ID registers. A longer
+ * buffer is zero-filled past the data, a shorter one gets a truncated
+ * copy and the full length.
+ */
+TEST_F(edu, hw_info_names_the_iommu)
+{
+	unsigned char buf[64], part[16];
+	__u32 len = sizeof(buf), type, i, full;
+	char sysfs[64];
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, edu_hw_info(self->iommufd, self->devid, buf, &len,
+				 &type));
+	full = len;
+	if (!read_sysfs("/sys/class/iommu/dmar0/intel-iommu/cap", sysfs,
+			sizeof(sysfs))) {
+		struct iommu_hw_info_vtd *vtd = (void *)buf;
+
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_INTEL_VTD, type);
+		ASSERT_EQ(sizeof(*vtd), full);
+		ASSERT_EQ(strtoull(sysfs, NULL, 16), vtd->cap_reg);
+	} else {
+		struct iommu_hw_info_arm_smmuv3 *smmu = (void *)buf;
+
+		ASSERT_EQ(IOMMU_HW_INFO_TYPE_ARM_SMMUV3, type);
+		ASSERT_EQ(40, sizeof(*smmu));
+		ASSERT_EQ(sizeof(*smmu), full);
+		ASSERT_EQ(0, smmu->flags);
+		ASSERT_EQ(0, smmu->__reserved);
+	}
+	for (i = full; i < sizeof(buf); i++)
+		ASSERT_EQ(0, buf[i]);
+
+	memset(part, 0xa5, sizeof(part));
+	len = 8;
+	ASSERT_EQ(0, edu_hw_info(self->iommufd, self->devid, part, &len,
+				 &type));
+	ASSERT_EQ(full, len);
+	ASSERT_EQ(0, memcmp(part, buf, 8));
+	for (i = 8; i < sizeof(part); i++)
+		ASSERT_EQ(0xa5, part[i]);
+}
+
+/* SMMU_IDR0.S2P, S1P, TTF; SMMU_IDR1.SIDSIZE; SMMU_IDR5.OAS, GRAN4K */
+#define SMMU_IDR0_S2P 0x1U
+#define SMMU_IDR0_S1P 0x2U
+#define SMMU_IDR0_TTF(r) (((r) >> 2) & 3)
+#define SMMU_IDR1_SIDSIZE(r) ((r) & 0x3f)
+#define SMMU_IDR5_OAS(r) ((r) & 7)
+#define SMMU_IDR5_GRAN4K 0x10U
+
+/*
+ * The SMMUv3 data of GET_HW_INFO, or a skip on another IOMMU. Fills
+ * @smmu and returns 0.
+ */
+static int edu_smmu_info(int iommufd, __u32 devid,
+			 struct iommu_hw_info_arm_smmuv3 *smmu)
+{
+	__u32 len = sizeof(*smmu), type;
+
+	if (edu_hw_info(iommufd, devid, smmu, &len, &type))
+		return -1;
+	return type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3 ? 0 : 1;
+}
+
+/*
+ * The SMMUv3 ID registers say what the driver relies on: stage 1 (the
+ * driver's default for every domain) with the AArch64 table format and
+ * the 4 KiB granule, a stream ID wide enough for PCI requester IDs, an
+ * SMMUv3.x architecture revision. A stage-2 nesting parent can be
+ * allocated exactly when both stages are implemented.
+ */
+TEST_F(edu, smmu_id_registers)
+{
+	struct iommu_hw_info_arm_smmuv3 smmu;
+	__u32 id;
+	int rc;
+
+	rc = edu_smmu_info(self->iommufd, self->devid, &smmu);
+	ASSERT_LE(0, rc);
+	if (rc)
+		SKIP(return, "the IOMMU is not an ARM SMMUv3");
+	TH_LOG("IDR0-5 %08x %08x %08x %08x %08x %08x IIDR %08x AIDR %08x",
+	       smmu.idr[0], smmu.idr[1], smmu.idr[2], smmu.idr[3],
+	       smmu.idr[4], smmu.idr[5], smmu.iidr, smmu.aidr);
+	ASSERT_TRUE(smmu.idr[0] & SMMU_IDR0_S1P);
+	/* TTF: 2 AArch64, 3 AArch32 and AArch64 */
+	ASSERT_LE(2, SMMU_IDR0_TTF(smmu.idr[0]));
+	ASSERT_LE(16, SMMU_IDR1_SIDSIZE(smmu.idr[1]));
+	ASSERT_TRUE(smmu.idr[5] & SMMU_IDR5_GRAN4K);
+	/* OAS encodings 0 (32 bits) to 6 (52 bits) */
+	ASSERT_GE(6, SMMU_IDR5_OAS(smmu.idr[5]));
+	/* ArchMajorRev 0: SMMUv3.x */
+	ASSERT_EQ(0, (smmu.aidr >> 4) & 0xf);
+
+	rc = hwpt_alloc_flags(self->iommufd, self->devid, self->ioas_id,
+			      IOMMU_HWPT_ALLOC_NEST_PARENT, &id);
+	if (smmu.idr[0] & SMMU_IDR0_S2P) {
+		ASSERT_EQ(0, rc);
+		ASSERT_EQ(0, destroy(self->iommufd, id));
+	} else {
+		ASSERT_ERRNO(EOPNOTSUPP, rc);
+	}
+}
+
+/*
+ * SMMUv3 paging HWPTs: stage 1 by default and with
+ * IOMMU_HWPT_ALLOC_PASID; stage 2 with IOMMU_HWPT_ALLOC_NEST_PARENT,
+ * which cannot be combined with PASID (substreams exist in stage-1
+ * context descriptors only). The edu device does DMA through the stage-2
+ * table, moves to a stage-1 HWPT and back, and a stage-2 fault blocks a
+ * DMA to an IOVA nobody mapped.
+ */
+TEST_F(edu, smmu_stage2_parent_dma)
+{
+	struct iommu_hw_info_arm_smmuv3 smmu;
+	__u32 s1, s1_pasid, s2, pt_id;
+	long faults;
+	int rc;
+
+	rc = edu_smmu_info(self->iommufd, self->devid, &smmu);
+	ASSERT_LE(0, rc);
+	if (rc)
+		SKIP(return, "the IOMMU is not an ARM SMMUv3");
+	if (!(smmu.idr[0] & SMMU_IDR0_S2P))
+		SKIP(return, "the SMMU has no stage 2");
+
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     hwpt_alloc_flags(self->iommufd, self->devid,
+				      self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_PASID, &s2));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->iommufd, self->devid,
+				      self->ioas_id, 0, &s1));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->iommufd, self->devid,
+				      self->ioas_id, IOMMU_HWPT_ALLOC_PASID,
+				      &s1_pasid));
+	ASSERT_EQ(0, hwpt_alloc_flags(self->iommufd, self->devid,
+				      self->ioas_id,
+				      IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
+
+	memset(self->src, 0x3c, PAGE);
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
+			       IOVA_SRC));
+	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
+			       IOVA_DST));
+
+	pt_id = s2;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(s2, pt_id);
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, s2));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
+			     0));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	/* A stage-2 translation fault, reported as an event */
+	memset(self->dst, 0, PAGE);
+	faults = iommu_fault_irqs();
+	ASSERT_LE(0, faults);
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
+			     IOVA_NEVER, EDU_DMA_TO_RAM));
+	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
+	ASSERT_EQ(0, self->dst[0]);
+
+	/* Stage 1 and back to stage 2, DMA each time */
+	pt_id = s1_pasid;
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	pt_id = s2;
+	memset(self->dst, 0, PAGE);
+	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+
+	ASSERT_EQ(0, detach_pt(self->devfd));
+	ASSERT_EQ(0, destroy(self->iommufd, s2));
+	ASSERT_EQ(0, destroy(self->iommufd, s1));
+	ASSERT_EQ(0, destroy(self->iommufd, s1_pasid));
 }
 
 /* The cdev's rules: bind first, bind once, one user at a time */
@@ -1001,11 +1281,11 @@ TEST(edu_group_with_iommufd_container)
 	devfd = ioctl(groupfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	ASSERT_LE(0, devfd);
 	/*
-	 * The device's domain forces snooping exactly when its VT-d unit
-	 * has snoop control (ECAP.SC, bit 7), as type1 would ask for it.
+	 * The device's domain forces snooping exactly when its IOMMU can
+	 * (VT-d: snoop control, ECAP.SC, bit 7), as type1 would ask for it.
 	 */
-	ASSERT_EQ(vtd_snoop_control(), ioctl(iommufd, VFIO_CHECK_EXTENSION,
-					     VFIO_DMA_CC_IOMMU));
+	ASSERT_EQ(iommu_forces_snoop(), ioctl(iommufd, VFIO_CHECK_EXTENSION,
+					      VFIO_DMA_CC_IOMMU));
 	/* The cdev cannot be used while the group is */
 	cdevfd = open(cdev, O_RDWR);
 	ASSERT_LE(0, cdevfd);
@@ -1204,11 +1484,12 @@ TEST_F(edu_pair, hot_reset_by_dev_id)
 }
 
 /*
- * "--intremap-off": the checks for a boot without interrupt remapping,
- * which harness/check.sh makes once (kernel option intremap=off) to run
- * just these; their TAP goes to stdout. A device's MSIs are then not
- * isolated, so binding it must fail with EPERM unless the administrator
- * set iommufd.allow_unsafe_interrupts.
+ * "--intremap-off": the checks for a boot without MSI isolation, which
+ * harness/check.sh makes once per architecture to run just these (x86:
+ * kernel option intremap=off; arm64: a GICv2, which has no ITS); their TAP
+ * goes to stdout. A device's MSIs are then not isolated, so binding it
+ * must fail with EPERM unless the administrator set
+ * iommufd.allow_unsafe_interrupts.
  */
 #define UNSAFE_PARAM "/sys/module/iommufd/parameters/allow_unsafe_interrupts"
 
@@ -1218,9 +1499,31 @@ static int tap(int n, int ok, const char *what)
 	return ok ? 0 : 1;
 }
 
+/*
+ * Whether this boot was made without MSI isolation: on a machine with a
+ * device tree (arm64), no GICv3 ITS under the interrupt controller node;
+ * on x86, the kernel option intremap=off.
+ */
+static bool booted_without_msi_isolation(void)
+{
+	char cmdline[2048];
+	bool its;
+	glob_t g;
+
+	if (!access("/sys/firmware/devicetree/base", F_OK)) {
+		its = !glob("/sys/firmware/devicetree/base/*/its@*", 0, NULL,
+			    &g);
+		if (its)
+			globfree(&g);
+		return !its;
+	}
+	return !read_sysfs("/proc/cmdline", cmdline, sizeof(cmdline)) &&
+	       strstr(cmdline, "intremap=off");
+}
+
 static int intremap_off_checks(void)
 {
-	char cmdline[2048], bdf[64], cdev[128];
+	char bdf[64], cdev[128];
 	int iommufd, devfd, fails = 0, rc;
 
 	printf("TAP version 13\n");
@@ -1230,9 +1533,8 @@ static int intremap_off_checks(void)
 		return 4;
 	}
 	printf("1..4\n");
-	fails += tap(1, !read_sysfs("/proc/cmdline", cmdline, sizeof(cmdline)) &&
-		     strstr(cmdline, "intremap=off"),
-		     "booted with interrupt remapping off");
+	fails += tap(1, booted_without_msi_isolation(),
+		     "booted without MSI isolation (intremap=off, or no ITS)");
 	iommufd = open("/dev/iommu", O_RDWR);
 	devfd = open(cdev, O_RDWR);
 	if (iommufd < 0 || devfd < 0 || write_sysfs(UNSAFE_PARAM, "N"))

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-arch.sh RESULT: "make check" for one architecture ($ARCH): build
+# everything, boot the test-profile kernel once and run every test suite
+# inside the guest, then the short extra boots of that architecture. Writes
+# the shell assignments "run=RUNDIR" and "vmrc=STATUS" to RESULT for
+# check.sh, which counts the results of all architectures at once. Stops
+# (non-zero) only when something cannot be built.
+set -euo pipefail
+export PROFILE=${PROFILE:-test}
+. "$(dirname "$0")/lib.sh"
+
+result=$1
+
+build_all
+hosttap=$(mktemp -d)/lint.tap
+trap 'rm -rf "$(dirname "$hosttap")"' EXIT
+# Lint findings are counted as test failures, not a stop here.
+stage "lint ($ARCH: checkpatch, W=1, sparse, kernel-doc)" \
+	bash -c "'$HARNESS/lint.sh' '$hosttap' || true"
+
+rundir_file=$(mktemp)
+set +e
+RUNDIR_FILE=$rundir_file KMEMLEAK=1 VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-2400} \
+	stage "boot guest ($ARCH) and run test suites" \
+	bash -c "'$HARNESS/vm.sh' '$HARNESS/guest-tests.sh'; echo \$? > '$rundir_file.rc'; true"
+set -e
+run=$(cat "$rundir_file")
+vmrc=$(cat "$rundir_file.rc")
+rm -f "$rundir_file" "$rundir_file.rc"
+
+# extra_boot NAME VAR=VALUE TITLE ARGS: a further short boot, with VAR set
+# for vm.sh, that runs iommufd_vfio_edu with ARGS. Its TAP and kernel log
+# join the main run's.
+extra_boot() {
+	local name=$1 var=$2 title=$3 args=$4 run2
+	local tapname=kselftest-iommu-iommufd_vfio_edu-$name
+
+	local -x "$var"
+	set +e
+	RUNDIR_FILE=$rundir_file VM_QUIET=1 VM_TIMEOUT=600 \
+		stage "$title" \
+		bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu $args > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
+	set -e
+	run2=$(cat "$rundir_file" 2>/dev/null)
+	rm -f "$rundir_file"
+	if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
+		cp "$run2/out.tap" "$run/tap/$tapname.tap"
+		cp "$run2/out.rc" "$run/tap/$tapname.rc"
+		cp "$run2/dmesg.txt" "$run/extra-$name.dmesg" 2>/dev/null ||
+			cp "$run2/console.log" "$run/extra-$name.dmesg"
+	else
+		printf 'TAP version 13\n1..1\nnot ok 1 the %s boot did not finish (%s)\n' \
+			"$name" "${run2:-no run}" > "$run/tap/$tapname.tap"
+	fi
+}
+
+case $ARCH in
+x86_64)
+	# Interrupt remapping off: binding a device must then fail unless
+	# iommufd.allow_unsafe_interrupts is set.
+	extra_boot intremap-off VM_APPEND=intremap=off \
+		"boot guest with intremap=off, run the unsafe-interrupt test" \
+		--intremap-off
+	# VT-d in scalable mode with first-stage translation (QEMU's
+	# x-scalable-mode, x-pasid-mode, x-flts): the same VFIO cdev tests,
+	# with real edu DMA through first-stage tables and scalable-mode
+	# PASID entries (RID_PASID) instead of legacy context entries.
+	extra_boot scalable VM_IOMMU_OPTS=x-scalable-mode=on,x-pasid-mode=on,x-flts=on \
+		"boot guest with VT-d scalable mode, run the edu tests" \
+		--expect-scalable ;;
+arm64)
+	# A GICv2 has no ITS: MSIs are not isolated, and binding a device
+	# must fail unless iommufd.allow_unsafe_interrupts is set.
+	extra_boot gicv2 VM_GIC=2 \
+		"boot guest with a GICv2 (no ITS), run the unsafe-interrupt test" \
+		--intremap-off ;;
+esac
+cp "$hosttap" "$run/lint.tap"
+boot=$(cat "$run/boot-uptime" 2>/dev/null || echo '?')
+echo "guest ($ARCH): booted to tests in ${boot}s (guest clock); vm.sh exit $vmrc"
+echo "guest log: $run/console.log (full kernel log: $run/dmesg.txt)"
+case $vmrc in
+124) echo "guest: HUNG (no power-off in time)" ;;
+125) echo "guest: DIED before the tests finished" ;;
+esac
+printf 'run=%q\nvmrc=%q\n' "$run" "$vmrc" > "$result"
