@@ -205,9 +205,9 @@ static int show_dma(int fd)
 	}
 	printf("\nedu device %s: opened %s, bound it to this iommufd\n"
 	       "(device ID %u), attached it to a new IOAS %u (hardware page\n"
-	       "table %u); its DMA now goes through VT-d page tables that\n"
-	       "follow that IOAS\n", edu.bdf, edu.cdev, bind.out_devid,
-	       alloc.out_ioas_id, attach.pt_id);
+	       "table %u); its DMA now goes through IOMMU page tables (VT-d,\n"
+	       "SMMUv3) that follow that IOAS\n", edu.bdf, edu.cdev,
+	       bind.out_devid, alloc.out_ioas_id, attach.pt_id);
 	/* Let the device master the bus */
 	if (pread(devfd, &cmd, 2, cfg.offset + 4) == 2) {
 		cmd |= 4;

@@ -348,6 +348,19 @@ FIXTURE_TEARDOWN(edu)
 		close(self->iommufd);
 }
 
+/*
+ * edu copies IOVA_SRC into its buffer and the buffer to IOVA_DST: what
+ * src holds must arrive in dst.
+ */
+static void edu_round_trip(struct __test_metadata *_metadata, int devfd,
+			   __u64 bar0, const char *src, const char *dst)
+{
+	ASSERT_EQ(0, edu_dma(devfd, bar0, IOVA_SRC, EDU_BUF_ADDR, 0));
+	ASSERT_EQ(0, edu_dma(devfd, bar0, EDU_BUF_ADDR, IOVA_DST,
+			     EDU_DMA_TO_RAM));
+	ASSERT_EQ(0, memcmp(src, dst, PAGE));
+}
+
 struct faulting_ioctl {
 	int fd;
 	unsigned long request;
@@ -443,11 +456,8 @@ TEST_F(edu, dma_both_ways)
 			       IOVA_SRC));
 	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
 			       IOVA_DST));
-	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
-			     0));
-	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
-			     EDU_DMA_TO_RAM));
-	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	edu_round_trip(_metadata, self->devfd, self->bar0, self->src,
+		       self->dst);
 	TH_LOG("4096 bytes went RAM -> edu -> RAM through IOVAs 0x%lx and 0x%lx",
 	       IOVA_SRC, IOVA_DST);
 }
@@ -598,11 +608,8 @@ TEST_F(edu, pasid_attach_detach)
 					VFIO_DEVICE_DETACH_PASID, 1));
 
 	/* The RID is still on the IOAS: DMA both ways */
-	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
-			     0));
-	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
-			     EDU_DMA_TO_RAM));
-	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	edu_round_trip(_metadata, self->devfd, self->bar0, self->src,
+		       self->dst);
 
 	/* The first layouts, without the flags, as before */
 	pt_id = self->ioas_id;
@@ -903,6 +910,18 @@ static int edu_smmu_info(int iommufd, __u32 devid,
 	return type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3 ? 0 : 1;
 }
 
+/* Fill @smmu; false when the test skipped: the IOMMU is not an SMMUv3 */
+static bool edu_smmu_or_skip(struct __test_metadata *_metadata, int iommufd,
+			     __u32 devid, struct iommu_hw_info_arm_smmuv3 *smmu)
+{
+	int rc = edu_smmu_info(iommufd, devid, smmu);
+
+	ASSERT_LE(0, rc);
+	if (rc)
+		SKIP(return false, "the IOMMU is not an ARM SMMUv3");
+	return true;
+}
+
 /*
  * The SMMUv3 ID registers say what the driver relies on: stage 1 (the
  * driver's default for every domain) with the AArch64 table format and
@@ -916,10 +935,8 @@ TEST_F(edu, smmu_id_registers)
 	__u32 id;
 	int rc;
 
-	rc = edu_smmu_info(self->iommufd, self->devid, &smmu);
-	ASSERT_LE(0, rc);
-	if (rc)
-		SKIP(return, "the IOMMU is not an ARM SMMUv3");
+	if (!edu_smmu_or_skip(_metadata, self->iommufd, self->devid, &smmu))
+		return;
 	TH_LOG("IDR0-5 %08x %08x %08x %08x %08x %08x IIDR %08x AIDR %08x",
 	       smmu.idr[0], smmu.idr[1], smmu.idr[2], smmu.idr[3],
 	       smmu.idr[4], smmu.idr[5], smmu.iidr, smmu.aidr);
@@ -956,12 +973,9 @@ TEST_F(edu, smmu_stage2_parent_dma)
 	struct iommu_hw_info_arm_smmuv3 smmu;
 	__u32 s1, s1_pasid, s2, pt_id;
 	long faults;
-	int rc;
 
-	rc = edu_smmu_info(self->iommufd, self->devid, &smmu);
-	ASSERT_LE(0, rc);
-	if (rc)
-		SKIP(return, "the IOMMU is not an ARM SMMUv3");
+	if (!edu_smmu_or_skip(_metadata, self->iommufd, self->devid, &smmu))
+		return;
 	if (!(smmu.idr[0] & SMMU_IDR0_S2P))
 		SKIP(return, "the SMMU has no stage 2");
 
@@ -990,11 +1004,8 @@ TEST_F(edu, smmu_stage2_parent_dma)
 	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
 	ASSERT_EQ(s2, pt_id);
 	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, s2));
-	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
-			     0));
-	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
-			     EDU_DMA_TO_RAM));
-	ASSERT_EQ(0, memcmp(self->src, self->dst, PAGE));
+	edu_round_trip(_metadata, self->devfd, self->bar0, self->src,
+		       self->dst);
 
 	/* A stage-2 translation fault, reported as an event */
 	memset(self->dst, 0, PAGE);
