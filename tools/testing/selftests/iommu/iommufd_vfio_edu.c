@@ -349,6 +349,19 @@ FIXTURE_TEARDOWN(edu)
 }
 
 /*
+ * Fill @src with @fill and clear @dst, then map them at IOVA_SRC and
+ * IOVA_DST of @ioas_id.
+ */
+static void edu_map_src_dst(struct __test_metadata *_metadata, int iommufd,
+			    __u32 ioas_id, char *src, char *dst, int fill)
+{
+	memset(src, fill, PAGE);
+	memset(dst, 0, PAGE);
+	ASSERT_EQ(0, map_fixed(iommufd, ioas_id, src, IOVA_SRC));
+	ASSERT_EQ(0, map_fixed(iommufd, ioas_id, dst, IOVA_DST));
+}
+
+/*
  * edu copies IOVA_SRC into its buffer and the buffer to IOVA_DST: what
  * src holds must arrive in dst.
  */
@@ -540,12 +553,8 @@ TEST_F(edu, detach_blocks_and_reattach_restores)
 {
 	__u32 pt_id = self->ioas_id;
 
-	memset(self->src, 0x77, PAGE);
-	memset(self->dst, 0, PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
-			       IOVA_SRC));
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
-			       IOVA_DST));
+	edu_map_src_dst(_metadata, self->iommufd, self->ioas_id, self->src,
+			self->dst, 0x77);
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
 			     0));
 	ASSERT_EQ(0, detach_pt(self->devfd));
@@ -581,12 +590,8 @@ TEST_F(edu, pasid_attach_detach)
 	ASSERT_EQ(16, attach_v2);
 	ASSERT_EQ(8, detach_v1);
 	ASSERT_EQ(12, detach_v2);
-	memset(self->src, 0x6d, PAGE);
-	memset(self->dst, 0, PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
-			       IOVA_SRC));
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
-			       IOVA_DST));
+	edu_map_src_dst(_metadata, self->iommufd, self->ioas_id, self->src,
+			self->dst, 0x6d);
 
 	/* The flag needs the layout with @pasid */
 	pt_id = self->ioas_id;
@@ -993,12 +998,8 @@ TEST_F(edu, smmu_stage2_parent_dma)
 				      self->ioas_id,
 				      IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
 
-	memset(self->src, 0x3c, PAGE);
-	memset(self->dst, 0, PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
-			       IOVA_SRC));
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
-			       IOVA_DST));
+	edu_map_src_dst(_metadata, self->iommufd, self->ioas_id, self->src,
+			self->dst, 0x3c);
 
 	pt_id = s2;
 	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
@@ -1088,12 +1089,8 @@ TEST_F(edu, attach_and_map_errors)
 	/* an ID of the wrong type: a device is no page table */
 	ASSERT_ERRNO(EINVAL, attach_pt(self->devfd, &pt_id));
 	/* a failed attach left the device where it was: DMA still arrives */
-	memset(self->src, 0x3c, PAGE);
-	memset(self->dst, 0, PAGE);
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->src,
-			       IOVA_SRC));
-	ASSERT_EQ(0, map_fixed(self->iommufd, self->ioas_id, self->dst,
-			       IOVA_DST));
+	edu_map_src_dst(_metadata, self->iommufd, self->ioas_id, self->src,
+			self->dst, 0x3c);
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, IOVA_SRC, EDU_BUF_ADDR,
 			     0));
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR, IOVA_DST,
