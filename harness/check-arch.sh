@@ -48,8 +48,12 @@ extra_boot() {
 	if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
 		cp "$run2/out.tap" "$run/tap/$tapname.tap"
 		cp "$run2/out.rc" "$run/tap/$tapname.rc"
+		# Both copies of its kernel log and its taint flags, for
+		# results.py (an empty .dmesg if the guest died before dmesg)
 		cp "$run2/dmesg.txt" "$run/extra-$name.dmesg" 2>/dev/null ||
-			cp "$run2/console.log" "$run/extra-$name.dmesg"
+			: > "$run/extra-$name.dmesg"
+		cp "$run2/console.log" "$run/extra-$name.console"
+		cp "$run2/tainted" "$run/extra-$name.tainted" 2>/dev/null || true
 	else
 		printf 'TAP version 13\n1..1\nnot ok 1 the %s boot did not finish (%s)\n' \
 			"$name" "${run2:-no run}" > "$run/tap/$tapname.tap"

@@ -43,6 +43,7 @@ SPLAT_START = [
     # arm64: its stack traces, faults and SMMUv3 events
     r'Call trace:', r'Unable to handle kernel', r'SError Interrupt',
     r'arm-smmu-v3 .*: event 0x[0-9a-f]+ received',
+    r'invoked oom-killer', r'Out of memory',
 ]
 # A stack trace that starts this close after a report belongs to it.
 TRACE_WINDOW = 60
@@ -144,6 +145,26 @@ def scan_log(lines, expected):
     return [e for e in events if not e[2]]
 
 
+# /proc/sys/kernel/tainted: one letter per bit, as the kernel prints them
+TAINT_LETTERS = 'PFSRMBUDAWCIOELKXTN'
+# TAINT_TEST (N): KUnit sets it whenever its tests run
+TAINT_OK = 1 << 18
+
+
+def check_taint(path):
+    """The letters of taint flags a test run must not leave, or ''."""
+    if not os.path.exists(path):
+        return ''
+    with open(path) as fh:
+        text = fh.read().strip()
+    value = int(text) if text.isdigit() else -1
+    if value < 0:
+        return f'unreadable ({text!r})'
+    value &= ~TAINT_OK
+    letters = ''.join(c for i, c in enumerate(TAINT_LETTERS) if value >> i & 1)
+    return letters or (hex(value) if value else '')
+
+
 def count_group(arch, guest_status, run, host_taps, expected):
     """Print one group's suites; return (passed, failed, skipped, failures)."""
     tot_p = tot_f = tot_s = 0
@@ -182,29 +203,45 @@ def count_group(arch, guest_status, run, host_taps, expected):
         failures.append(f'{where}guest: did not finish (crash, panic or hang); '
                         f'see {run}/console.log')
 
-    # The full dmesg when the guest finished, else what reached the console.
-    log = os.path.join(run, 'dmesg.txt')
-    if not os.path.exists(log):
-        log = os.path.join(run, 'console.log')
-    lines = []
-    if os.path.exists(log):
-        with open(log, errors='replace') as fh:
-            lines = fh.read().splitlines()
-    km = os.path.join(run, 'kmemleak.txt')
-    if os.path.exists(km):
-        with open(km, errors='replace') as fh:
-            lines += fh.read().splitlines()
-    splats = scan_log(lines, expected)
-    for idx, first, _ in splats:
-        failures.append(f'{where}kernel log: {first}  ({log} line {idx + 1})')
-    nsplats = len(splats)
-    # Kernel logs of extra boots (check.sh copies them as extra-*.dmesg)
+    # Each boot's kernel log as dmesg saw it at the end and as the console
+    # printed it: either may lack what the other has (a wrapped ring
+    # buffer, a guest that died before dmesg ran, dropped console lines).
+    boots = [('', [os.path.join(run, 'dmesg.txt'),
+                   os.path.join(run, 'console.log'),
+                   os.path.join(run, 'kmemleak.txt')])]
+    # Extra boots: check-arch.sh copies their logs as extra-NAME.*
     for extra in sorted(glob.glob(os.path.join(run, 'extra-*.dmesg'))):
-        with open(extra, errors='replace') as fh:
-            splats = scan_log(fh.read().splitlines(), expected)
-        for idx, first, _ in splats:
-            failures.append(f'{where}kernel log: {first}  ({extra} line {idx + 1})')
-        nsplats += len(splats)
+        base = extra[:-len('.dmesg')]
+        boots.append((os.path.basename(base) + ' ',
+                      [extra, base + '.console', base + '.tainted']))
+    nsplats = 0
+    for boot, logs in boots:
+        seen = set()
+        for log in logs:
+            if log.endswith('tainted'):
+                bad = check_taint(log)
+                if bad:
+                    failures.append(f'{where}{boot}kernel tainted: {bad} ({log})')
+                    nsplats += 1
+                continue
+            if not os.path.exists(log):
+                continue
+            with open(log, errors='replace') as fh:
+                lines = fh.read().splitlines()
+            for idx, first, _ in scan_log(lines, expected):
+                # The same report in both logs has the same timestamp.
+                key = lines[idx].strip()
+                if key in seen:
+                    continue
+                seen.add(key)
+                failures.append(f'{where}kernel log: {first}  ({log} line {idx + 1})')
+                nsplats += 1
+        if boot == '':
+            bad = check_taint(os.path.join(run, 'tainted'))
+            if bad:
+                failures.append(f'{where}kernel tainted: {bad} '
+                                f'({os.path.join(run, "tainted")})')
+                nsplats += 1
     tot_f += nsplats
     print(f'{indent}kernel log: {nsplats} unexpected report(s)')
     if arch:

@@ -47,7 +47,10 @@ ls -1dt "$RUNS"/*/ 2>/dev/null | tail -n +31 | xargs -r rm -rf
 
 common="root=root rootfstype=9p"
 common+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
-common+=" panic=-1 hung_task_panic=0 printk.devkmsg=on ${VM_APPEND:-}"
+# A ring buffer that a whole run's messages fit in: dmesg.txt is then the
+# complete log, which results.py scans beside the console's copy.
+common+=" panic=-1 hung_task_panic=0 printk.devkmsg=on log_buf_len=32M"
+common+=" ${VM_APPEND:-}"
 
 case $ARCH in
 x86_64)
