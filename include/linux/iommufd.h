@@ -24,17 +24,127 @@
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 struct device;
 struct file;
+struct iommu_device;
 struct iommu_group;
 struct iommufd_access;
 struct iommufd_ctx;
 struct iommufd_device;
+struct iommufd_hwpt_paging;
 struct page;
+
+/*
+ * Object types. IOMMUFD_OTYPE_ANY is not a real type: it only serves as a
+ * wildcard for lookups.
+ */
+enum iommufd_otype {
+	IOMMUFD_OTYPE_ANY = 0,
+	IOMMUFD_OTYPE_IOAS,
+	IOMMUFD_OTYPE_ACCESS,
+	IOMMUFD_OTYPE_HWPT_PAGING,
+	IOMMUFD_OTYPE_HWPT_NESTED,
+	IOMMUFD_OTYPE_DEVICE,
+	IOMMUFD_OTYPE_VIOMMU,
+	IOMMUFD_OTYPE_VDEVICE,
+	IOMMUFD_OTYPE_VEVENTQ,
+#ifdef CONFIG_IOMMUFD_TEST
+	IOMMUFD_OTYPE_SELFTEST,
+#endif
+	IOMMUFD_OTYPE_COUNT,
+};
+
+/**
+ * struct iommufd_object - header of every object in an iommufd_ctx
+ * @users: one for the ID table plus one per holder (see
+ *         drivers/iommu/iommufd/iommufd_private.h)
+ * @type: an enum iommufd_otype, never IOMMUFD_OTYPE_ANY
+ * @id: the ID userspace uses, never 0
+ *
+ * Drivers only see it as the head of a struct iommufd_viommu; the core
+ * alone reads and changes it.
+ */
+struct iommufd_object {
+	refcount_t users;
+	enum iommufd_otype type;
+	u32 id;
+};
+
+struct iommufd_viommu;
+
+/**
+ * struct iommufd_viommu_ops - an IOMMU driver's vIOMMU type
+ * @destroy: release what the driver's viommu_init() set up; the core
+ *           frees the memory afterwards. Optional.
+ * @alloc_domain_nested: allocate a nested domain (IOMMU_DOMAIN_NESTED) of
+ *                       the vIOMMU from @user_data (a struct of the
+ *                       uAPI's enum iommu_hwpt_data_type); @flags are
+ *                       IOMMU_HWPT_ALLOC_* flags. Return the domain or an
+ *                       ERR_PTR: -EOPNOTSUPP for flags or a data type the
+ *                       driver does not support, -EINVAL or -EIO for bad
+ *                       data.
+ * @cache_invalidate: carry out the invalidation commands in @array for
+ *                    everything the vIOMMU's guest caches; as the
+ *                    cache_invalidate_user op of iommu_domain_ops,
+ *                    stop at the first entry that cannot be handled and
+ *                    leave the number handled in @array->entry_num. The
+ *                    vIOMMU's vDEVICEs cannot change meanwhile, so
+ *                    iommufd_viommu_find_dev() may be used.
+ */
+struct iommufd_viommu_ops {
+	void (*destroy)(struct iommufd_viommu *viommu);
+	struct iommu_domain *(*alloc_domain_nested)(struct iommufd_viommu *viommu,
+						    u32 flags,
+						    const struct iommu_user_data *user_data);
+	int (*cache_invalidate)(struct iommufd_viommu *viommu,
+				struct iommu_user_data_array *array);
+};
+
+/**
+ * struct iommufd_viommu - the host side of an IOMMU a guest sees
+ *                         (IOMMUFD_OTYPE_VIOMMU)
+ * @obj: object header
+ * @ictx: the context
+ * @iommu_dev: the physical IOMMU instance; only its devices may have
+ *             vDEVICEs here
+ * @parent: the stage-2 domain, of @hwpt
+ * @hwpt: the NEST_PARENT paging HWPT, with a reference held
+ * @ops: set by the driver's viommu_init op; NULL for
+ *       IOMMU_VIOMMU_TYPE_DEFAULT
+ * @type: an enum iommu_viommu_type of the uAPI
+ * @vdevs_rwsem: held for writing while a vDEVICE joins or leaves @vdevs,
+ *               for reading by the core around the @ops callbacks
+ * @vdevs: virtual ID -> vDEVICE, the devices the guest sees behind it
+ * @veventqs_rwsem: held for writing while a queue joins or leaves
+ *                  @veventqs, for reading while an event is queued
+ * @veventqs: its event queues, at most one of each type
+ *
+ * An IOMMU driver embeds this at the start of its own structure, whose
+ * size it gives through the viommu_size op of its iommu_ops; the core
+ * allocates it zeroed and fills in everything above except @ops before
+ * calling the viommu_init op.
+ */
+struct iommufd_viommu {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommu_device *iommu_dev;
+	struct iommu_domain *parent;
+	struct iommufd_hwpt_paging *hwpt;
+	const struct iommufd_viommu_ops *ops;
+	unsigned int type;
+	struct rw_semaphore vdevs_rwsem; /* see the kernel-doc above */
+	struct xarray vdevs;
+	struct rw_semaphore veventqs_rwsem; /* see the kernel-doc above */
+	struct list_head veventqs;
+};
 
 /**
  * struct iommufd_access_ops - what an access driver provides
@@ -225,6 +335,40 @@ static inline int iommufd_access_rw(struct iommufd_access *access,
 #endif
 
 /*
+ * For IOMMU drivers' vIOMMUs. A built-in IOMMU driver cannot reach a
+ * modular iommufd: it gets the stubs, and must then offer no vIOMMU type.
+ */
+#if IS_REACHABLE(CONFIG_IOMMUFD)
+struct device *iommufd_viommu_find_dev(struct iommufd_viommu *viommu,
+				       unsigned long virt_id);
+int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
+			       struct device *dev, unsigned long *virt_id);
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu,
+				unsigned int type, const void *data,
+				size_t len);
+#else
+static inline struct device *
+iommufd_viommu_find_dev(struct iommufd_viommu *viommu, unsigned long virt_id)
+{
+	return NULL;
+}
+
+static inline int iommufd_viommu_get_vdev_id(struct iommufd_viommu *viommu,
+					     struct device *dev,
+					     unsigned long *virt_id)
+{
+	return -ENOENT;
+}
+
+static inline int iommufd_viommu_report_event(struct iommufd_viommu *viommu,
+					      unsigned int type,
+					      const void *data, size_t len)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/*
  * Copying driver data from user space. IOMMU drivers receive the data of
  * IOMMU_HWPT_ALLOC and the entries of IOMMU_HWPT_INVALIDATE as user
  * pointers with a user-given length, in layouts defined by iommufd's
@@ -252,6 +396,25 @@ static inline int iommu_user_data_copy(void *dst, size_t dst_size,
 	if (src->type != type || src->len < min_size)
 		return -EINVAL;
 	return copy_struct_from_user(dst, dst_size, src->uptr, src->len);
+}
+
+/**
+ * iommu_user_data_copy_out() - write driver data back to user space
+ * @dst: the user data the driver was given
+ * @src: kernel buffer of @src_size bytes, the layout this kernel knows
+ * @src_size: its size
+ *
+ * Writes as much of @src as the user's buffer takes; a longer user buffer
+ * keeps its bytes past @src_size (which had to be zero on the way in).
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int iommu_user_data_copy_out(const struct iommu_user_data *dst,
+					   const void *src, size_t src_size)
+{
+	if (copy_to_user(dst->uptr, src, min(dst->len, src_size)))
+		return -EFAULT;
+	return 0;
 }
 
 /**

@@ -171,6 +171,7 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 	iommufd_group_add_owner(idev->igroup, -1);
 	iommu_device_release_dma_owner(idev->dev);
 	iommufd_group_put(idev->igroup);
+	mutex_destroy(&idev->vdev_lock);
 }
 
 const struct iommufd_otype_ops iommufd_device_ops = {
@@ -228,6 +229,7 @@ struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
 	idev->igroup = igroup;
 	idev->dev = dev;
 	idev->holds_ctx = hold_ctx;
+	mutex_init(&idev->vdev_lock);
 	if (hold_ctx)
 		get_file(ictx->file);
 
@@ -794,8 +796,9 @@ static bool iommufd_device_next_attached(struct iommufd_device *idev,
 
 /**
  * iommufd_device_unbind() - undo iommufd_device_bind()
- * @idev: the device; its RID and every PASID the driver left attached are
- *        detached first, PASIDs before the RID
+ * @idev: the device; its vDEVICE is destroyed, then its RID and every
+ *        PASID the driver left attached are detached, PASIDs before the
+ *        RID
  *
  * DMA ownership is given back; the device object and the context
  * reference go away.
@@ -806,6 +809,7 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 	bool holds_ctx = idev->holds_ctx;
 	unsigned long pasid = IOMMU_NO_PASID + 1;
 
+	iommufd_device_destroy_vdev(idev);
 	while (iommufd_device_next_attached(idev, &pasid))
 		iommufd_device_detach(idev, pasid);
 	iommufd_device_detach(idev, IOMMU_NO_PASID);

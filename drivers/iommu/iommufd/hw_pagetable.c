@@ -22,6 +22,8 @@
  * which the driver validates) and passes the user's invalidations of
  * what the IOMMU caches from it on to the driver (IOMMU_HWPT_INVALIDATE).
  * A nested HWPT holds its parent, which cannot be destroyed before it.
+ * One allocated on a vIOMMU (viommu.c) holds the vIOMMU as well, and the
+ * vIOMMU's driver builds its domain.
  *
  * Userspace sees every kind by ID and may attach devices to it, by RID or
  * by PASID (device.c).
@@ -194,6 +196,8 @@ static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 
 	if (hwpt->common.domain)
 		iommu_domain_free(hwpt->common.domain);
+	if (hwpt->viommu)
+		iommufd_obj_put(&hwpt->viommu->obj);
 	iommufd_obj_put(&hwpt->parent->common.obj);
 }
 
@@ -202,25 +206,30 @@ const struct iommufd_otype_ops iommufd_hwpt_nested_ops = {
 };
 
 /*
- * Build an unpublished nested HWPT on @parent from @user_data. Only
+ * Build an unpublished nested HWPT on @parent from @user_data, through
+ * @viommu when it is given (whose parent @parent is). Only
  * IOMMU_HWPT_ALLOC_PASID makes sense for a stage-1 table; it cannot
  * parent other tables itself.
  */
 static struct iommufd_hwpt_nested *
 iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_viommu *viommu,
 			  struct device *dev, u32 flags,
 			  const struct iommu_user_data *user_data)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	bool by_viommu = viommu && viommu->ops;
 	struct iommufd_hwpt_nested *hwpt;
 	struct iommu_domain *domain;
 
 	if ((flags & ~IOMMU_HWPT_ALLOC_PASID) || !user_data->len ||
-	    !ops->domain_alloc_user)
+	    (by_viommu ? !viommu->ops->alloc_domain_nested :
+			 !ops->domain_alloc_user))
 		return ERR_PTR(-EOPNOTSUPP);
 	if (parent->auto_domain || !parent->nest_parent ||
-	    parent->common.iommu_ops != ops)
+	    parent->common.iommu_ops != ops ||
+	    (viommu && viommu->iommu_dev != dev->iommu->iommu_dev))
 		return ERR_PTR(-EINVAL);
 
 	hwpt = iommufd_obj_new_at(ictx, struct iommufd_hwpt_nested,
@@ -229,11 +238,20 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		return hwpt;
 	refcount_inc(&parent->common.obj.users);
 	hwpt->parent = parent;
+	if (viommu) {
+		refcount_inc(&viommu->obj.users);
+		hwpt->viommu = viommu;
+	}
 	hwpt->common.iommu_ops = ops;
 	hwpt->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 
-	domain = ops->domain_alloc_user(dev, flags, parent->common.domain,
-					user_data);
+	if (by_viommu)
+		domain = viommu->ops->alloc_domain_nested(viommu, flags,
+							  user_data);
+	else
+		domain = ops->domain_alloc_user(dev, flags,
+						parent->common.domain,
+						user_data);
 	if (!IS_ERR(domain) &&
 	    WARN_ON_ONCE(domain->type != IOMMU_DOMAIN_NESTED)) {
 		iommu_domain_free(domain);
@@ -274,8 +292,9 @@ static int iommufd_hwpt_respond(struct iommufd_ucmd *ucmd,
  * iommufd_hwpt_alloc_ioctl() - IOMMU_HWPT_ALLOC
  * @ucmd: the call; its argument is a struct iommu_hwpt_alloc
  *
- * @pt_id names an IOAS for a paging HWPT, or a paging HWPT allocated with
- * IOMMU_HWPT_ALLOC_NEST_PARENT for a nested one.
+ * @pt_id names an IOAS for a paging HWPT, or for a nested one a paging
+ * HWPT allocated with IOMMU_HWPT_ALLOC_NEST_PARENT or a vIOMMU on such
+ * a HWPT.
  *
  * Return: 0; -EOPNOTSUPP for flags or data this kernel or the IOMMU
  * driver does not support; -ENOENT when @dev_id is not a bound device or
@@ -294,6 +313,7 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	bool have_data = cmd->data_type != IOMMU_HWPT_DATA_NONE;
 	struct iommufd_hwpt_paging *paging, *parent;
 	struct iommufd_hwpt_nested *nested;
+	struct iommufd_viommu *viommu;
 	struct iommufd_device *idev;
 	struct iommufd_object *obj;
 	struct iommufd_ioas *ioas;
@@ -339,9 +359,13 @@ int iommufd_hwpt_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		rc = iommufd_hwpt_respond(ucmd, &paging->common, ioas);
 		break;
 	case IOMMUFD_OTYPE_HWPT_PAGING:
-		parent = container_of(obj, struct iommufd_hwpt_paging,
-				      common.obj);
-		nested = iommufd_hwpt_nested_alloc(ucmd->ictx, parent,
+	case IOMMUFD_OTYPE_VIOMMU:
+		viommu = obj->type == IOMMUFD_OTYPE_VIOMMU ?
+				 iommufd_viommu_of_obj(obj) : NULL;
+		parent = viommu ? viommu->hwpt :
+				  container_of(obj, struct iommufd_hwpt_paging,
+					       common.obj);
+		nested = iommufd_hwpt_nested_alloc(ucmd->ictx, parent, viommu,
 						   idev->dev, cmd->flags,
 						   &user_data);
 		if (IS_ERR(nested)) {
@@ -365,13 +389,14 @@ out_put_idev:
  * @ucmd: the call; its argument is a struct iommu_hwpt_invalidate
  *
  * Hands the user's array of invalidation entries to the IOMMU driver of
- * a nested HWPT. However the call ends, entry_num is written back with
+ * a nested HWPT or a vIOMMU. However the call ends, entry_num is written back with
  * the number of entries the driver handled, so that userspace can tell
  * where it stopped.
  *
  * Return: 0; -EOPNOTSUPP for a non-zero reserved field or a driver
  * without user invalidation; -EINVAL for entries without a pointer or a
- * length, or a @hwpt_id that is not a nested HWPT; -ENOENT when it names
+ * length, or a @hwpt_id that is neither a nested HWPT nor a vIOMMU;
+ * -ENOENT when it names
  * nothing; the driver's errors; -EFAULT when the reply cannot be written.
  */
 int iommufd_hwpt_invalidate_ioctl(struct iommufd_ucmd *ucmd)
@@ -384,6 +409,7 @@ int iommufd_hwpt_invalidate_ioctl(struct iommufd_ucmd *ucmd)
 		.entry_num = cmd->entry_num,
 	};
 	struct iommufd_object *obj = NULL;
+	struct iommufd_viommu *viommu;
 	struct iommu_domain *domain;
 	u32 handled = 0;
 	int rc;
@@ -403,16 +429,30 @@ int iommufd_hwpt_invalidate_ioctl(struct iommufd_ucmd *ucmd)
 		obj = NULL;
 		goto out;
 	}
-	if (obj->type != IOMMUFD_OTYPE_HWPT_NESTED) {
+	switch (obj->type) {
+	case IOMMUFD_OTYPE_HWPT_NESTED:
+		domain = container_of(obj, struct iommufd_hwpt, obj)->domain;
+		if (!domain->ops->cache_invalidate_user) {
+			rc = -EOPNOTSUPP;
+			goto out;
+		}
+		rc = domain->ops->cache_invalidate_user(domain, &array);
+		break;
+	case IOMMUFD_OTYPE_VIOMMU:
+		viommu = iommufd_viommu_of_obj(obj);
+		if (!viommu->ops || !viommu->ops->cache_invalidate) {
+			rc = -EOPNOTSUPP;
+			goto out;
+		}
+		/* The driver may look vDEVICEs up meanwhile. */
+		down_read(&viommu->vdevs_rwsem);
+		rc = viommu->ops->cache_invalidate(viommu, &array);
+		up_read(&viommu->vdevs_rwsem);
+		break;
+	default:
 		rc = -EINVAL;
 		goto out;
 	}
-	domain = container_of(obj, struct iommufd_hwpt, obj)->domain;
-	if (!domain->ops->cache_invalidate_user) {
-		rc = -EOPNOTSUPP;
-		goto out;
-	}
-	rc = domain->ops->cache_invalidate_user(domain, &array);
 	handled = min(array.entry_num, cmd->entry_num);
 out:
 	if (obj)

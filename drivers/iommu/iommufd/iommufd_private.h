@@ -30,12 +30,15 @@
 #include <linux/build_bug.h>
 #include <linux/container_of.h>
 #include <linux/err.h>
+#include <linux/iommufd.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "io_pagetable.h"
@@ -79,35 +82,6 @@ struct iommufd_ctx {
 #ifdef CONFIG_IOMMUFD_TEST
 	bool test_batch_limit_set;
 #endif
-};
-
-/*
- * Object types. IOMMUFD_OTYPE_ANY is not a real type: it only serves as a
- * wildcard for lookups.
- */
-enum iommufd_otype {
-	IOMMUFD_OTYPE_ANY = 0,
-	IOMMUFD_OTYPE_IOAS,
-	IOMMUFD_OTYPE_ACCESS,
-	IOMMUFD_OTYPE_HWPT_PAGING,
-	IOMMUFD_OTYPE_HWPT_NESTED,
-	IOMMUFD_OTYPE_DEVICE,
-#ifdef CONFIG_IOMMUFD_TEST
-	IOMMUFD_OTYPE_SELFTEST,
-#endif
-	IOMMUFD_OTYPE_COUNT,
-};
-
-/**
- * struct iommufd_object - header of every object in an iommufd_ctx
- * @users: one for the ID table plus one per holder, see the file comment
- * @type: an enum iommufd_otype, never IOMMUFD_OTYPE_ANY
- * @id: the ID userspace uses, never 0
- */
-struct iommufd_object {
-	refcount_t users;
-	enum iommufd_otype type;
-	u32 id;
 };
 
 /**
@@ -257,10 +231,13 @@ struct iommufd_hwpt_paging {
  * @parent: the stage-2 HWPT, with a reference held: the IOMMU translates
  *          the addresses of the stage-1 table and of its output through
  *          it, so it must outlive this HWPT
+ * @viommu: the vIOMMU it was allocated on (whose parent is @parent), with
+ *          a reference held, or NULL
  */
 struct iommufd_hwpt_nested {
 	struct iommufd_hwpt common;
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu;
 };
 
 static inline bool iommufd_otype_is_hwpt(enum iommufd_otype type)
@@ -346,6 +323,10 @@ struct iommufd_group {
  * @igroup: the device's group in this context, with a reference held
  * @dev: the device
  * @holds_ctx: the binding holds a reference on the context's file
+ * @vdev_lock: protects @vdev and @unbinding
+ * @vdev: the device's vDEVICE, or NULL; it holds no reference on the
+ *        device, which destroys it before going away
+ * @unbinding: the driver is unbinding the device: no new vDEVICE
  */
 struct iommufd_device {
 	struct iommufd_object obj;
@@ -353,7 +334,90 @@ struct iommufd_device {
 	struct iommufd_group *igroup;
 	struct device *dev;
 	bool holds_ctx;
+	struct mutex vdev_lock; /* see the kernel-doc above */
+	struct iommufd_vdevice *vdev;
+	bool unbinding;
 };
+
+/**
+ * struct iommufd_vdevice - a device as a vIOMMU's guest names it
+ *                          (IOMMUFD_OTYPE_VDEVICE)
+ * @obj: object header
+ * @viommu: the vIOMMU, with a reference held
+ * @idev: the device; valid for the vDEVICE's whole life, since the device
+ *        destroys its vDEVICE before it is unbound
+ * @virt_id: the index in @viommu's vdevs
+ */
+struct iommufd_vdevice {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_device *idev;
+	unsigned long virt_id;
+};
+
+void iommufd_device_destroy_vdev(struct iommufd_device *idev);
+
+/**
+ * struct iommufd_vevent - one record waiting in a vEVENTQ
+ * @node: entry in the queue's events
+ * @sequence: the number in its struct iommufd_vevent_header
+ * @len: bytes of @data
+ * @data: the event of the queue's type
+ */
+struct iommufd_vevent {
+	struct list_head node;
+	u32 sequence;
+	size_t len;
+	u8 data[];
+};
+
+/**
+ * struct iommufd_veventq - a queue of one vIOMMU's events of one type
+ *                          (IOMMUFD_OTYPE_VEVENTQ)
+ * @obj: object header; the open file holds a reference
+ * @viommu: the vIOMMU, with a reference held
+ * @ictx: the context, whose file the queue's file holds
+ * @type: an enum iommu_veventq_type of the uAPI
+ * @depth: the most events waiting at once
+ * @item: entry in the vIOMMU's veventqs
+ * @read_mutex: serializes readers, so records leave in order
+ * @wait: where poll() waits for an event
+ * @lock: protects everything below
+ * @events: the waiting struct iommufd_vevent, oldest first, and
+ *          @lost_node when it is queued
+ * @num_events: the entries of @events that are events
+ * @sequence: the number the next event gets
+ * @lost_node: queued at the tail when an event is dropped for lack of
+ *             room, unless it is queued already; it reads as a header
+ *             with IOMMU_VEVENTQ_FLAG_LOST_EVENTS
+ * @lost_sequence: the number of the last event dropped
+ */
+struct iommufd_veventq {
+	struct iommufd_object obj;
+	struct iommufd_viommu *viommu;
+	struct iommufd_ctx *ictx;
+	unsigned int type;
+	u32 depth;
+	struct list_head item;
+	struct mutex read_mutex; /* see the kernel-doc above */
+	wait_queue_head_t wait;
+	spinlock_t lock; /* see the kernel-doc above */
+	struct list_head events;
+	u32 num_events;
+	u32 sequence;
+	struct list_head lost_node;
+	u32 lost_sequence;
+};
+
+static inline struct iommufd_viommu *
+iommufd_viommu_of_obj(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_viommu, obj);
+}
+
+int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_veventq_alloc_ioctl(struct iommufd_ucmd *ucmd);
 
 struct iommufd_device *iommufd_device_bind_internal(struct iommufd_ctx *ictx,
 						    struct device *dev,
@@ -364,6 +428,9 @@ extern const struct iommufd_otype_ops iommufd_access_ops;
 extern const struct iommufd_otype_ops iommufd_hwpt_paging_ops;
 extern const struct iommufd_otype_ops iommufd_hwpt_nested_ops;
 extern const struct iommufd_otype_ops iommufd_device_ops;
+extern const struct iommufd_otype_ops iommufd_viommu_ops;
+extern const struct iommufd_otype_ops iommufd_vdevice_ops;
+extern const struct iommufd_otype_ops iommufd_veventq_ops;
 extern const struct iommufd_otype_ops iommufd_selftest_ops;
 
 /* ioctl handlers */

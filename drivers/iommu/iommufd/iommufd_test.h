@@ -129,6 +129,54 @@ struct iommu_hwpt_invalidate_selftest {
 #define MOCK_DEV_CACHE_ID_MAX 3
 #define MOCK_DEV_CACHE_NUM 4
 
+/* The mock vIOMMU (IOMMU_VIOMMU_ALLOC of a mock device) */
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+
+/**
+ * struct iommu_viommu_selftest - data of a mock vIOMMU
+ * @in_data: any value
+ * @out_data: written back with @in_data
+ * @out_mmap_offset: written back with 0 (nothing to mmap yet)
+ * @out_mmap_length: written back with 0
+ */
+struct iommu_viommu_selftest {
+	__u32 in_data;
+	__u32 out_data;
+	__aligned_u64 out_mmap_offset;
+	__aligned_u64 out_mmap_length;
+};
+
+/* IOMMU_HWPT_INVALIDATE of a mock vIOMMU: the caches of its devices */
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+
+/**
+ * struct iommu_viommu_invalidate_selftest - one invalidation of a mock
+ *                                           vIOMMU
+ * @flags: IOMMU_TEST_INVALIDATE_FLAG_ALL to clear every cache entry of
+ *         the device
+ * @vdev_id: the device, by the virtual ID of its vDEVICE
+ * @cache_id: otherwise the entry to clear, at most MOCK_DEV_CACHE_ID_MAX
+ *
+ * A cleared entry reads 0 through IOMMU_TEST_OP_DEV_CHECK_CACHE.
+ */
+struct iommu_viommu_invalidate_selftest {
+	__u32 flags;
+	__u32 vdev_id;
+	__u32 cache_id;
+};
+
+/* Events of a mock vIOMMU (IOMMU_TEST_OP_TRIGGER_VEVENT) */
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+
+/**
+ * struct iommu_viommu_event_selftest - a mock vIOMMU event
+ * @virt_id: the virtual ID of the device that raised it
+ */
+struct iommu_viommu_event_selftest {
+	__u32 virt_id;
+};
+
 /* PASID width of a mock device created with MOCK_FLAGS_DEVICE_PASID */
 #define MOCK_PASID_WIDTH 20
 
@@ -190,7 +238,11 @@ struct iommu_hwpt_invalidate_selftest {
  * @check_dev_cache: IOMMU_TEST_OP_DEV_CHECK_CACHE: EINVAL unless cache
  *                   entry @id of the mock device bound as device object
  *                   @id (the command's) holds @cache
- * @trigger_vevent: IOMMU_TEST_OP_TRIGGER_VEVENT (not implemented yet)
+ * @trigger_vevent: IOMMU_TEST_OP_TRIGGER_VEVENT: queue an event with the
+ *                  virtual ID of mock device @dev_id on the
+ *                  IOMMU_VEVENTQ_TYPE_SELFTEST queue of its vIOMMU;
+ *                  ENOENT without a vDEVICE, EOPNOTSUPP without such
+ *                  a queue (a full queue counts the event as lost)
  * @pasid_attach: IOMMU_TEST_OP_PASID_ATTACH: attach @pasid of the mock
  *                device of selftest object @id to IOAS or HWPT @pt_id,
  *                which returns the HWPT attached. PASID 1024 is the

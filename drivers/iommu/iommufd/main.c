@@ -61,6 +61,9 @@ static const struct iommufd_otype_ops *const iommufd_otypes[] = {
 	[IOMMUFD_OTYPE_HWPT_PAGING] = &iommufd_hwpt_paging_ops,
 	[IOMMUFD_OTYPE_HWPT_NESTED] = &iommufd_hwpt_nested_ops,
 	[IOMMUFD_OTYPE_DEVICE] = &iommufd_device_ops,
+	[IOMMUFD_OTYPE_VIOMMU] = &iommufd_viommu_ops,
+	[IOMMUFD_OTYPE_VDEVICE] = &iommufd_vdevice_ops,
+	[IOMMUFD_OTYPE_VEVENTQ] = &iommufd_veventq_ops,
 #ifdef CONFIG_IOMMUFD_TEST
 	[IOMMUFD_OTYPE_SELFTEST] = &iommufd_selftest_ops,
 #endif
@@ -447,6 +450,10 @@ union iommufd_ucmd_buffer {
 	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
 	struct iommu_hwpt_invalidate hwpt_invalidate;
 	struct iommu_fault_alloc fault_alloc;
+	struct iommu_viommu_alloc viommu_alloc;
+	struct iommu_vdevice_alloc vdevice_alloc;
+	struct iommu_veventq_alloc veventq_alloc;
+	struct iommu_ioas_change_process change_process;
 #ifdef CONFIG_IOMMUFD_TEST
 	struct iommu_test_cmd test;
 #endif
@@ -520,6 +527,14 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC,
 			 iommufd_not_implemented_ioctl,
 			 struct iommu_fault_alloc, out_fault_fd),
+	IOMMUFD_IOCTL(VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl,
+		      struct iommu_viommu_alloc, out_viommu_id),
+	IOMMUFD_IOCTL(VDEVICE_ALLOC, iommufd_vdevice_alloc_ioctl,
+		      struct iommu_vdevice_alloc, virt_id),
+	IOMMUFD_IOCTL(IOAS_CHANGE_PROCESS, iommufd_not_implemented_ioctl,
+		      struct iommu_ioas_change_process, __reserved),
+	IOMMUFD_IOCTL(VEVENTQ_ALLOC, iommufd_veventq_alloc_ioctl,
+		      struct iommu_veventq_alloc, out_veventq_fd),
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_IOCTL_NR(IOMMUFD_CMD_TEST, IOMMU_TEST_CMD, iommufd_test_ioctl,
 			 struct iommu_test_cmd, last),

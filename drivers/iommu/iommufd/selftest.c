@@ -731,42 +731,73 @@ static void mock_nested_free(struct iommu_domain *domain)
 	kfree(to_mock_nested(domain));
 }
 
-static int mock_nested_invalidate(struct iommu_domain *domain,
-				  struct iommu_user_data_array *array)
+/*
+ * Run @apply on the entries of @array, which must be of @type, one at a
+ * time in @entry (@size bytes, of which @min_size are the layout's first
+ * version). Stops at the first failure; entry_num ends as the number of
+ * entries applied.
+ */
+static int mock_invalidate_each(struct iommu_user_data_array *array,
+				unsigned int type, void *entry, size_t size,
+				size_t min_size,
+				int (*apply)(void *owner, const void *entry),
+				void *owner)
 {
-	struct mock_nested_domain *nested = to_mock_nested(domain);
-	const size_t min_size =
-		offsetofend(struct iommu_hwpt_invalidate_selftest, iotlb_id);
-	struct iommu_hwpt_invalidate_selftest inv;
 	u32 done;
 	int rc = 0;
 
-	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+	if (array->type != type) {
 		array->entry_num = 0;
 		return -EINVAL;
 	}
 	for (done = 0; done != array->entry_num; done++) {
-		rc = iommu_user_array_copy_entry(&inv, sizeof(inv), min_size,
-						 array,
-						 IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-						 done);
+		rc = iommu_user_array_copy_entry(entry, size, min_size, array,
+						 type, done);
+		if (!rc)
+			rc = apply(owner, entry);
 		if (rc)
 			break;
-		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
-			rc = -EOPNOTSUPP;
-			break;
-		}
-		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
-			rc = -EINVAL;
-			break;
-		}
-		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
-			memset(nested->iotlb, 0, sizeof(nested->iotlb));
-		else
-			nested->iotlb[inv.iotlb_id] = 0;
 	}
 	array->entry_num = done;
 	return rc;
+}
+
+/*
+ * Clear entry @id of the emulated cache @cache of @num entries, or all of
+ * them for IOMMU_TEST_INVALIDATE_FLAG_ALL in @flags.
+ */
+static int mock_cache_clear(u32 *cache, unsigned int num, u32 flags, u32 id)
+{
+	if (flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL)
+		return -EOPNOTSUPP;
+	if (id >= num)
+		return -EINVAL;
+	if (flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
+		memset(cache, 0, num * sizeof(*cache));
+	else
+		cache[id] = 0;
+	return 0;
+}
+
+static int mock_nested_invalidate_one(void *owner, const void *entry)
+{
+	const struct iommu_hwpt_invalidate_selftest *inv = entry;
+	struct mock_nested_domain *nested = owner;
+
+	return mock_cache_clear(nested->iotlb, MOCK_NESTED_DOMAIN_IOTLB_NUM,
+				inv->flags, inv->iotlb_id);
+}
+
+static int mock_nested_invalidate(struct iommu_domain *domain,
+				  struct iommu_user_data_array *array)
+{
+	struct iommu_hwpt_invalidate_selftest inv;
+
+	return mock_invalidate_each(array, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				    &inv, sizeof(inv),
+				    offsetofend(typeof(inv), iotlb_id),
+				    mock_nested_invalidate_one,
+				    to_mock_nested(domain));
 }
 
 static const struct iommu_domain_ops mock_nested_ops = {
@@ -856,6 +887,84 @@ mock_domain_alloc_user(struct device *dev, u32 flags,
 	return domain ?: ERR_PTR(-ENOMEM);
 }
 
+static struct bus_type iommufd_mock_bus;
+
+/*
+ * The mock vIOMMU (IOMMU_VIOMMU_TYPE_SELFTEST): nested domains as on a
+ * NEST_PARENT HWPT, and invalidation of the caches of its devices, which
+ * it finds by virtual ID.
+ */
+static struct iommu_domain *
+mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, u32 flags,
+				const struct iommu_user_data *user_data)
+{
+	return mock_nested_alloc(viommu->parent, flags, user_data);
+}
+
+static int mock_viommu_invalidate_one(void *owner, const void *entry)
+{
+	const struct iommu_viommu_invalidate_selftest *inv = entry;
+	struct device *dev;
+
+	/* Unknown flags are EOPNOTSUPP whatever the device */
+	if (inv->flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL)
+		return -EOPNOTSUPP;
+	dev = iommufd_viommu_find_dev(owner, inv->vdev_id);
+	if (!dev || dev->bus != &iommufd_mock_bus)
+		return -EINVAL;
+	return mock_cache_clear(to_mock_dev(dev)->cache, MOCK_DEV_CACHE_NUM,
+				inv->flags, inv->cache_id);
+}
+
+static int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
+					struct iommu_user_data_array *array)
+{
+	struct iommu_viommu_invalidate_selftest inv;
+
+	return mock_invalidate_each(array,
+				    IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+				    &inv, sizeof(inv),
+				    offsetofend(typeof(inv), cache_id),
+				    mock_viommu_invalidate_one, viommu);
+}
+
+static const struct iommufd_viommu_ops mock_viommu_ops = {
+	.alloc_domain_nested = mock_viommu_alloc_domain_nested,
+	.cache_invalidate = mock_viommu_cache_invalidate,
+};
+
+static size_t mock_viommu_size(struct device *dev, unsigned int type)
+{
+	return type == IOMMU_VIOMMU_TYPE_SELFTEST ?
+		       sizeof(struct iommufd_viommu) : 0;
+}
+
+static int mock_viommu_init(struct iommufd_viommu *viommu,
+			    struct iommu_domain *parent,
+			    const struct iommu_user_data *user_data)
+{
+	struct iommu_viommu_selftest data;
+	int rc;
+
+	if (parent->ops != &mock_domain_ops)
+		return -EINVAL;
+	if (user_data) {
+		rc = iommu_user_data_copy(&data, sizeof(data),
+					  offsetofend(typeof(data), out_data),
+					  user_data, IOMMU_VIOMMU_TYPE_SELFTEST);
+		if (rc)
+			return rc;
+		data.out_data = data.in_data;
+		data.out_mmap_offset = 0;
+		data.out_mmap_length = 0;
+		rc = iommu_user_data_copy_out(user_data, &data, sizeof(data));
+		if (rc)
+			return rc;
+	}
+	viommu->ops = &mock_viommu_ops;
+	return 0;
+}
+
 static bool mock_capable(struct device *dev, enum iommu_cap cap)
 {
 	return cap == IOMMU_CAP_CACHE_COHERENCY || cap == IOMMU_CAP_INTR_REMAP;
@@ -887,6 +996,8 @@ static const struct iommu_ops mock_iommu_ops = {
 	.hw_info = mock_hw_info,
 	.domain_alloc = mock_domain_alloc,
 	.domain_alloc_user = mock_domain_alloc_user,
+	.viommu_size = mock_viommu_size,
+	.viommu_init = mock_viommu_init,
 	.probe_device = mock_probe_device,
 	.remove_dev_pasid = mock_remove_dev_pasid,
 	.device_group = generic_device_group,
@@ -1285,6 +1396,37 @@ static int iommufd_test_dev_check_cache(struct iommufd_ucmd *ucmd)
 	return rc;
 }
 
+/* An event of a mock device's vIOMMU, naming it by its virtual ID */
+static int iommufd_test_trigger_vevent(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+	struct iommu_viommu_event_selftest event = {};
+	struct iommufd_device *idev;
+	struct iommufd_object *obj;
+	int rc = -ENOENT;
+
+	obj = iommufd_obj_get(ucmd->ictx, cmd->trigger_vevent.dev_id,
+			      IOMMUFD_OTYPE_DEVICE);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	idev = container_of(obj, struct iommufd_device, obj);
+	if (idev->dev->bus != &iommufd_mock_bus) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	mutex_lock(&idev->vdev_lock);
+	if (idev->vdev) {
+		event.virt_id = idev->vdev->virt_id;
+		rc = iommufd_viommu_report_event(idev->vdev->viommu,
+						 IOMMU_VEVENTQ_TYPE_SELFTEST,
+						 &event, sizeof(event));
+	}
+	mutex_unlock(&idev->vdev_lock);
+out_put:
+	iommufd_obj_put(obj);
+	return rc;
+}
+
 /* PASID attach, replace and detach, as a VFIO driver would call them */
 static int iommufd_test_pasid_change(struct iommufd_ucmd *ucmd)
 {
@@ -1400,6 +1542,8 @@ int iommufd_test_ioctl(struct iommufd_ucmd *ucmd)
 		return iommufd_test_md_check_iotlb(ucmd);
 	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
 		return iommufd_test_dev_check_cache(ucmd);
+	case IOMMU_TEST_OP_TRIGGER_VEVENT:
+		return iommufd_test_trigger_vevent(ucmd);
 	case IOMMU_TEST_OP_PASID_ATTACH:
 	case IOMMU_TEST_OP_PASID_REPLACE:
 	case IOMMU_TEST_OP_PASID_DETACH:

@@ -77,6 +77,10 @@ enum {
 	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
 	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
 	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+	IOMMUFD_CMD_VIOMMU_ALLOC = 0x90,
+	IOMMUFD_CMD_VDEVICE_ALLOC = 0x91,
+	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92,
+	IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93,
 };
 
 /**
@@ -528,6 +532,23 @@ struct iommu_hwpt_alloc {
 #define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
 
 /**
+ * struct iommu_hwpt_arm_smmuv3 - IOMMU_HWPT_DATA_ARM_SMMUV3: the stage-1
+ *                                half of an ARM SMMUv3 stream table entry
+ * @ste: words 0 and 1 of the stream table entry the guest wrote for the
+ *       device, little-endian
+ *
+ * Only the fields that describe stage 1 may be set: V, Config (abort,
+ * bypass or stage-1 translation), S1Fmt, S1ContextPtr (an address in the
+ * parent's IOVA space, the guest's physical address space), S1CDMax,
+ * S1DSS, S1CIR, S1COR, S1CSH, S1STALLD and EATS. The kernel combines
+ * them with the stage 2 of the vIOMMU's parent into the entry it
+ * installs; any other non-zero bit is refused with EIO.
+ */
+struct iommu_hwpt_arm_smmuv3 {
+	__aligned_le64 ste[2];
+};
+
+/**
  * enum iommu_hwpt_vtd_s1_flags - flags of struct iommu_hwpt_vtd_s1
  * @IOMMU_VTD_S1_SRE: supervisor requests are allowed
  * @IOMMU_VTD_S1_EAFE: the extended access flag is enabled
@@ -584,10 +605,16 @@ struct iommu_hw_info_vtd {
  * @iidr: SMMU_IIDR, which names the implementation and its revision
  * @aidr: SMMU_AIDR, the architecture revision (SMMUv3.x)
  *
- * The registers are reported as the SMMU presents them; their layouts
- * are those of the SMMUv3 architecture specification. A VMM emulating an
- * SMMU for its guest decides from them which features it can back, such
- * as the stage-1 table formats and the stream ID width.
+ * The registers are reported as the SMMU presents them, in the layouts of
+ * the SMMUv3 architecture specification, except for features that a
+ * guest cannot use through a vIOMMU of this kernel: SMMU_IDR0.PRI reads
+ * 0 and SMMU_IDR0.STALL_MODEL reads 0b01 (no stalls), since page requests
+ * and stalled transactions are not passed on to a guest. A VMM emulating
+ * an SMMU for its guest decides from them which features it can back,
+ * such as the stage-1 table formats, granules, ASID size and the stream
+ * ID width; whether nesting is possible at all, it learns from
+ * IOMMU_HWPT_ALLOC with IOMMU_HWPT_ALLOC_NEST_PARENT and
+ * IOMMU_VIOMMU_ALLOC.
  */
 struct iommu_hw_info_arm_smmuv3 {
 	__u32 flags;
@@ -793,8 +820,10 @@ struct iommu_hwpt_get_dirty_bitmap {
  *                                        entries
  * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: struct iommu_hwpt_vtd_s1_invalidate,
  *                                     for a nested HWPT of VT-d
- * @IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: ARM SMMUv3 commands, for a
- *                                           vIOMMU (not supported yet)
+ * @IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: struct
+ *                                           iommu_viommu_arm_smmuv3_invalidate,
+ *                                           for a vIOMMU of type
+ *                                           IOMMU_VIOMMU_TYPE_ARM_SMMUV3
  */
 enum iommu_hwpt_invalidate_data_type {
 	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
@@ -830,9 +859,25 @@ struct iommu_hwpt_vtd_s1_invalidate {
 };
 
 /**
+ * struct iommu_viommu_arm_smmuv3_invalidate - one ARM SMMUv3 command
+ * @cmd: a command-queue entry as the guest wrote it to its own (virtual)
+ *       SMMU's command queue, little-endian
+ *
+ * Accepted opcodes: CMD_TLBI_NH_ALL, CMD_TLBI_NH_VA, CMD_TLBI_NH_VAA,
+ * CMD_TLBI_NH_ASID, CMD_ATC_INV, CMD_CFGI_CD and CMD_CFGI_CD_ALL. The
+ * kernel replaces the VMID with the vIOMMU's and a virtual stream ID
+ * with the physical one of the vDEVICE that has it; any other opcode,
+ * or a stream ID without a vDEVICE, is refused with EIO.
+ */
+struct iommu_viommu_arm_smmuv3_invalidate {
+	__aligned_le64 cmd[2];
+};
+
+/**
  * struct iommu_hwpt_invalidate - argument of IOMMU_HWPT_INVALIDATE
  * @size: sizeof(struct iommu_hwpt_invalidate)
- * @hwpt_id: the nested HWPT whose cached translations to invalidate
+ * @hwpt_id: the nested HWPT, or the vIOMMU, whose cached translations to
+ *           invalidate
  * @data_uptr: user pointer to an array of @entry_num entries
  * @data_type: the layout of one entry, an enum
  *             iommu_hwpt_invalidate_data_type the HWPT's IOMMU knows
@@ -850,10 +895,15 @@ struct iommu_hwpt_vtd_s1_invalidate {
  * handled, also when the command fails. With @entry_num 0 nothing is
  * invalidated; the data type is still checked.
  *
+ * A vIOMMU takes the invalidations of everything its guest's IOMMU
+ * caches at once (all its nested HWPTs, device caches by virtual ID), in
+ * the format of @data_type, for example raw ARM SMMUv3 commands.
+ *
  * Errors: EOPNOTSUPP for non-zero @__reserved, entry flags the IOMMU
  * does not know or an IOMMU without user invalidation; EINVAL for
- * entries without @data_uptr or @entry_len, a @hwpt_id that is not a
- * nested HWPT, a @data_type its IOMMU does not know, an @entry_len
+ * entries without @data_uptr or @entry_len, a @hwpt_id that is neither
+ * a nested HWPT nor a vIOMMU, a @data_type its IOMMU does not know, an
+ * @entry_len
  * shorter than the layout's first version, or an invalid entry; E2BIG
  * for non-zero bytes past the known layout in an entry; ENOENT for a
  * bad @hwpt_id; EFAULT.
@@ -887,5 +937,205 @@ struct iommu_fault_alloc {
 };
 
 #define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
+
+/**
+ * struct iommu_ioas_change_process - argument of IOMMU_IOAS_CHANGE_PROCESS
+ * @size: sizeof(struct iommu_ioas_change_process)
+ * @__reserved: must be 0
+ *
+ * Moves the charges of every IOAS of the context to the calling process,
+ * for a VMM handing its work to a new process. Not implemented by this
+ * kernel yet: after the size rules, EOPNOTSUPP.
+ */
+struct iommu_ioas_change_process {
+	__u32 size;
+	__u32 __reserved;
+};
+
+#define IOMMU_IOAS_CHANGE_PROCESS _IO(IOMMUFD_TYPE, \
+				      IOMMUFD_CMD_IOAS_CHANGE_PROCESS)
+
+/**
+ * enum iommu_viommu_type - kinds of vIOMMU
+ * @IOMMU_VIOMMU_TYPE_DEFAULT: a vIOMMU without driver features: a holder
+ *                             of vDEVICEs and nested HWPTs on one parent
+ * @IOMMU_VIOMMU_TYPE_ARM_SMMUV3: an ARM SMMUv3 as a guest sees it
+ * @IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: an NVIDIA Tegra241 command queue
+ *                                    (not supported by this kernel)
+ */
+enum iommu_viommu_type {
+	IOMMU_VIOMMU_TYPE_DEFAULT = 0,
+	IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/**
+ * struct iommu_viommu_alloc - argument of IOMMU_VIOMMU_ALLOC
+ * @size: sizeof(struct iommu_viommu_alloc); at least the offset of
+ *        @data_len (24)
+ * @flags: must be 0
+ * @type: an enum iommu_viommu_type the device's IOMMU supports
+ * @dev_id: a device bound to this context, behind the physical IOMMU the
+ *          vIOMMU stands for
+ * @hwpt_id: a paging HWPT allocated with IOMMU_HWPT_ALLOC_NEST_PARENT for
+ *           that IOMMU: the stage 2 of everything nested in the vIOMMU
+ * @out_viommu_id: filled with the new vIOMMU's ID
+ * @data_len: bytes at @data_uptr, 0 when @data_uptr is 0
+ * @__reserved: must be 0
+ * @data_uptr: data of the vIOMMU type, read and written back (types
+ *             without data: 0)
+ *
+ * A vIOMMU is the host's side of one IOMMU that a VMM presents to its
+ * guest, on one physical IOMMU instance: it holds the stage-2 parent,
+ * which cannot be destroyed before it, and everything the guest's IOMMU
+ * shares across its devices, such as the guest's virtual device IDs
+ * (IOMMU_VDEVICE_ALLOC) and, on an ARM SMMUv3, the VMID that tags its
+ * TLB entries. Nested HWPTs allocated with the vIOMMU as @pt_id of
+ * IOMMU_HWPT_ALLOC belong to it; IOMMU_HWPT_INVALIDATE on its ID passes
+ * the guest's invalidation commands on; IOMMU_VEVENTQ_ALLOC gives the
+ * guest's events back.
+ *
+ * Errors: EOPNOTSUPP for flags, @__reserved, or a @type the IOMMU does
+ * not support; EINVAL for a @hwpt_id that is not a NEST_PARENT paging
+ * HWPT of the device's IOMMU, or for data of the wrong size; ENOENT for
+ * a bad @dev_id or @hwpt_id; ENOMEM; EFAULT.
+ */
+struct iommu_viommu_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 dev_id;
+	__u32 hwpt_id;
+	__u32 out_viommu_id;
+	__u32 data_len;
+	__u32 __reserved;
+	__aligned_u64 data_uptr;
+};
+
+#define IOMMU_VIOMMU_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)
+
+/**
+ * struct iommu_vdevice_alloc - argument of IOMMU_VDEVICE_ALLOC
+ * @size: sizeof(struct iommu_vdevice_alloc)
+ * @viommu_id: the vIOMMU the device is behind, in the guest
+ * @dev_id: a device bound to this context, of the vIOMMU's physical IOMMU
+ * @out_vdevice_id: filled with the new vDEVICE's ID
+ * @virt_id: the device's ID on the guest's IOMMU, such as the stream ID
+ *           the guest gave it on a virtual ARM SMMUv3
+ *
+ * A vDEVICE tells the kernel which physical device a virtual ID names,
+ * so that guest commands naming the virtual ID reach the right device
+ * and events of the device reach the guest under its virtual ID. A
+ * device has at most one vDEVICE, and a virtual ID names at most one
+ * device of a vIOMMU. The vDEVICE holds its vIOMMU, and disappears with
+ * its device when the device's driver unbinds it from the context.
+ *
+ * Errors: EEXIST when the device already has a vDEVICE or @virt_id is
+ * taken in the vIOMMU; EINVAL for a device of another IOMMU instance or
+ * a @virt_id that does not fit the kernel's index; ENOENT for a bad
+ * @viommu_id or @dev_id; ENOMEM; EFAULT.
+ */
+struct iommu_vdevice_alloc {
+	__u32 size;
+	__u32 viommu_id;
+	__u32 dev_id;
+	__u32 out_vdevice_id;
+	__aligned_u64 virt_id;
+};
+
+#define IOMMU_VDEVICE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)
+
+/**
+ * enum iommu_veventq_flag - flags of struct iommufd_vevent_header
+ * @IOMMU_VEVENTQ_FLAG_LOST_EVENTS: the queue was full and events were
+ *                                  dropped before the next one; this
+ *                                  header carries no event of its own
+ */
+enum iommu_veventq_flag {
+	IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 1U << 0,
+};
+
+/**
+ * struct iommufd_vevent_header - what precedes every vEVENT read
+ * @flags: a combination of enum iommu_veventq_flag
+ * @sequence: the event's number in its queue, counting from 0 to
+ *            INT_MAX and then from 0 again; every event takes one,
+ *            whether it was queued or dropped
+ *
+ * A read() of a vEVENTQ's file returns whole records only: a header, and
+ * unless @flags has IOMMU_VEVENTQ_FLAG_LOST_EVENTS, the event data of the
+ * queue's type right after it.
+ */
+struct iommufd_vevent_header {
+	__u32 flags;
+	__u32 sequence;
+};
+
+/**
+ * enum iommu_veventq_type - kinds of vIOMMU events
+ * @IOMMU_VEVENTQ_TYPE_DEFAULT: reserved, not a queue type
+ * @IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: struct iommu_vevent_arm_smmuv3
+ * @IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: NVIDIA Tegra241 command queue
+ *                                     errors (not supported)
+ */
+enum iommu_veventq_type {
+	IOMMU_VEVENTQ_TYPE_DEFAULT = 0,
+	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 = 1,
+	IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV = 2,
+};
+
+/**
+ * struct iommu_vevent_arm_smmuv3 - IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 event
+ * @evt: an SMMUv3 event-queue record, little-endian, with the physical
+ *       stream ID replaced by the device's virtual ID
+ *
+ * Reported for faults of stage-1 translation of a device with a vDEVICE
+ * (translation, address size, access flag, permission faults and bad
+ * context descriptors); faults of the host's stage 2 are not.
+ */
+struct iommu_vevent_arm_smmuv3 {
+	__aligned_le64 evt[4];
+};
+
+/**
+ * struct iommu_veventq_alloc - argument of IOMMU_VEVENTQ_ALLOC
+ * @size: sizeof(struct iommu_veventq_alloc)
+ * @flags: must be 0
+ * @viommu_id: the vIOMMU whose events to queue
+ * @type: an enum iommu_veventq_type the vIOMMU reports
+ * @veventq_depth: the number of events the queue holds before it drops
+ *                 further ones; at least 1
+ * @out_veventq_id: filled with the queue's object ID
+ * @out_veventq_fd: filled with a new file descriptor to read events from
+ * @__reserved: must be 0
+ *
+ * A vIOMMU has at most one queue of each type. Events are read as
+ * records (struct iommufd_vevent_header plus the type's data), as many
+ * whole records as fit in the buffer; a read of an empty queue returns
+ * 0 without waiting, and poll() reports EPOLLIN while an event waits.
+ * When @veventq_depth events are waiting, further ones are dropped: a
+ * header with IOMMU_VEVENTQ_FLAG_LOST_EVENTS follows the events queued
+ * before, and carries the sequence number of the last event dropped.
+ * The queue holds its vIOMMU, and its open file holds the queue:
+ * IOMMU_DESTROY of the queue fails with EBUSY until the file is closed.
+ *
+ * Errors: EOPNOTSUPP for @flags, @__reserved or @type DEFAULT; EEXIST
+ * when the vIOMMU has a queue of this @type; EINVAL for a
+ * @veventq_depth of 0; ENOENT for a bad @viommu_id; ENOMEM; EMFILE;
+ * EFAULT. A read() whose buffer cannot take the first waiting record
+ * fails with EINVAL.
+ */
+struct iommu_veventq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 veventq_depth;
+	__u32 out_veventq_id;
+	__u32 out_veventq_fd;
+	__u32 __reserved;
+};
+
+#define IOMMU_VEVENTQ_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)
 
 #endif

@@ -203,7 +203,7 @@ TEST_F(iommufd, declared_commands_not_implemented_are_eopnotsupp)
 {
 	const unsigned int cmds[] = {
 		IOMMU_HWPT_SET_DIRTY_TRACKING, IOMMU_HWPT_GET_DIRTY_BITMAP,
-		IOMMU_FAULT_QUEUE_ALLOC,
+		IOMMU_FAULT_QUEUE_ALLOC, IOMMU_IOAS_CHANGE_PROCESS,
 	};
 	__u32 buf[16];
 	unsigned int i;
@@ -2733,11 +2733,12 @@ TEST_F(iommufd_ioas, test_cmd_errors)
 	for (op = 0; op <= IOMMU_TEST_OP_PASID_CHECK_HWPT + 1; op++) {
 		if (op == IOMMU_TEST_OP_MD_CHECK_IOTLB ||
 		    op == IOMMU_TEST_OP_DEV_CHECK_CACHE ||
+		    op == IOMMU_TEST_OP_TRIGGER_VEVENT ||
 		    (op >= IOMMU_TEST_OP_PASID_ATTACH &&
 		     op <= IOMMU_TEST_OP_PASID_CHECK_HWPT)) {
 			/*
 			 * Implemented: @id names no nested HWPT, device or
-			 * selftest object
+			 * selftest object (TRIGGER_VEVENT: dev_id 0 none)
 			 */
 			memset(&cmd, 0, sizeof(cmd));
 			cmd.op = op;

@@ -762,6 +762,23 @@ static int scenario_file_info_type1(struct fail_run *run)
 
 #define INV_ALL IOMMU_TEST_INVALIDATE_FLAG_ALL
 
+/*
+ * IOMMU_HWPT_INVALIDATE on @id with the one entry of @type and @len bytes
+ * at @entry, which must be handled (EIO when the count says otherwise)
+ */
+static int invalidate_entry(int fd, __u32 id, const void *entry, __u32 type,
+			    __u32 len)
+{
+	__u32 num = 1;
+
+	if (hwpt_invalidate(fd, id, entry, type, len, &num))
+		return -1;
+	if (num == 1)
+		return 0;
+	errno = EIO;
+	return -1;
+}
+
 /* IOMMU_HWPT_INVALIDATE of IOTLB @id (or all) of nested HWPT @hwpt_id */
 static int invalidate_one(int fd, __u32 hwpt_id, __u32 flags, __u32 id)
 {
@@ -769,16 +786,64 @@ static int invalidate_one(int fd, __u32 hwpt_id, __u32 flags, __u32 id)
 		.flags = flags,
 		.iotlb_id = id,
 	};
-	__u32 num = 1;
 
-	if (hwpt_invalidate(fd, hwpt_id, &inv,
-			    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(inv),
-			    &num))
+	return invalidate_entry(fd, hwpt_id, &inv,
+				IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				sizeof(inv));
+}
+
+/* What the IOAS of open_mock_device() pins, in KiB */
+#define MOCK_DEVICE_KB (4 * SZ_64K / 1024)
+
+/*
+ * The start of a scenario on a mock device: the file, an IOAS with the
+ * first 4 * 64 KiB of the buffer mapped at MOCK_IOVA(0) and a mock device
+ * on it, whose domain pins them. The file, or -1 when a step failed.
+ */
+static int open_mock_device(struct fail_run *run, __u32 *ioas_id,
+			    __u32 *stdev_id, __u32 *idev_id)
+{
+	int fd;
+
+	fd = open_iommufd(run, true);
+	if (fd < 0)
 		return -1;
-	if (num == 1)
-		return 0;
-	errno = EIO;
-	return -1;
+	if (step_failed(run, ioas_alloc(fd, ioas_id)) ||
+	    step_failed(run, ioas_map_fixed(fd, *ioas_id, run->buf,
+					    4 * SZ_64K, MOCK_IOVA(0))) ||
+	    step_failed(run, mock_domain(fd, *ioas_id, stdev_id, NULL,
+					 idev_id)))
+		return -1;
+	run->pinned_kb += MOCK_DEVICE_KB;
+	return fd;
+}
+
+/* And a NEST_PARENT HWPT of the IOAS (*@parent_id), one step more */
+static int open_nest_parent(struct fail_run *run, __u32 *ioas_id,
+			    __u32 *stdev_id, __u32 *idev_id, __u32 *parent_id)
+{
+	int fd;
+
+	fd = open_mock_device(run, ioas_id, stdev_id, idev_id);
+	if (fd < 0 ||
+	    step_failed(run, hwpt_alloc_paging(fd, *idev_id, *ioas_id,
+					       IOMMU_HWPT_ALLOC_NEST_PARENT,
+					       parent_id)))
+		return -1;
+	return fd;
+}
+
+/*
+ * The end of it, once the last domain is gone: the pins are released,
+ * the IOAS is emptied and destroyed.
+ */
+static int unmap_destroy_ioas(struct fail_run *run, int fd, __u32 ioas_id)
+{
+	run->pinned_kb -= MOCK_DEVICE_KB;
+	if (step_failed(run, ioas_unmap(fd, ioas_id, 0, UINT64_MAX, NULL)) ||
+	    step_failed(run, destroy(fd, ioas_id)))
+		return -1;
+	return 0;
 }
 
 /*
@@ -792,24 +857,14 @@ static int invalidate_one(int fd, __u32 hwpt_id, __u32 flags, __u32 id)
 static int scenario_nested(struct fail_run *run)
 {
 	const __u32 iotlb = IOMMU_TEST_IOTLB_DEFAULT;
-	const long kb = 4 * SZ_64K / 1024;
 	__u32 a, stdev, idev, parent, nested, nested2;
 	char *buf = run->buf;
 	int fd;
 
-	fd = open_iommufd(run, true);
+	fd = open_nest_parent(run, &a, &stdev, &idev, &parent);
 	if (fd < 0)
 		return -1;
-	if (step_failed(run, ioas_alloc(fd, &a)) ||
-	    step_failed(run, ioas_map_fixed(fd, a, buf, 4 * SZ_64K,
-					    MOCK_IOVA(0))) ||
-	    step_failed(run, mock_domain(fd, a, &stdev, NULL, &idev)))
-		return -1;
-	run->pinned_kb += kb;
-	if (step_failed(run, hwpt_alloc_paging(fd, idev, a,
-					       IOMMU_HWPT_ALLOC_NEST_PARENT,
-					       &parent)) ||
-	    step_failed(run, md_check_map(fd, parent, MOCK_IOVA(0), buf,
+	if (step_failed(run, md_check_map(fd, parent, MOCK_IOVA(0), buf,
 					  4 * SZ_64K)) ||
 	    step_failed(run, hwpt_alloc_nested(fd, idev, parent, 0, iotlb,
 					       &nested)) ||
@@ -834,11 +889,89 @@ static int scenario_nested(struct fail_run *run)
 					     IOMMU_TEST_DEV_CACHE_DEFAULT)) ||
 	    step_failed(run, destroy(fd, stdev)))
 		return -1;
-	run->pinned_kb -= kb;
-	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
-	    step_failed(run, destroy(fd, a)))
+	return unmap_destroy_ioas(run, fd, a);
+}
+
+/* Clear cache @id (or all) of the device with vDEVICE @virt_id */
+static int viommu_invalidate_one(int fd, __u32 viommu_id, __u32 flags,
+				 __u32 virt_id, __u32 id)
+{
+	struct iommu_viommu_invalidate_selftest inv = {
+		.flags = flags,
+		.vdev_id = virt_id,
+		.cache_id = id,
+	};
+
+	return invalidate_entry(fd, viommu_id, &inv,
+				IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+				sizeof(inv));
+}
+
+/* Read one mock event with sequence @seq and virtual ID @virt_id */
+static int read_vevent(int evfd, __u32 seq, __u32 virt_id)
+{
+	struct {
+		struct iommufd_vevent_header hdr;
+		struct iommu_viommu_event_selftest event;
+	} rec;
+
+	if (read(evfd, &rec, sizeof(rec)) != sizeof(rec))
 		return -1;
+	if (rec.hdr.flags || rec.hdr.sequence != seq ||
+	    rec.event.virt_id != virt_id) {
+		errno = EIO;
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * vIOMMU objects: a mock vIOMMU (with data) on a NEST_PARENT HWPT, a
+ * vDEVICE, a nested HWPT allocated on the vIOMMU with the device moved
+ * onto it, a cache invalidation by virtual ID, an event queue with an
+ * event raised and read, and a teardown that leaves the vDEVICE to the
+ * destruction of its device. The vEVENTQ's file is kept in
+ * run->access_fd, which the runner closes.
+ */
+static int scenario_viommu(struct fail_run *run)
+{
+	struct iommu_viommu_selftest data = { .in_data = 0xbeef };
+	__u32 a, stdev, idev, parent, viommu, vdev, nested, veventq;
+	const __u32 virt = 0x77;
+	int fd;
+
+	fd = open_nest_parent(run, &a, &stdev, &idev, &parent);
+	if (fd < 0)
+		return -1;
+	if (step_failed(run, viommu_alloc(fd, idev, parent,
+					  IOMMU_VIOMMU_TYPE_SELFTEST, &data,
+					  sizeof(data), &viommu)) ||
+	    step_failed(run, data.out_data == 0xbeef ? 0 : -1) ||
+	    step_failed(run, vdevice_alloc(fd, viommu, idev, virt, &vdev)) ||
+	    step_failed(run, hwpt_alloc_nested(fd, idev, viommu, 0,
+					       IOMMU_TEST_IOTLB_DEFAULT,
+					       &nested)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, nested, NULL)) ||
+	    step_failed(run, viommu_invalidate_one(fd, viommu, 0, virt, 1)) ||
+	    step_failed(run, dev_check_cache(fd, idev, 1, 0)) ||
+	    step_failed(run, veventq_alloc(fd, viommu,
+					   IOMMU_VEVENTQ_TYPE_SELFTEST, 2,
+					   &veventq, &run->access_fd)) ||
+	    step_failed(run, trigger_vevent(fd, idev)) ||
+	    step_failed(run, read_vevent(run->access_fd, 0, virt)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, parent, NULL)) ||
+	    step_failed(run, destroy(fd, nested)) ||
+	    step_failed(run, close(run->access_fd)))
+		return -1;
+	run->access_fd = -1;
+	if (step_failed(run, destroy(fd, veventq)) ||
+	    step_failed(run, mock_domain_replace(fd, stdev, a, NULL)) ||
+	    /* The device takes its vDEVICE with it */
+	    step_failed(run, destroy(fd, stdev)) ||
+	    step_failed(run, destroy(fd, viommu)) ||
+	    step_failed(run, destroy(fd, parent)))
+		return -1;
+	return unmap_destroy_ioas(run, fd, a);
 }
 
 /*
@@ -851,7 +984,6 @@ static int scenario_nested(struct fail_run *run)
  */
 static int scenario_pasid(struct fail_run *run)
 {
-	const long kb = 4 * SZ_64K / 1024;
 	__u32 a, stdev, idev, rid, hwpt, parent, nested, auto_hwpt;
 	char *buf = run->buf;
 	int fd;
@@ -865,7 +997,7 @@ static int scenario_pasid(struct fail_run *run)
 	    step_failed(run, mock_domain_flags(fd, a, MOCK_FLAGS_DEVICE_PASID,
 					       &stdev, &rid, &idev)))
 		return -1;
-	run->pinned_kb += kb;
+	run->pinned_kb += MOCK_DEVICE_KB;
 	if (step_failed(run, hwpt_alloc_paging(fd, idev, a,
 					       IOMMU_HWPT_ALLOC_PASID,
 					       &hwpt)) ||
@@ -901,11 +1033,7 @@ static int scenario_pasid(struct fail_run *run)
 					  4 * SZ_64K)) ||
 	    step_failed(run, destroy(fd, hwpt)))
 		return -1;
-	run->pinned_kb -= kb;
-	if (step_failed(run, ioas_unmap(fd, a, 0, UINT64_MAX, NULL)) ||
-	    step_failed(run, destroy(fd, a)))
-		return -1;
-	return 0;
+	return unmap_destroy_ioas(run, fd, a);
 }
 
 FIXTURE(fail_nth) {
@@ -1087,6 +1215,14 @@ TEST_F_TIMEOUT(fail_nth, pasid_attach_replace_detach, 600)
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_pasid);
+}
+
+TEST_F_TIMEOUT(fail_nth, viommu_vdevice_veventq, 600)
+{
+	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+		SKIP(return, "no IOMMU_TEST_CMD");
+	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
+		     scenario_viommu);
 }
 
 TEST_F_TIMEOUT(fail_nth, file_info_type1, 600)

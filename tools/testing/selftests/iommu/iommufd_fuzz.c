@@ -2861,7 +2861,8 @@ static void k_unknown(struct fz *f)
 	static const unsigned int known[] = { 0x80, 0x81, 0x82, 0x83, 0x84,
 					      0x85, 0x86, 0x87, 0x88, 0x89,
 					      0x8a, 0x8b, 0x8c, 0x8d, 0x8e,
-					      0x8f, 0xa0 };
+					      0x8f, 0x90, 0x91, 0x92, 0x93,
+					      0xa0 };
 	struct call c = { .kind = K_UNKNOWN_CMD };
 	unsigned int nr, i;
 	unsigned long cmd;
@@ -3612,7 +3613,8 @@ static void t_access_replace(struct fz *f)
  * The test ops past MOCK_DOMAIN_FLAGS, and 0 and past the last: the
  * unimplemented ones fail with EOPNOTSUPP. The model has no nested HWPT
  * (MD_CHECK_IOTLB: ENOENT) and never changes a device cache from its
- * default (DEV_CHECK_CACHE of 0: EINVAL). The PASID ops name PASID 1
+ * default (DEV_CHECK_CACHE of 0: EINVAL); TRIGGER_VEVENT names device
+ * ID 0, which never exists (ENOENT). The PASID ops name PASID 1
  * (0 is the RID) and no HWPT: attach and replace fail, a detach and a
  * check of nothing attached succeed on a PASID-capable device, while a
  * device without PASIDs may refuse PASID 1 (EINVAL).
@@ -3631,6 +3633,7 @@ static void t_other(struct fz *f)
 	s = obj_of(f, cmd.id, O_STDEV);
 	switch (cmd.op) {
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+	case IOMMU_TEST_OP_TRIGGER_VEVENT:
 		predict(&c, ENOENT);
 		break;
 	case IOMMU_TEST_OP_DEV_CHECK_CACHE:

@@ -554,6 +554,87 @@ static inline int dev_check_cache(int fd, __u32 idev_id, __u32 index,
 	return test_cmd(fd, &cmd);
 }
 
+/*
+ * IOMMU_VIOMMU_ALLOC of @type for device @dev_id on the NEST_PARENT HWPT
+ * @hwpt_id, with @data_len bytes of type data at @data (read, and
+ * written back); *@viommu_id (when not NULL) gets the new vIOMMU
+ */
+static inline int viommu_alloc(int fd, __u32 dev_id, __u32 hwpt_id,
+			       __u32 type, void *data, __u32 data_len,
+			       __u32 *viommu_id)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd);
+	if (!rc && viommu_id)
+		*viommu_id = cmd.out_viommu_id;
+	return rc;
+}
+
+/* IOMMU_VDEVICE_ALLOC: device @dev_id is @virt_id in vIOMMU @viommu_id */
+static inline int vdevice_alloc(int fd, __u32 viommu_id, __u32 dev_id,
+				__u64 virt_id, __u32 *vdev_id)
+{
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd);
+	if (!rc && vdev_id)
+		*vdev_id = cmd.out_vdevice_id;
+	return rc;
+}
+
+/*
+ * IOMMU_VEVENTQ_ALLOC of @type and @depth on vIOMMU @viommu_id;
+ * *@veventq_id and *@veventq_fd (when not NULL) get the queue and the
+ * file to read its events from
+ */
+static inline int veventq_alloc(int fd, __u32 viommu_id, __u32 type,
+				__u32 depth, __u32 *veventq_id,
+				int *veventq_fd)
+{
+	struct iommu_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.veventq_depth = depth,
+	};
+	int rc;
+
+	rc = ioctl(fd, IOMMU_VEVENTQ_ALLOC, &cmd);
+	if (rc)
+		return rc;
+	if (veventq_id)
+		*veventq_id = cmd.out_veventq_id;
+	if (veventq_fd)
+		*veventq_fd = cmd.out_veventq_fd;
+	return 0;
+}
+
+/* IOMMU_TEST_OP_TRIGGER_VEVENT: an event of the mock device @idev_id */
+static inline int trigger_vevent(int fd, __u32 idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent = { .dev_id = idev_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
 /* As mock_domain(), for a mock device with MOCK_FLAGS_DEVICE_* @dev_flags */
 static inline int mock_domain_flags(int fd, __u32 pt_id, __u32 dev_flags,
 				    __u32 *stdev_id, __u32 *hwpt_id,

@@ -9,6 +9,9 @@
  * IOVAs are translated by the IOMMU (VT-d in the x86 test VM, SMMUv3 in
  * the arm64 one) through the page table iommufd filled from the IOAS, so a
  * copy only reaches memory the test mapped, at the IOVA it was mapped at.
+ * On an SMMUv3 with both stages, the smmu_nested tests also put a stage-1
+ * table of their own, written as a guest would, over such a stage 2
+ * through a vIOMMU.
  *
  * The test uses the first edu device that is alone in its IOMMU group and
  * hands it to vfio-pci itself (driver_override); it is skipped when the
@@ -16,9 +19,11 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <endian.h>
 #include <glob.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -724,27 +729,6 @@ static int vtd_entry_of(const char *bdf, struct vtd_entry *e)
 	return rc;
 }
 
-static int hwpt_alloc_flags(int iommufd, __u32 devid, __u32 pt_id,
-			    __u32 flags, __u32 *id)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = devid,
-		.pt_id = pt_id,
-	};
-
-	if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &cmd))
-		return -1;
-	*id = cmd.out_hwpt_id;
-	return 0;
-}
-
-static int hwpt_alloc_on(int iommufd, __u32 devid, __u32 pt_id, __u32 *id)
-{
-	return hwpt_alloc_flags(iommufd, devid, pt_id, 0, id);
-}
-
 /*
  * Attach, replace and detach, checked in what the driver wrote: each HWPT
  * has its own table, a HWPT attached again brings back exactly its own,
@@ -782,11 +766,11 @@ TEST_F(edu, vtd_entries_follow_attach)
 		ASSERT_TRUE(a.aw == 2 || a.aw == 3);
 	}
 
-	ASSERT_EQ(0, hwpt_alloc_on(self->iommufd, self->devid, self->ioas_id,
-				   &hwpt_a));
+	ASSERT_EQ(0, hwpt_alloc_paging(self->iommufd, self->devid,
+				       self->ioas_id, 0, &hwpt_a));
 	ASSERT_EQ(0, ioctl(self->iommufd, IOMMU_IOAS_ALLOC, &alloc));
-	ASSERT_EQ(0, hwpt_alloc_on(self->iommufd, self->devid,
-				   alloc.out_ioas_id, &hwpt_b));
+	ASSERT_EQ(0, hwpt_alloc_paging(self->iommufd, self->devid,
+				       alloc.out_ioas_id, 0, &hwpt_b));
 
 	pt_id = hwpt_a;
 	ASSERT_EQ(0, attach_pt(self->devfd, &pt_id));
@@ -900,6 +884,11 @@ TEST_F(edu, hw_info_names_the_iommu)
 #define SMMU_IDR1_SIDSIZE(r) ((r) & 0x3f)
 #define SMMU_IDR5_OAS(r) ((r) & 7)
 #define SMMU_IDR5_GRAN4K 0x10U
+#define SMMU_IDR3_FWB 0x100U
+
+/* The driver's consent to nesting on an SMMU without S2FWB */
+#define SMMU_UNSAFE_NESTING \
+	"/sys/module/arm_smmu_v3/parameters/allow_unsafe_nesting"
 
 /*
  * The SMMUv3 data of GET_HW_INFO, or a skip on another IOMMU. Fills
@@ -955,8 +944,8 @@ TEST_F(edu, smmu_id_registers)
 	/* ArchMajorRev 0: SMMUv3.x */
 	ASSERT_EQ(0, (smmu.aidr >> 4) & 0xf);
 
-	rc = hwpt_alloc_flags(self->iommufd, self->devid, self->ioas_id,
-			      IOMMU_HWPT_ALLOC_NEST_PARENT, &id);
+	rc = hwpt_alloc_paging(self->iommufd, self->devid, self->ioas_id,
+			       IOMMU_HWPT_ALLOC_NEST_PARENT, &id);
 	if (smmu.idr[0] & SMMU_IDR0_S2P) {
 		ASSERT_EQ(0, rc);
 		ASSERT_EQ(0, destroy(self->iommufd, id));
@@ -985,18 +974,18 @@ TEST_F(edu, smmu_stage2_parent_dma)
 		SKIP(return, "the SMMU has no stage 2");
 
 	ASSERT_ERRNO(EOPNOTSUPP,
-		     hwpt_alloc_flags(self->iommufd, self->devid,
-				      self->ioas_id,
-				      IOMMU_HWPT_ALLOC_NEST_PARENT |
-				      IOMMU_HWPT_ALLOC_PASID, &s2));
-	ASSERT_EQ(0, hwpt_alloc_flags(self->iommufd, self->devid,
-				      self->ioas_id, 0, &s1));
-	ASSERT_EQ(0, hwpt_alloc_flags(self->iommufd, self->devid,
-				      self->ioas_id, IOMMU_HWPT_ALLOC_PASID,
-				      &s1_pasid));
-	ASSERT_EQ(0, hwpt_alloc_flags(self->iommufd, self->devid,
-				      self->ioas_id,
-				      IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
+		     hwpt_alloc_paging(self->iommufd, self->devid,
+				       self->ioas_id,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT |
+				       IOMMU_HWPT_ALLOC_PASID, &s2));
+	ASSERT_EQ(0, hwpt_alloc_paging(self->iommufd, self->devid,
+				       self->ioas_id, 0, &s1));
+	ASSERT_EQ(0, hwpt_alloc_paging(self->iommufd, self->devid,
+				       self->ioas_id, IOMMU_HWPT_ALLOC_PASID,
+				       &s1_pasid));
+	ASSERT_EQ(0, hwpt_alloc_paging(self->iommufd, self->devid,
+				       self->ioas_id,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT, &s2));
 
 	edu_map_src_dst(_metadata, self->iommufd, self->ioas_id, self->src,
 			self->dst, 0x3c);
@@ -1034,6 +1023,784 @@ TEST_F(edu, smmu_stage2_parent_dma)
 	ASSERT_EQ(0, destroy(self->iommufd, s2));
 	ASSERT_EQ(0, destroy(self->iommufd, s1));
 	ASSERT_EQ(0, destroy(self->iommufd, s1_pasid));
+}
+
+/*
+ * Nested (two-stage) translation on an SMMUv3, set up as a VMM would for
+ * a guest that owns the edu device. "Guest RAM" is an anonymous buffer
+ * mapped into the IOAS at IPA NEST_IPA, which the stage-2 parent
+ * translates. The guest's context descriptor and LPAE stage-1 tables live
+ * in that RAM and hold IPAs; the guest's stream table entry (words 0 and
+ * 1) is the nested HWPT's data. The device's DMA addresses are stage-1
+ * IOVAs, translated by both stages.
+ *
+ * Guest RAM, as offsets from NEST_IPA: the context descriptor at 0, the
+ * L1, L2 and L3 tables at 0x1000, 0x2000 and 0x3000 (one IOAS map of the
+ * first 64 KiB); the source page at 0x10000 and two destination pages at
+ * 0x11000 and 0x12000 (one map each, so that one can be unmapped alone);
+ * the rest of the 2 MiB in one more map.
+ */
+#define NEST_IPA 0x1000000UL
+#define NEST_RAM_SIZE 0x200000UL
+#define NEST_TABLES_SIZE 0x10000UL
+#define NEST_CD 0x0UL
+#define NEST_L1 0x1000UL
+#define NEST_L2 0x2000UL
+#define NEST_L3 0x3000UL
+#define NEST_SRC 0x10000UL
+#define NEST_DST 0x11000UL
+#define NEST_DST2 0x12000UL
+#define NEST_REST 0x13000UL
+/* Stage-1 IOVAs, far below the 28 address bits edu drives */
+#define NEST_IOVA_SRC 0x8000000UL
+#define NEST_IOVA_DST 0x8001000UL
+#define NEST_VSID 0x42
+#define NEST_VSID_NONE 0x43
+#define NEST_ASID 1
+#define NEST_T0SZ 25
+#define NEST_EVENTQ_DEPTH 16
+
+/* LPAE descriptors, 4 KiB granule */
+#define LPAE_TABLE 0x3ULL		/* valid; a table, or an L3 page */
+#define LPAE_AP_UNPRIV 0x40ULL		/* AP[1]; AP[2] 0: read/write */
+#define LPAE_SH_INNER 0x300ULL
+#define LPAE_AF 0x400ULL
+#define LPAE_NG 0x800ULL
+
+/* Context descriptor, word 0 */
+#define SMMU_CD0_T0SZ(n) ((__u64)(n))
+#define SMMU_CD0_TG0_4K 0x0ULL
+#define SMMU_CD0_IR0_WBWA 0x100ULL
+#define SMMU_CD0_OR0_WBWA 0x400ULL
+#define SMMU_CD0_SH0_INNER 0x3000ULL
+#define SMMU_CD0_EPD1 0x40000000ULL
+#define SMMU_CD0_V 0x80000000ULL
+#define SMMU_CD0_IPS_40BIT 0x200000000ULL
+#define SMMU_CD0_AA64 0x20000000000ULL
+#define SMMU_CD0_R 0x200000000000ULL
+#define SMMU_CD0_A 0x400000000000ULL
+#define SMMU_CD0_ASET 0x800000000000ULL
+#define SMMU_CD0_ASID(a) ((__u64)(a) << 48)
+/* MAIR attribute 0: normal memory, inner and outer write-back */
+#define SMMU_CD3_MAIR 0xffULL
+
+/* Stream table entry, words 0 and 1 */
+#define SMMU_STE0_V 0x1ULL
+#define SMMU_STE0_CFG(c) ((__u64)(c) << 1)
+#define SMMU_STE_CFG_ABORT 0
+#define SMMU_STE_CFG_BYPASS 4
+#define SMMU_STE_CFG_S1 5
+#define SMMU_STE1_S1CIR_WBRA 0x4ULL
+#define SMMU_STE1_S1COR_WBRA 0x10ULL
+#define SMMU_STE1_S1CSH_INNER 0xc0ULL
+#define SMMU_STE1_S1STALLD 0x8000000ULL
+#define SMMU_STE1_EATS(e) ((__u64)(e) << 28)
+
+/* The guest's entry for the edu device: stage 1 through the CD */
+#define NEST_STE0 (SMMU_STE0_V | SMMU_STE0_CFG(SMMU_STE_CFG_S1) | \
+		   (NEST_IPA + NEST_CD))
+#define NEST_STE1 (SMMU_STE1_S1CIR_WBRA | SMMU_STE1_S1COR_WBRA | \
+		   SMMU_STE1_S1CSH_INNER)
+
+/* Command queue entries: opcodes (word 0, bits 7:0) and fields */
+#define SMMU_CMD_PREFETCH_CFG 0x01ULL
+#define SMMU_CMD_CFGI_STE 0x03ULL
+#define SMMU_CMD_CFGI_ALL 0x04ULL
+#define SMMU_CMD_CFGI_CD 0x05ULL
+#define SMMU_CMD_CFGI_CD_ALL 0x06ULL
+#define SMMU_CMD_TLBI_NH_ALL 0x10ULL
+#define SMMU_CMD_TLBI_NH_ASID 0x11ULL
+#define SMMU_CMD_TLBI_NH_VA 0x12ULL
+#define SMMU_CMD_TLBI_NH_VAA 0x13ULL
+#define SMMU_CMD_TLBI_S12_VMALL 0x28ULL
+#define SMMU_CMD_TLBI_S2_IPA 0x2aULL
+#define SMMU_CMD_TLBI_NSNH_ALL 0x30ULL
+#define SMMU_CMD_ATC_INV 0x40ULL
+#define SMMU_CMD_SYNC 0x46ULL
+#define SMMU_CMD_SID(s) ((__u64)(s) << 32)
+#define SMMU_CMD_ASID(a) ((__u64)(a) << 48)
+#define SMMU_CMD_LEAF 0x1ULL
+#define SMMU_CMD_CFGI_RANGE_ALL 0x1fULL
+#define SMMU_CMD_ATC_SIZE_ALL 0x34ULL
+
+/* Event records */
+#define SMMU_EVT_F_TRANSLATION 0x10
+#define SMMU_EVT1_S2 0x8000000000ULL
+
+/* What a VMM holds for its guest's SMMU */
+struct nest {
+	char *ram;
+	__u32 s2;
+	__u32 viommu;
+	__u32 vdev;
+	__u32 veventq;
+	int veventq_fd;
+	__u32 nested;
+};
+
+/* One record of an ARM SMMUv3 vEVENTQ */
+struct nest_vevent {
+	struct iommufd_vevent_header hdr;
+	struct iommu_vevent_arm_smmuv3 evt;
+};
+
+/* IOMMU_HWPT_ALLOC on vIOMMU @viommu_id with STE words @w0 and @w1 */
+static int nest_alloc_ste(int iommufd, __u32 devid, __u32 viommu_id,
+			  __u64 w0, __u64 w1, __u32 *id)
+{
+	struct iommu_hwpt_arm_smmuv3 ste = {
+		.ste = { htole64(w0), htole64(w1) },
+	};
+
+	return hwpt_alloc_data(iommufd, 0, devid, viommu_id,
+			       IOMMU_HWPT_DATA_ARM_SMMUV3, &ste, sizeof(ste),
+			       id);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE on vIOMMU @viommu_id with *@num SMMUv3 commands,
+ * two words each; *@num gets the count the kernel handled.
+ */
+static int nest_invalidate(int iommufd, __u32 viommu_id,
+			   const __u64 (*words)[2], __u32 *num)
+{
+	struct iommu_viommu_arm_smmuv3_invalidate cmds[8] = {};
+	__u32 i;
+
+	if (*num > ARRAY_SIZE(cmds)) {
+		errno = E2BIG;
+		return -1;
+	}
+	for (i = 0; i < *num; i++) {
+		cmds[i].cmd[0] = htole64(words[i][0]);
+		cmds[i].cmd[1] = htole64(words[i][1]);
+	}
+	return hwpt_invalidate(iommufd, viommu_id, cmds,
+			       IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+			       sizeof(cmds[0]), num);
+}
+
+static __u64 *ram_u64(char *ram, __u64 offset)
+{
+	return (__u64 *)(ram + offset);
+}
+
+/* The index of @iova in its table of @level (1 to 3), 4 KiB granule */
+static unsigned int lpae_index(__u64 iova, int level)
+{
+	return (iova >> (12 + 9 * (3 - level))) & 0x1ff;
+}
+
+/* A read/write L3 page descriptor for the page at guest address @ipa */
+static __u64 lpae_page(__u64 ipa)
+{
+	return ipa | LPAE_TABLE | LPAE_AP_UNPRIV | LPAE_SH_INNER | LPAE_AF |
+	       LPAE_NG;
+}
+
+/* Make @pte the L3 entry of stage-1 @iova, visible to the SMMU */
+static void nest_set_pte(char *ram, __u64 iova, __u64 pte)
+{
+	*ram_u64(ram, NEST_L3 + 8 * lpae_index(iova, 3)) = htole64(pte);
+	__sync_synchronize();
+}
+
+/*
+ * What the guest does to change a leaf: @pte becomes the L3 entry of
+ * @iova, then one TLBI_NH_VA of it, which the vIOMMU must take whole.
+ */
+static void nest_set_leaf(struct __test_metadata *_metadata, int iommufd,
+			  __u32 viommu_id, char *ram, __u64 iova, __u64 pte)
+{
+	const __u64 tlbi[1][2] = {
+		{ SMMU_CMD_TLBI_NH_VA | SMMU_CMD_ASID(NEST_ASID),
+		  iova | SMMU_CMD_LEAF },
+	};
+	__u32 num = 1;
+
+	nest_set_pte(ram, iova, pte);
+	ASSERT_EQ(0, nest_invalidate(iommufd, viommu_id, tlbi, &num))
+		TH_LOG("TLBI_NH_VA 0x%llx: %s", (unsigned long long)iova,
+		       strerror(errno));
+	ASSERT_EQ(1, num);
+}
+
+/*
+ * The guest's stage 1, all in IPAs: one context descriptor (39-bit VA,
+ * 4 KiB granule, 40-bit output, ASID NEST_ASID) whose table maps
+ * NEST_IOVA_SRC to the source page and NEST_IOVA_DST to the first
+ * destination page, through one table at each of the three levels.
+ */
+static void nest_build_s1(char *ram)
+{
+	__u64 *cd = ram_u64(ram, NEST_CD);
+
+	cd[0] = htole64(SMMU_CD0_T0SZ(NEST_T0SZ) | SMMU_CD0_TG0_4K |
+			SMMU_CD0_IR0_WBWA | SMMU_CD0_OR0_WBWA |
+			SMMU_CD0_SH0_INNER | SMMU_CD0_EPD1 | SMMU_CD0_V |
+			SMMU_CD0_IPS_40BIT | SMMU_CD0_AA64 | SMMU_CD0_R |
+			SMMU_CD0_A | SMMU_CD0_ASET |
+			SMMU_CD0_ASID(NEST_ASID));
+	cd[1] = htole64(NEST_IPA + NEST_L1);
+	cd[3] = htole64(SMMU_CD3_MAIR);
+	*ram_u64(ram, NEST_L1 + 8 * lpae_index(NEST_IOVA_SRC, 1)) =
+		htole64((NEST_IPA + NEST_L2) | LPAE_TABLE);
+	*ram_u64(ram, NEST_L2 + 8 * lpae_index(NEST_IOVA_SRC, 2)) =
+		htole64((NEST_IPA + NEST_L3) | LPAE_TABLE);
+	nest_set_pte(ram, NEST_IOVA_SRC, lpae_page(NEST_IPA + NEST_SRC));
+	nest_set_pte(ram, NEST_IOVA_DST, lpae_page(NEST_IPA + NEST_DST));
+}
+
+/* The byte @i of pattern @seed */
+static unsigned char pattern_byte(unsigned int i, int seed)
+{
+	return (i * 13 + seed) & 0xff;
+}
+
+static void page_fill(char *p, int seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < EDU_BUF_SIZE; i++)
+		p[i] = pattern_byte(i, seed);
+}
+
+/* Whether the EDU_BUF_SIZE bytes at @p are pattern @seed */
+static bool page_holds(const char *p, int seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < EDU_BUF_SIZE; i++)
+		if ((unsigned char)p[i] != pattern_byte(i, seed))
+			return false;
+	return true;
+}
+
+static bool page_is_zero(const char *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < EDU_BUF_SIZE; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * The source page of guest RAM @ram gets pattern @seed; edu reads @src
+ * into its buffer and writes its buffer to @dst, which must bring the
+ * pattern to the page at @dst_off of guest RAM.
+ */
+static void nest_copy(struct __test_metadata *_metadata, int devfd,
+		      __u64 bar0, char *ram, int seed, __u64 src, __u64 dst,
+		      __u64 dst_off)
+{
+	page_fill(ram + NEST_SRC, seed);
+	ASSERT_EQ(0, edu_dma(devfd, bar0, src, EDU_BUF_ADDR, 0));
+	ASSERT_EQ(0, edu_dma(devfd, bar0, EDU_BUF_ADDR, dst, EDU_DMA_TO_RAM));
+	ASSERT_TRUE(page_holds(ram + dst_off, seed))
+		TH_LOG("pattern %d", seed);
+}
+
+/* Attach the edu device (@devfd) to @pt_id, and it must be on it */
+static void attach_pt_on(struct __test_metadata *_metadata, int devfd,
+			 __u32 pt_id)
+{
+	__u32 id = pt_id;
+
+	ASSERT_EQ(0, attach_pt(devfd, &id))
+		TH_LOG("attach to %u: %s", pt_id, strerror(errno));
+	ASSERT_EQ(pt_id, id);
+}
+
+/*
+ * Read the vEVENTQ at @fd until it stays empty for half a second. QEMU's
+ * SMMU reports one faulting DMA many times over (it translates the
+ * transfer in pieces), more than the queue holds while the SMMU's event
+ * thread fills it: every event must be a stage-1 translation fault of
+ * the vDEVICE NEST_VSID in the page of @iova, lost-events headers may
+ * come between them, and sequence numbers rise from 0. Returns the
+ * number of events read.
+ */
+static unsigned int nest_drain_faults(struct __test_metadata *_metadata,
+				      int fd, __u64 iova)
+{
+	const size_t hdr_len = sizeof(struct iommufd_vevent_header);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	unsigned int events = 0;
+	__s64 last_seq = -1;
+	struct nest_vevent rec;
+	char buf[4096];
+	ssize_t len, off;
+	__u64 evt0;
+
+	while (poll(&pfd, 1, 500) == 1) {
+		len = read(fd, buf, sizeof(buf));
+		ASSERT_LT(0, len) TH_LOG("read: %s", strerror(errno));
+		for (off = 0; off < len; off += hdr_len) {
+			ASSERT_LE(off + (ssize_t)hdr_len, len);
+			memcpy(&rec.hdr, buf + off, hdr_len);
+			ASSERT_LT(last_seq, (__s64)rec.hdr.sequence);
+			last_seq = rec.hdr.sequence;
+			if (rec.hdr.flags == IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
+				continue;
+			ASSERT_EQ(0, rec.hdr.flags);
+			ASSERT_LE(off + (ssize_t)sizeof(rec), len);
+			memcpy(&rec, buf + off, sizeof(rec));
+			off += sizeof(rec.evt);
+			if (!events++)
+				ASSERT_EQ(0, rec.hdr.sequence);
+			evt0 = le64toh(rec.evt.evt[0]);
+			ASSERT_EQ(SMMU_EVT_F_TRANSLATION, evt0 & 0xff);
+			ASSERT_EQ(NEST_VSID, evt0 >> 32);
+			ASSERT_EQ(0, le64toh(rec.evt.evt[1]) & SMMU_EVT1_S2);
+			ASSERT_EQ(iova, le64toh(rec.evt.evt[2]) & ~(PAGE - 1));
+		}
+	}
+	ASSERT_LT(0, events);
+	return events;
+}
+
+/*
+ * What a VMM does for a guest with an SMMUv3 and the edu device (@devid,
+ * bound to @iommufd, its cdev @devfd): guest RAM with the stage-1 tables
+ * in it, mapped into IOAS @ioas_id; a stage-2 parent on that IOAS; a
+ * vIOMMU on the parent, a vDEVICE giving the edu device virtual stream ID
+ * NEST_VSID, and an event queue. With @attach, also the nested HWPT of
+ * the guest's STE, with the device attached to it. False when the test
+ * skipped: not an SMMUv3, or one without both stages.
+ */
+static bool nest_setup(struct __test_metadata *_metadata, int iommufd,
+		       __u32 ioas_id, __u32 devid, int devfd, struct nest *n,
+		       bool attach)
+{
+	struct iommu_hw_info_arm_smmuv3 smmu;
+	int rc, err;
+
+	memset(n, 0, sizeof(*n));
+	n->veventq_fd = -1;
+	if (!edu_smmu_or_skip(_metadata, iommufd, devid, &smmu))
+		return false;
+	if (!(smmu.idr[0] & SMMU_IDR0_S1P) || !(smmu.idr[0] & SMMU_IDR0_S2P))
+		SKIP(return false, "the SMMU lacks a stage: no nesting");
+
+	n->ram = mmap(NULL, NEST_RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, n->ram);
+	memset(n->ram, 0, NEST_RAM_SIZE);
+	nest_build_s1(n->ram);
+
+	ASSERT_EQ(0, ioas_map_fixed(iommufd, ioas_id, n->ram,
+				    NEST_TABLES_SIZE, NEST_IPA));
+	ASSERT_EQ(0, ioas_map_fixed(iommufd, ioas_id, n->ram + NEST_SRC,
+				    PAGE, NEST_IPA + NEST_SRC));
+	ASSERT_EQ(0, ioas_map_fixed(iommufd, ioas_id, n->ram + NEST_DST,
+				    PAGE, NEST_IPA + NEST_DST));
+	ASSERT_EQ(0, ioas_map_fixed(iommufd, ioas_id, n->ram + NEST_DST2,
+				    PAGE, NEST_IPA + NEST_DST2));
+	ASSERT_EQ(0, ioas_map_fixed(iommufd, ioas_id, n->ram + NEST_REST,
+				    NEST_RAM_SIZE - NEST_REST,
+				    NEST_IPA + NEST_REST));
+	ASSERT_EQ(0, hwpt_alloc_paging(iommufd, devid, ioas_id,
+				       IOMMU_HWPT_ALLOC_NEST_PARENT, &n->s2));
+
+	/*
+	 * Without S2FWB the guest could make DMA non-coherent: the driver
+	 * refuses vIOMMUs unless told the risk is accepted, which this test
+	 * does for the allocation only (QEMU's SMMU has no S2FWB).
+	 */
+	if (!(smmu.idr[3] & SMMU_IDR3_FWB)) {
+		ASSERT_EQ(0, write_sysfs(SMMU_UNSAFE_NESTING, "N"));
+		ASSERT_ERRNO(EOPNOTSUPP,
+			     viommu_alloc(iommufd, devid, n->s2,
+					  IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL,
+					  0, &n->viommu));
+		ASSERT_EQ(0, write_sysfs(SMMU_UNSAFE_NESTING, "Y"));
+	}
+	rc = viommu_alloc(iommufd, devid, n->s2, IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+			  NULL, 0, &n->viommu);
+	err = errno;
+	if (!(smmu.idr[3] & SMMU_IDR3_FWB))
+		ASSERT_EQ(0, write_sysfs(SMMU_UNSAFE_NESTING, "N"));
+	ASSERT_EQ(0, rc) TH_LOG("IOMMU_VIOMMU_ALLOC: %s", strerror(err));
+	ASSERT_EQ(0, vdevice_alloc(iommufd, n->viommu, devid, NEST_VSID,
+				   &n->vdev));
+	ASSERT_EQ(0, veventq_alloc(iommufd, n->viommu,
+				   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+				   NEST_EVENTQ_DEPTH, &n->veventq,
+				   &n->veventq_fd));
+	ASSERT_LE(0, n->veventq_fd);
+	if (!attach)
+		return true;
+
+	ASSERT_EQ(0, nest_alloc_ste(iommufd, devid, n->viommu, NEST_STE0,
+				    NEST_STE1, &n->nested))
+		TH_LOG("nested HWPT: %s", strerror(errno));
+	attach_pt_on(_metadata, devfd, n->nested);
+	return true;
+}
+
+/*
+ * DMA through both stages, then what a guest does to its stage 1: change
+ * a leaf and invalidate it, remove it (a stage-1 fault, reported to the
+ * vIOMMU's event queue under the virtual stream ID), restore it. Last, the
+ * host takes the page away in stage 2 under the live stage-1 entry: the
+ * DMA faults there, and that fault stays with the host.
+ */
+TEST_F(edu, smmu_nested_dma)
+{
+	const __u64 va_and_asid[2][2] = {
+		{ SMMU_CMD_TLBI_NH_VA | SMMU_CMD_ASID(NEST_ASID),
+		  NEST_IOVA_DST | SMMU_CMD_LEAF },
+		{ SMMU_CMD_TLBI_NH_ASID | SMMU_CMD_ASID(NEST_ASID), 0 },
+	};
+	unsigned int n_events;
+	struct nest_vevent ev;
+	struct pollfd pfd;
+	__u64 unmapped;
+	struct nest n;
+	long faults;
+	__u32 num;
+
+	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
+			self->devfd, &n, true))
+		return;
+	ASSERT_EQ(40, sizeof(struct nest_vevent));
+
+	/* Stage 1 maps the IOVAs, stage 2 the IPAs they lead to */
+	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 1, NEST_IOVA_SRC,
+		  NEST_IOVA_DST, NEST_DST);
+	ASSERT_TRUE(page_is_zero(n.ram + NEST_DST2));
+
+	/* The guest moves one leaf and invalidates it by VA */
+	nest_set_leaf(_metadata, self->iommufd, n.viommu, n.ram, NEST_IOVA_DST,
+		      lpae_page(NEST_IPA + NEST_DST2));
+	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 2, NEST_IOVA_SRC,
+		  NEST_IOVA_DST, NEST_DST2);
+	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 1));
+
+	/* Removed: a stage-1 translation fault, which the guest is told */
+	nest_set_pte(n.ram, NEST_IOVA_DST, 0);
+	num = 2;
+	ASSERT_EQ(0, nest_invalidate(self->iommufd, n.viommu, va_and_asid,
+				     &num));
+	ASSERT_EQ(2, num);
+	page_fill(n.ram + NEST_SRC, 3);
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, NEST_IOVA_SRC,
+			     EDU_BUF_ADDR, 0));
+	faults = iommu_fault_irqs();
+	ASSERT_LE(0, faults) TH_LOG("no IOMMU fault interrupt");
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
+			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
+	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
+	pfd.fd = n.veventq_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	/* poll() reports only the events asked for */
+	ASSERT_EQ(POLLIN, pfd.revents);
+	n_events = nest_drain_faults(_metadata, n.veventq_fd, NEST_IOVA_DST);
+	TH_LOG("%u fault events for one faulting DMA", n_events);
+	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 1));
+	ASSERT_TRUE(page_holds(n.ram + NEST_DST2, 2));
+
+	/* Restored: edu's buffer still holds what it read, pattern 3 */
+	nest_set_leaf(_metadata, self->iommufd, n.viommu, n.ram, NEST_IOVA_DST,
+		      lpae_page(NEST_IPA + NEST_DST));
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
+			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
+	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 3));
+
+	/* Stage 2 loses the page under the live stage-1 entry */
+	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id,
+				NEST_IPA + NEST_DST, PAGE, &unmapped));
+	ASSERT_EQ(PAGE, unmapped);
+	page_fill(n.ram + NEST_SRC, 4);
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, NEST_IOVA_SRC,
+			     EDU_BUF_ADDR, 0));
+	faults = iommu_fault_irqs();
+	ASSERT_LE(0, faults);
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
+			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
+	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
+	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 3));
+	ASSERT_TRUE(page_holds(n.ram + NEST_DST2, 2));
+	/* A stage-2 fault is the host's: the guest's queue stays empty */
+	pfd.revents = 0;
+	ASSERT_EQ(0, poll(&pfd, 1, 1000));
+	ASSERT_EQ(0, read(n.veventq_fd, &ev, sizeof(ev)));
+	ASSERT_EQ(0, close(n.veventq_fd));
+}
+
+/*
+ * The commands a vIOMMU passes on: stage-1 TLB, ATC and CD-cache ones,
+ * alone or several at once; everything else, and a stream ID without a
+ * vDEVICE, stops the array at that entry with EIO, after the entries
+ * before it were carried out. DMA still works after all of it.
+ */
+TEST_F(edu, smmu_nested_invalidate_errors)
+{
+	const __u64 accepted[][2] = {
+		{ SMMU_CMD_TLBI_NH_ALL, 0 },
+		{ SMMU_CMD_TLBI_NH_ASID | SMMU_CMD_ASID(NEST_ASID), 0 },
+		{ SMMU_CMD_TLBI_NH_VA | SMMU_CMD_ASID(NEST_ASID),
+		  NEST_IOVA_DST | SMMU_CMD_LEAF },
+		{ SMMU_CMD_TLBI_NH_VAA, NEST_IOVA_DST | SMMU_CMD_LEAF },
+		{ SMMU_CMD_ATC_INV | SMMU_CMD_SID(NEST_VSID),
+		  SMMU_CMD_ATC_SIZE_ALL },
+		{ SMMU_CMD_CFGI_CD | SMMU_CMD_SID(NEST_VSID), SMMU_CMD_LEAF },
+		{ SMMU_CMD_CFGI_CD_ALL | SMMU_CMD_SID(NEST_VSID), 0 },
+	};
+	const __u64 refused[][2] = {
+		{ SMMU_CMD_PREFETCH_CFG | SMMU_CMD_SID(NEST_VSID), 0 },
+		{ SMMU_CMD_CFGI_STE | SMMU_CMD_SID(NEST_VSID), SMMU_CMD_LEAF },
+		{ SMMU_CMD_CFGI_ALL, SMMU_CMD_CFGI_RANGE_ALL },
+		{ SMMU_CMD_TLBI_S12_VMALL, 0 },
+		{ SMMU_CMD_TLBI_S2_IPA, (NEST_IPA + NEST_DST) | SMMU_CMD_LEAF },
+		{ SMMU_CMD_TLBI_NSNH_ALL, 0 },
+		{ SMMU_CMD_SYNC, 0 },
+		/* Stream IDs the guest gave no device of the vIOMMU */
+		{ SMMU_CMD_CFGI_CD | SMMU_CMD_SID(NEST_VSID_NONE),
+		  SMMU_CMD_LEAF },
+		{ SMMU_CMD_CFGI_CD_ALL | SMMU_CMD_SID(NEST_VSID_NONE), 0 },
+		{ SMMU_CMD_ATC_INV | SMMU_CMD_SID(NEST_VSID_NONE),
+		  SMMU_CMD_ATC_SIZE_ALL },
+	};
+	const __u64 second_refused[3][2] = {
+		{ SMMU_CMD_TLBI_NH_ASID | SMMU_CMD_ASID(NEST_ASID), 0 },
+		{ SMMU_CMD_TLBI_S2_IPA, (NEST_IPA + NEST_DST) | SMMU_CMD_LEAF },
+		{ SMMU_CMD_TLBI_NH_ALL, 0 },
+	};
+	struct iommu_viommu_arm_smmuv3_invalidate one = {
+		.cmd = { htole64(SMMU_CMD_TLBI_NH_ALL), 0 },
+	};
+	struct nest n;
+	unsigned int i;
+	__u32 num;
+
+	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
+			self->devfd, &n, true))
+		return;
+
+	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
+		num = 1;
+		ASSERT_EQ(0, nest_invalidate(self->iommufd, n.viommu,
+					     &accepted[i], &num))
+			TH_LOG("command 0x%llx: %s",
+			       (unsigned long long)accepted[i][0],
+			       strerror(errno));
+		ASSERT_EQ(1, num);
+	}
+	num = ARRAY_SIZE(accepted);
+	ASSERT_EQ(0, nest_invalidate(self->iommufd, n.viommu, accepted,
+				     &num));
+	ASSERT_EQ(ARRAY_SIZE(accepted), num);
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		num = 1;
+		errno = 0;
+		ASSERT_EQ(-1, nest_invalidate(self->iommufd, n.viommu,
+					      &refused[i], &num))
+			TH_LOG("command 0x%llx",
+			       (unsigned long long)refused[i][0]);
+		ASSERT_EQ(EIO, errno) TH_LOG("command 0x%llx",
+					     (unsigned long long)refused[i][0]);
+		ASSERT_EQ(0, num);
+	}
+	num = ARRAY_SIZE(second_refused);
+	ASSERT_ERRNO(EIO, nest_invalidate(self->iommufd, n.viommu,
+					  second_refused, &num));
+	ASSERT_EQ(1, num);
+
+	/* Entries of another IOMMU's layout */
+	num = 1;
+	ASSERT_ERRNO(EINVAL, hwpt_invalidate(self->iommufd, n.viommu, &one,
+					     IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+					     sizeof(one), &num));
+	ASSERT_EQ(0, num);
+
+	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 0x21,
+		  NEST_IOVA_SRC, NEST_IOVA_DST, NEST_DST);
+	ASSERT_EQ(0, close(n.veventq_fd));
+}
+
+/*
+ * The guest's STE as nested HWPT data: only the stage-1 fields, and a
+ * Config of abort, bypass or stage-1 translation. A refused entry (EIO)
+ * allocates nothing. An abort entry blocks DMA; a bypass one leaves
+ * stage 2 alone to translate, IOVA = IPA. Then the rules of the data
+ * itself: length, flags, type.
+ */
+TEST_F(edu, smmu_nested_bad_ste)
+{
+	const __u64 refused[][2] = {
+		{ SMMU_STE0_V | SMMU_STE0_CFG(1) | (NEST_IPA + NEST_CD),
+		  NEST_STE1 },
+		{ SMMU_STE0_V | SMMU_STE0_CFG(2) | (NEST_IPA + NEST_CD),
+		  NEST_STE1 },
+		{ SMMU_STE0_V | SMMU_STE0_CFG(3) | (NEST_IPA + NEST_CD),
+		  NEST_STE1 },
+		/* stage-2 translation, and both stages: the host's part */
+		{ SMMU_STE0_V | SMMU_STE0_CFG(6) | (NEST_IPA + NEST_CD),
+		  NEST_STE1 },
+		{ SMMU_STE0_V | SMMU_STE0_CFG(7) | (NEST_IPA + NEST_CD),
+		  NEST_STE1 },
+		/* word 0 bits 52 and 58, between S1ContextPtr and S1CDMax */
+		{ NEST_STE0 | 0x10000000000000ULL, NEST_STE1 },
+		{ NEST_STE0 | 0x400000000000000ULL, NEST_STE1 },
+		/* word 1: bit 8, STRW (bit 30), SHCFG (bit 44) */
+		{ NEST_STE0, NEST_STE1 | 0x100ULL },
+		{ NEST_STE0, NEST_STE1 | 0x40000000ULL },
+		{ NEST_STE0, NEST_STE1 | 0x100000000000ULL },
+		/* EATS 2: split-stage ATS */
+		{ NEST_STE0, NEST_STE1 | SMMU_STE1_EATS(2) },
+	};
+	const __u64 accepted[][2] = {
+		/* S1ContextPtr bit 6: a CD 64 bytes further */
+		{ NEST_STE0 | 0x40ULL, NEST_STE1 },
+		{ NEST_STE0, NEST_STE1 | SMMU_STE1_S1STALLD },
+	};
+	struct {
+		struct iommu_hwpt_arm_smmuv3 ste;
+		__u64 more;
+	} longer = {
+		.ste.ste = { htole64(NEST_STE0), htole64(NEST_STE1) },
+	};
+	__u32 id, next, aborts[2], bypass;
+	struct nest n;
+	unsigned int i;
+
+	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
+			self->devfd, &n, false))
+		return;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		next = next_free_id(self->iommufd);
+		ASSERT_NE(0, next);
+		errno = 0;
+		ASSERT_EQ(-1, nest_alloc_ste(self->iommufd, self->devid,
+					     n.viommu, refused[i][0],
+					     refused[i][1], &id))
+			TH_LOG("STE 0x%llx 0x%llx",
+			       (unsigned long long)refused[i][0],
+			       (unsigned long long)refused[i][1]);
+		ASSERT_EQ(EIO, errno) TH_LOG("STE 0x%llx 0x%llx",
+					     (unsigned long long)refused[i][0],
+					     (unsigned long long)refused[i][1]);
+		ASSERT_EQ(next, next_free_id(self->iommufd));
+	}
+	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
+		ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid,
+					    n.viommu, accepted[i][0],
+					    accepted[i][1], &id))
+			TH_LOG("STE 0x%llx 0x%llx: %s",
+			       (unsigned long long)accepted[i][0],
+			       (unsigned long long)accepted[i][1],
+			       strerror(errno));
+		ASSERT_EQ(0, destroy(self->iommufd, id));
+	}
+
+	/* Not valid (all zero), and abort: both block everything */
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu, 0,
+				    0, &aborts[0]));
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu,
+				    SMMU_STE0_V |
+				    SMMU_STE0_CFG(SMMU_STE_CFG_ABORT), 0,
+				    &aborts[1]));
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu,
+				    SMMU_STE0_V |
+				    SMMU_STE0_CFG(SMMU_STE_CFG_BYPASS), 0,
+				    &bypass));
+
+	/* Bypass: stage 2 alone, the IPA is the IOVA */
+	attach_pt_on(_metadata, self->devfd, bypass);
+	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 0x31,
+		  NEST_IPA + NEST_SRC, NEST_IPA + NEST_DST, NEST_DST);
+
+	for (i = 0; i < ARRAY_SIZE(aborts); i++) {
+		attach_pt_on(_metadata, self->devfd, aborts[i]);
+		ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
+				     NEST_IPA + NEST_DST2, EDU_DMA_TO_RAM));
+		ASSERT_TRUE(page_is_zero(n.ram + NEST_DST2))
+			TH_LOG("abort HWPT %u", i);
+	}
+
+	/* The data: too short, longer with more to say, longer with zeros */
+	next = next_free_id(self->iommufd);
+	ASSERT_NE(0, next);
+	ASSERT_ERRNO(EINVAL, hwpt_alloc_data(self->iommufd, 0, self->devid,
+					     n.viommu,
+					     IOMMU_HWPT_DATA_ARM_SMMUV3,
+					     &longer, 8, &id));
+	ASSERT_EQ(next, next_free_id(self->iommufd));
+	longer.more = 1;
+	ASSERT_ERRNO(E2BIG, hwpt_alloc_data(self->iommufd, 0, self->devid,
+					    n.viommu,
+					    IOMMU_HWPT_DATA_ARM_SMMUV3,
+					    &longer, sizeof(longer), &id));
+	ASSERT_EQ(next, next_free_id(self->iommufd));
+	/* Substreams are the guest's, in its CD table: no PASID HWPT */
+	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_data(self->iommufd,
+						 IOMMU_HWPT_ALLOC_PASID,
+						 self->devid, n.viommu,
+						 IOMMU_HWPT_DATA_ARM_SMMUV3,
+						 &longer.ste,
+						 sizeof(longer.ste), &id));
+	ASSERT_EQ(next, next_free_id(self->iommufd));
+	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_data(self->iommufd, 0,
+						 self->devid, n.viommu,
+						 IOMMU_HWPT_DATA_VTD_S1,
+						 &longer.ste,
+						 sizeof(longer.ste), &id));
+	ASSERT_EQ(next, next_free_id(self->iommufd));
+	longer.more = 0;
+	ASSERT_EQ(0, hwpt_alloc_data(self->iommufd, 0, self->devid, n.viommu,
+				     IOMMU_HWPT_DATA_ARM_SMMUV3, &longer,
+				     sizeof(longer), &id));
+	ASSERT_EQ(0, destroy(self->iommufd, id));
+
+	ASSERT_EQ(0, detach_pt(self->devfd));
+	ASSERT_EQ(0, destroy(self->iommufd, aborts[0]));
+	ASSERT_EQ(0, destroy(self->iommufd, aborts[1]));
+	ASSERT_EQ(0, destroy(self->iommufd, bypass));
+	ASSERT_EQ(0, close(n.veventq_fd));
+}
+
+/*
+ * What holds what: the attached nested HWPT holds itself, its vIOMMU and
+ * the parent; the device moves to the parent and back, with DMA through
+ * stage 2 alone and through both; then everything goes, in order.
+ */
+TEST_F(edu, smmu_nested_lifetimes)
+{
+	struct nest n;
+
+	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
+			self->devfd, &n, true))
+		return;
+
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.viommu));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.nested));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.s2));
+
+	attach_pt_on(_metadata, self->devfd, n.s2);
+	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 5,
+		  NEST_IPA + NEST_SRC, NEST_IPA + NEST_DST, NEST_DST);
+
+	attach_pt_on(_metadata, self->devfd, n.nested);
+	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 6, NEST_IOVA_SRC,
+		  NEST_IOVA_DST, NEST_DST);
+
+	ASSERT_EQ(0, detach_pt(self->devfd));
+	ASSERT_EQ(0, destroy(self->iommufd, n.nested));
+	/* The queue's open file holds it; the vDEVICE and queue, the vIOMMU */
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.veventq));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.viommu));
+	ASSERT_EQ(0, close(n.veventq_fd));
+	ASSERT_EQ(0, destroy(self->iommufd, n.veventq));
+	ASSERT_EQ(0, destroy(self->iommufd, n.vdev));
+	ASSERT_EQ(0, destroy(self->iommufd, n.viommu));
+	ASSERT_EQ(0, destroy(self->iommufd, n.s2));
 }
 
 /* The cdev's rules: bind first, bind once, one user at a time */
