@@ -387,9 +387,9 @@ struct iommufd_vevent {
  *          @lost_node when it is queued
  * @num_events: the entries of @events that are events
  * @sequence: the number the next event gets
- * @lost_node: queued at the tail when an event is dropped for lack of
- *             room, unless it is queued already; it reads as a header
- *             with IOMMU_VEVENTQ_FLAG_LOST_EVENTS
+ * @lost_node: put at the tail when an event is dropped for lack of
+ *             room (moved there if it is queued already); it reads as a
+ *             header with IOMMU_VEVENTQ_FLAG_LOST_EVENTS
  * @lost_sequence: the number of the last event dropped
  */
 struct iommufd_veventq {

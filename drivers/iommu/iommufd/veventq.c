@@ -11,8 +11,8 @@
  * A queue holds a bounded number of events. One that arrives when the
  * queue is full is dropped, and the queue's lost marker, a list node that
  * reads as a header with IOMMU_VEVENTQ_FLAG_LOST_EVENTS, goes to the tail
- * unless it is there already; the reader so learns of the loss at the
- * point in the stream where it happened. Every event, queued or dropped,
+ * (moving there if it was queued earlier); the reader so learns of the
+ * loss where it happened in the stream, or after it. Every event, queued or dropped,
  * takes the next sequence number (counting to INT_MAX, then from 0), and
  * the marker reads with the number of the last one dropped, so the gap
  * before it tells how many were lost.
@@ -73,9 +73,13 @@ static void iommufd_veventq_add(struct iommufd_veventq *veventq,
 		veventq->num_events++;
 		vevent = NULL;
 	} else {
+		/*
+		 * The marker goes (or moves) behind everything queued, so that
+		 * sequence numbers keep rising along the stream; an earlier
+		 * loss stays visible as a gap between the events around it.
+		 */
 		veventq->lost_sequence = vevent->sequence;
-		if (list_empty(&veventq->lost_node))
-			list_add_tail(&veventq->lost_node, &veventq->events);
+		list_move_tail(&veventq->lost_node, &veventq->events);
 	}
 	spin_unlock(&veventq->lock);
 	kfree(vevent);

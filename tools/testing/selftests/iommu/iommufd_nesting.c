@@ -3053,6 +3053,35 @@ TEST_F(vevent, overflow)
 			 2 * VQ_DEPTH + 5, VIRT_A);
 }
 
+/*
+ * The lost-events header moves behind events queued after it when more
+ * are lost, so that sequence numbers rise along what is read; the
+ * earlier loss shows as a gap.
+ */
+TEST_F(vevent, lost_header_moves_to_tail)
+{
+	char ev[VQ_DEPTH * REC_LEN + 64];
+	unsigned int i;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	/* Full, then event VQ_DEPTH lost */
+	trigger_n(_metadata, self->fd, self->idev_id, VQ_DEPTH + 1);
+	/* Room for one: event VQ_DEPTH + 1 is queued, + 2 lost again */
+	ASSERT_EQ(REC_LEN, read(self->evfd, ev, REC_LEN));
+	expect_rec(_metadata, ev, 0, VIRT_A);
+	trigger_n(_metadata, self->fd, self->idev_id, 2);
+
+	ASSERT_EQ(VQ_DEPTH * REC_LEN + HDR_LEN,
+		  read(self->evfd, ev, sizeof(ev)));
+	for (i = 1; i != VQ_DEPTH; i++)
+		expect_rec(_metadata, ev + (i - 1) * REC_LEN, i, VIRT_A);
+	expect_rec(_metadata, ev + (VQ_DEPTH - 1) * REC_LEN, VQ_DEPTH + 1,
+		   VIRT_A);
+	expect_lost(_metadata, ev + VQ_DEPTH * REC_LEN, VQ_DEPTH + 2);
+	ASSERT_EQ(0, read(self->evfd, ev, sizeof(ev)));
+}
+
 /* A queue of depth 1 holds one event */
 TEST_F(vevent, depth_one)
 {

@@ -1125,6 +1125,9 @@ TEST_F(edu, smmu_stage2_parent_dma)
 
 /* Event records */
 #define SMMU_EVT_F_TRANSLATION 0x10
+#define SMMU_EVT_C_BAD_CD 0x0a
+/* nest_drain_events(): the event has no address to check */
+#define NEST_ANY_IOVA (~0ULL)
 #define SMMU_EVT1_S2 0x8000000000ULL
 
 /* What a VMM holds for its guest's SMMU */
@@ -1317,13 +1320,13 @@ static void attach_pt_on(struct __test_metadata *_metadata, int devfd,
  * Read the vEVENTQ at @fd until it stays empty for half a second. QEMU's
  * SMMU reports one faulting DMA many times over (it translates the
  * transfer in pieces), more than the queue holds while the SMMU's event
- * thread fills it: every event must be a stage-1 translation fault of
- * the vDEVICE NEST_VSID in the page of @iova, lost-events headers may
- * come between them, and sequence numbers rise from 0. Returns the
- * number of events read.
+ * thread fills it: every event must be of type @id, not a stage-2 one,
+ * for the vDEVICE NEST_VSID, in the page of @iova unless that is
+ * NEST_ANY_IOVA; lost-events headers may come between them, and sequence
+ * numbers rise from 0. Returns the number of events read.
  */
-static unsigned int nest_drain_faults(struct __test_metadata *_metadata,
-				      int fd, __u64 iova)
+static unsigned int nest_drain_events(struct __test_metadata *_metadata,
+				      int fd, __u8 id, __u64 iova)
 {
 	const size_t hdr_len = sizeof(struct iommufd_vevent_header);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -1351,10 +1354,12 @@ static unsigned int nest_drain_faults(struct __test_metadata *_metadata,
 			if (!events++)
 				ASSERT_EQ(0, rec.hdr.sequence);
 			evt0 = le64toh(rec.evt.evt[0]);
-			ASSERT_EQ(SMMU_EVT_F_TRANSLATION, evt0 & 0xff);
+			ASSERT_EQ(id, evt0 & 0xff);
 			ASSERT_EQ(NEST_VSID, evt0 >> 32);
 			ASSERT_EQ(0, le64toh(rec.evt.evt[1]) & SMMU_EVT1_S2);
-			ASSERT_EQ(iova, le64toh(rec.evt.evt[2]) & ~(PAGE - 1));
+			if (iova != NEST_ANY_IOVA)
+				ASSERT_EQ(iova,
+					  le64toh(rec.evt.evt[2]) & ~(PAGE - 1));
 		}
 	}
 	ASSERT_LT(0, events);
@@ -1499,7 +1504,8 @@ TEST_F(edu, smmu_nested_dma)
 	ASSERT_EQ(1, poll(&pfd, 1, 5000));
 	/* poll() reports only the events asked for */
 	ASSERT_EQ(POLLIN, pfd.revents);
-	n_events = nest_drain_faults(_metadata, n.veventq_fd, NEST_IOVA_DST);
+	n_events = nest_drain_events(_metadata, n.veventq_fd,
+				     SMMU_EVT_F_TRANSLATION, NEST_IOVA_DST);
 	TH_LOG("%u fault events for one faulting DMA", n_events);
 	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 1));
 	ASSERT_TRUE(page_holds(n.ram + NEST_DST2, 2));
@@ -1631,6 +1637,40 @@ TEST_F(edu, smmu_nested_invalidate_errors)
  * stage 2 alone to translate, IOVA = IPA. Then the rules of the data
  * itself: length, flags, type.
  */
+/*
+ * A context descriptor the guest left invalid: the SMMU reports a bad CD
+ * (C_BAD_CD), a configuration error of the guest's, which goes to the
+ * guest's event queue under the virtual stream ID; the DMA writes
+ * nothing.
+ */
+TEST_F(edu, smmu_nested_bad_cd_event)
+{
+	unsigned int n_events;
+	struct nest n;
+	long faults;
+
+	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
+			self->devfd, &n, false))
+		return;
+	/* Never attached yet, so the SMMU has cached none of it */
+	*ram_u64(n.ram, NEST_CD) &= ~htole64(SMMU_CD0_V);
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu,
+				    NEST_STE0, NEST_STE1, &n.nested));
+	attach_pt_on(_metadata, self->devfd, n.nested);
+
+	page_fill(n.ram + NEST_SRC, 7);
+	faults = iommu_fault_irqs();
+	ASSERT_LE(0, faults) TH_LOG("no IOMMU fault interrupt");
+	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
+			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
+	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
+	n_events = nest_drain_events(_metadata, n.veventq_fd,
+				     SMMU_EVT_C_BAD_CD, NEST_ANY_IOVA);
+	TH_LOG("%u bad-CD events for one DMA", n_events);
+	ASSERT_TRUE(page_is_zero(n.ram + NEST_DST));
+	ASSERT_EQ(0, close(n.veventq_fd));
+}
+
 TEST_F(edu, smmu_nested_bad_ste)
 {
 	const __u64 refused[][2] = {
