@@ -389,15 +389,15 @@ out_put_idev:
  * @ucmd: the call; its argument is a struct iommu_hwpt_invalidate
  *
  * Hands the user's array of invalidation entries to the IOMMU driver of
- * a nested HWPT or a vIOMMU. However the call ends, entry_num is written back with
- * the number of entries the driver handled, so that userspace can tell
- * where it stopped.
+ * a nested HWPT or a vIOMMU. However the call ends, entry_num is written
+ * back with the number of entries the driver handled, so that userspace
+ * can tell where it stopped.
  *
  * Return: 0; -EOPNOTSUPP for a non-zero reserved field or a driver
  * without user invalidation; -EINVAL for entries without a pointer or a
  * length, or a @hwpt_id that is neither a nested HWPT nor a vIOMMU;
- * -ENOENT when it names
- * nothing; the driver's errors; -EFAULT when the reply cannot be written.
+ * -ENOENT when it names nothing; the driver's errors; -EFAULT when the
+ * reply cannot be written.
  */
 int iommufd_hwpt_invalidate_ioctl(struct iommufd_ucmd *ucmd)
 {
