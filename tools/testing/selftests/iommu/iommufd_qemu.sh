@@ -108,31 +108,39 @@ qemu_pid() {
 
 # One QMP session: capabilities, KVM state, the guest's PCI devices, quit.
 # $1: accelerator; $2: "cdev" (-object iommufd) or "legacy" (container).
-# While QEMU runs, the pages it has pinned go to $tmp/pinned and its
-# VmLck (kB) to $tmp/vmlck.
+# While QEMU runs, the most pages it had pinned at once go to $tmp/pinned
+# and its highest VmLck (kB) to $tmp/vmlck.
 run_qemu() {
 	local dev=(-device vfio-pci,host="$bdf",id=edu0)
 
 	[ "$2" = cdev ] && dev=(-object iommufd,id=iommufd0
 				-device vfio-pci,host="$bdf",iommufd=iommufd0,id=edu0)
-	local pins0
+	local pins0 n lck max=0 maxlck=0 needlck=0
 
+	[ "$2" = legacy ] && needlck=$((RAM_MIB * 1024))
 	rm -f "$tmp/pinned" "$tmp/vmlck"
 	pins0=$(foll_pins)
 	{
 		echo '{"execute": "qmp_capabilities"}'
 		# QEMU pins and maps its RAM while it sets up the device,
-		# which may take a while under TCG: wait for the pins, at
-		# most 2 min. (The page table itself is not read now: 6.1's
-		# debugfs walks it without a lock, racing with changes.)
+		# which may take a while under TCG: wait for the pins (and,
+		# legacy, the VmLck charge), at most 2 min. Keep the peaks:
+		# the guest's firmware moves memory around (SMRAM, PAM), and
+		# QEMU then unmaps a RAM section and maps it anew, so one
+		# sample may fall into such a gap. (The page table itself is
+		# not read now: 6.1's debugfs walks it without a lock.)
 		for _ in $(seq 120); do
-			[ $(($(foll_pins) - pins0)) -ge "$MIN_PINS" ] &&
-				break
+			n=$(($(foll_pins) - pins0))
+			lck=$(awk '/^VmLck:/ { print $2 }' \
+				"/proc/$(qemu_pid)/status" 2>/dev/null)
+			[ "$n" -gt "$max" ] && max=$n
+			[ "${lck:-0}" -gt "$maxlck" ] && maxlck=${lck:-0}
+			[ "$max" -ge "$MIN_PINS" ] &&
+				[ "$maxlck" -ge "$needlck" ] && break
 			sleep 1
 		done
-		echo $(($(foll_pins) - pins0)) > "$tmp/pinned"
-		awk '/^VmLck:/ { print $2 }' \
-			"/proc/$(qemu_pid)/status" > "$tmp/vmlck"
+		echo "$max" > "$tmp/pinned"
+		echo "$maxlck" > "$tmp/vmlck"
 		echo '{"execute": "query-kvm"}'
 		echo '{"execute": "query-pci"}'
 		sleep 1
@@ -149,7 +157,8 @@ run_qemu_legacy() {
 		run_qemu tcg legacy'
 }
 
-# "ok" when QEMU pinned at least its RAM for the device while it ran,
+# "ok" when QEMU had at least its RAM pinned for the device at some time
+# while it ran,
 # and after it quit nothing stayed pinned or mapped in the device's page
 # table; $1: pins before, $2: test number, $3: name
 check_mappings() {
@@ -204,7 +213,7 @@ sees_edu "$out" || rc=1
 result $rc 4 "qemu (TCG, legacy VFIO container on iommufd) starts, its guest sees edu"
 check_mappings "$pins" 5 "legacy: RAM mapped, then unmapped and unpinned at exit"
 vmlck=$(cat "$tmp/vmlck" 2>/dev/null || echo 0)
-echo "# QEMU's VmLck while running: $vmlck kB"
+echo "# QEMU's highest VmLck while running: $vmlck kB"
 [ "${vmlck:-0}" -ge $((RAM_MIB * 1024)) ]
 result $? 6 "legacy: the pinned RAM is charged to QEMU's VmLck, as type1 does"
 
