@@ -250,6 +250,34 @@ static bool iopt_page_longterm_writable(struct page *page)
 }
 
 /*
+ * iopt_page_longterm_writable() for each of @npages pinned pages, asked
+ * once per folio: the answer depends only on the folio, and the pages of
+ * a huge page come one after the other.
+ */
+static bool iopt_pages_longterm_writable(struct page **list,
+					 unsigned long npages)
+{
+	unsigned long i = 0;
+
+	while (i < npages) {
+		struct folio *folio = page_folio(list[i]);
+		unsigned long pfn = folio_pfn(folio);
+		unsigned long nr = folio_nr_pages(folio);
+
+		if (!iopt_page_longterm_writable(list[i]))
+			return false;
+		/*
+		 * Skip the following pages of the same folio, found by pfn
+		 * (a folio is physically contiguous) without reading their
+		 * struct page.
+		 */
+		for (i++; i < npages && page_to_pfn(list[i]) - pfn < nr; i++)
+			;
+	}
+	return true;
+}
+
+/*
  * A read-only pin of @npages pages at @uaddr of @mm, whose mmap lock the
  * caller holds, within one VMA: returns the number pinned (up to the
  * VMA's end) or an errno.
@@ -321,15 +349,9 @@ static long iopt_pages_gup(struct iopt_pages *pages, unsigned long uaddr,
 	 */
 	if (!rc)
 		rc = -EFAULT;
-	if (rc > 0 && pages->writable) {
-		long i;
-
-		for (i = 0; i < rc; i++) {
-			if (!iopt_page_longterm_writable(out[i])) {
-				unpin_user_pages(out, rc);
-				return -EFAULT;
-			}
-		}
+	if (rc > 0 && pages->writable && !iopt_pages_longterm_writable(out, rc)) {
+		unpin_user_pages(out, rc);
+		return -EFAULT;
 	}
 	return rc;
 }
@@ -480,11 +502,13 @@ static int iopt_pages_need_list(struct iopt_pages *pages)
 	/*
 	 * Within the limit this is 8 bytes per 4 KiB; without one
 	 * (CAP_IPC_LOCK) a huge range must fail rather than warn or wake the
-	 * OOM killer.
+	 * OOM killer. Not zeroed: an entry is read only while its page is
+	 * pinned, and pinning writes it first.
 	 */
-	pages->page_list = kvcalloc(pages->npages, sizeof(*pages->page_list),
-				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
-				    __GFP_RETRY_MAYFAIL);
+	pages->page_list = kvmalloc_array(pages->npages,
+					  sizeof(*pages->page_list),
+					  GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+					  __GFP_RETRY_MAYFAIL);
 	return pages->page_list ? 0 : -ENOMEM;
 }
 

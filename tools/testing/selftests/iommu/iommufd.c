@@ -2237,6 +2237,112 @@ TEST_F(ioas_map, map_file_offset_and_contents)
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, SZ_64K, NULL));
 }
 
+/*
+ * One range with pages in each state the pin meets: written (found in the
+ * page cache), fallocated but never written (read in, which zeroes them)
+ * and missing (allocated). Each is pinned once, mapped where it is, and
+ * keeps its contents.
+ */
+TEST_F(ioas_map, map_file_pages_in_every_state)
+{
+	const size_t pg = SZ_4K, len = 16 * SZ_4K;
+	__u64 iova = MOCK_APERTURE_START;
+	__u32 hwpt_id, stdev_id;
+	char *view;
+	long pins;
+	size_t i;
+	int mfd;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	mfd = memfd_of(len);
+	ASSERT_LE(0, mfd);
+	view = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, view);
+	memset(view, 0x5a, 4 * pg);
+	ASSERT_EQ(0, fallocate(mfd, 0, 4 * pg, 4 * pg));
+	memset(view + 12 * pg, 0xa5, 4 * pg);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, &hwpt_id,
+				 NULL));
+	pins = foll_pins();
+	ASSERT_LE(0, pins);
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, MAP_FIXED_RW, mfd,
+				   0, len, &iova));
+	ASSERT_EQ(pins + 16, foll_pins());
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, iova, view, len));
+	ASSERT_EQ(0, md_check_refs(self->fd, view, len, 1));
+	for (i = 0; i < len; i++) {
+		char want = i < 4 * pg ? 0x5a : i >= 12 * pg ? 0xa5 : 0;
+
+		ASSERT_EQ(want, view[i]) TH_LOG("byte %zu", i);
+	}
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, len, NULL));
+	ASSERT_EQ(pins, foll_pins());
+	ASSERT_EQ(0, md_check_refs(self->fd, view, len, 0));
+	ASSERT_EQ(0, destroy(self->fd, stdev_id));
+	munmap(view, len);
+	close(mfd);
+}
+
+/*
+ * A hugetlbfs memfd range that starts inside one 2 MiB page and ends in
+ * the next: one pin per 4 KiB of the range (each huge page pinned with
+ * one update for its part), all of them given back by the unmap.
+ */
+TEST_F(ioas_map, map_file_hugetlb_across_huge_pages)
+{
+	const char *nr_path = "/proc/sys/vm/nr_hugepages";
+	__u64 iova = MOCK_APERTURE_START;
+	char saved[32] = "", *view;
+	__u32 hwpt_id, stdev_id;
+	long pins;
+	int mfd, fd;
+	ssize_t n;
+
+	if (!have_test_cmd(self->fd))
+		SKIP(return, NO_TEST_CMD);
+	/* Two free huge pages, reserved for the test when there are none */
+	fd = open(nr_path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, saved, sizeof(saved) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	saved[n] = 0;
+	if (atol(saved) < 2 && write_sysfs(nr_path, "2"))
+		SKIP(return, "cannot reserve 2 MiB huge pages");
+	mfd = memfd_create("iommufd-test-huge", MFD_HUGETLB);
+	if (mfd < 0 || ftruncate(mfd, 2 * SZ_2M) ||
+	    fallocate(mfd, 0, 0, 2 * SZ_2M)) {
+		if (mfd >= 0)
+			close(mfd);
+		if (atol(saved) < 2)
+			write_sysfs(nr_path, saved);
+		SKIP(return, "no hugetlbfs memfd with two 2 MiB pages");
+	}
+	view = mmap(NULL, 2 * SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED, mfd,
+		    0);
+	ASSERT_NE(MAP_FAILED, view);
+	memset(view, 0x3c, 2 * SZ_2M);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, &hwpt_id,
+				 NULL));
+	pins = foll_pins();
+	ASSERT_LE(0, pins);
+	ASSERT_EQ(0, ioas_map_file(self->fd, self->ioas_id, MAP_FIXED_RW, mfd,
+				   SZ_4K, SZ_2M, &iova));
+	ASSERT_EQ(pins + (long)(SZ_2M / SZ_4K), foll_pins());
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, iova, view + SZ_4K,
+				  SZ_2M));
+	ASSERT_EQ(0, md_check_refs(self->fd, view + SZ_4K, SZ_2M, 1));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, iova, SZ_2M, NULL));
+	ASSERT_EQ(pins, foll_pins());
+	ASSERT_EQ(0, md_check_refs(self->fd, view, 2 * SZ_2M, 0));
+	ASSERT_EQ(0, destroy(self->fd, stdev_id));
+	munmap(view, 2 * SZ_2M);
+	close(mfd);
+	if (atol(saved) < 2)
+		ASSERT_EQ(0, write_sysfs(nr_path, saved));
+}
+
 TEST_F(ioas_map, map_file_errors)
 {
 	__u64 iova = 0, len = 1;

@@ -72,6 +72,29 @@ static inline int write_sysfs(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
+/* Pins held by the kernel, over all: gup's FOLL_PIN counters */
+static inline long foll_pins(void)
+{
+	long acquired = -1, released = -1, v;
+	char name[64];
+	FILE *f;
+
+	/* fold the per-CPU counter deltas in first */
+	if (write_sysfs("/proc/sys/vm/stat_refresh", "1"))
+		return -1;
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	fclose(f);
+	return acquired < 0 || released < 0 ? -1 : acquired - released;
+}
+
 /* IOMMU_OPTION; *@val in and out */
 static inline int option(int fd, __u32 option_id, __u16 op,
 			 __u32 object_id, __u64 *val)

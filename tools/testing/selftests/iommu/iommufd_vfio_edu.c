@@ -1924,29 +1924,6 @@ TEST_F(edu, attach_and_map_errors)
 	munmap(bar, PAGE);
 }
 
-/* Pins held by the kernel, over all: gup's FOLL_PIN counters */
-static long foll_pins(void)
-{
-	long acquired = -1, released = -1, v;
-	char name[64];
-	FILE *f;
-
-	/* fold the per-CPU counter deltas in first */
-	if (write_sysfs("/proc/sys/vm/stat_refresh", "1"))
-		return -1;
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2) {
-		if (!strcmp(name, "nr_foll_pin_acquired"))
-			acquired = v;
-		else if (!strcmp(name, "nr_foll_pin_released"))
-			released = v;
-	}
-	fclose(f);
-	return acquired < 0 || released < 0 ? -1 : acquired - released;
-}
-
 /*
  * Lifetimes: the device file keeps the context alive after the iommufd
  * file is closed, DMA through its mapping still works; closing the device
