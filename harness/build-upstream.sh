@@ -28,7 +28,10 @@ if [ ! -f "$UP_SRC/.iommufd-extracted" ]; then
 	touch "$UP_SRC/.iommufd-extracted"
 fi
 
-fragments=("$HARNESS/configs/base.config" "$HARNESS/configs/perf.config"
+# The benchmark's machine is x86_64 with VT-d: its fragment too (without
+# it the peer boots with no IOMMU and vfio-pci refuses the edu devices)
+fragments=("$HARNESS/configs/base.config" "$HARNESS/configs/x86_64.config"
+	   "$HARNESS/configs/perf.config"
 	   "$HARNESS/configs/upstream-6.12.config")
 mkdir -p "$UP_OBJ"
 key=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
