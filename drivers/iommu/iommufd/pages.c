@@ -349,7 +349,8 @@ static long iopt_pages_gup(struct iopt_pages *pages, unsigned long uaddr,
 	 */
 	if (!rc)
 		rc = -EFAULT;
-	if (rc > 0 && pages->writable && !iopt_pages_longterm_writable(out, rc)) {
+	if (rc > 0 && pages->writable &&
+	    !iopt_pages_longterm_writable(out, rc)) {
 		unpin_user_pages(out, rc);
 		return -EFAULT;
 	}
