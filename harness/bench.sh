@@ -58,8 +58,7 @@ bench_in_guest() {
 		VM_TIMEOUT=${BENCH_TIMEOUT:-5400} \
 		"$HARNESS/vm.sh" "$cmd" | tee "$out/$label.txt"
 	rc=${PIPESTATUS[0]}
-	run=$(cat "$rundir_file")
-	rm -f "$rundir_file"
+	run=$(take_run_dir "$rundir_file")
 	cp "$run/bench.csv" "$out/$label.csv" 2>/dev/null ||
 		echo "bench: no CSV from the $label run (guest log: $run)" >&2
 	printf '[%s | total %s] benchmark on the %s kernel (exit %d)\n' \

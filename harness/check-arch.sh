@@ -26,9 +26,9 @@ RUNDIR_FILE=$rundir_file KMEMLEAK=1 VM_QUIET=1 VM_TIMEOUT=${VM_TIMEOUT:-2400} \
 	stage "boot guest ($ARCH) and run test suites" \
 	bash -c "'$HARNESS/vm.sh' '$HARNESS/guest-tests.sh'; echo \$? > '$rundir_file.rc'; true"
 set -e
-run=$(cat "$rundir_file")
+run=$(take_run_dir "$rundir_file")
 vmrc=$(cat "$rundir_file.rc")
-rm -f "$rundir_file" "$rundir_file.rc"
+rm -f "$rundir_file.rc"
 
 # extra_boot NAME VAR=VALUE TITLE ARGS: a further short boot, with VAR set
 # for vm.sh, that runs iommufd_vfio_edu with ARGS. Its TAP and kernel log
@@ -43,8 +43,7 @@ extra_boot() {
 		stage "$title" \
 		bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu $args > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
 	set -e
-	run2=$(cat "$rundir_file" 2>/dev/null)
-	rm -f "$rundir_file"
+	run2=$(take_run_dir "$rundir_file" 2>/dev/null)
 	if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
 		cp "$run2/out.tap" "$run/tap/$tapname.tap"
 		cp "$run2/out.rc" "$run/tap/$tapname.rc"

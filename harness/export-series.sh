@@ -22,9 +22,7 @@ git -C "$SRC" worktree prune
 git -C "$SRC" worktree add -q --detach "$work" base
 
 # New files, copied from the repository at their tree paths.
-(cd "$REPO" && git ls-files --cached --others --exclude-standard) |
-	grep -v -e '^harness/' -e '^patches/' -e '^\.ci/' -e '^[^/]*$' |
-	rsync -r --files-from=- "$REPO/" "$work/"
+overlay_files | rsync -r --files-from=- "$REPO/" "$work/"
 # MAINTAINERS: insert each of our entries where it sorts.
 /usr/bin/python3 - "$REPO/MAINTAINERS" "$work/MAINTAINERS" <<'PY'
 import sys
@@ -45,7 +43,7 @@ open(sys.argv[2], 'w').write(head + '\n\n' + '\n\n'.join(entries))
 PY
 git -C "$work" add -A
 git -C "$work" commit -q -F "$REPO/patches/new-files.msg"
-grep -v '^\s*\(#\|$\)' "$REPO/patches/series" | while read -r p; do
+series_patches "$REPO/patches" | while read -r p; do
 	git -C "$work" am -q --keep-cr "$REPO/patches/$p"
 done
 rm -f "$out"/*.patch

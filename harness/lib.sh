@@ -65,6 +65,42 @@ elapsed() {
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%6.1fs", b - a }'
 }
 
+# series_patches DIR: the patch files that DIR/series applies, in order,
+# one name a line (DIR: normally the repository's patches/). Comment and
+# blank lines are skipped; a series without patches is not an error.
+series_patches() {
+	{ grep -v '^\s*\(#\|$\)' "$1/series" || true; }
+}
+
+# overlay_files: the repository's files that are copied over the kernel
+# tree as new files at the same path, in git's order, relative to $REPO:
+# tracked or untracked (not ignored), present in the working tree, and not
+# in harness/, patches/, .ci/ or the top directory.
+overlay_files() {
+	(cd "$REPO" && git ls-files --cached --others --exclude-standard) |
+		grep -v -e '^harness/' -e '^patches/' -e '^\.ci/' -e '^[^/]*$' |
+		while read -r f; do if [ -f "$REPO/$f" ]; then echo "$f"; fi; done
+}
+
+# Run directories: vm.sh makes one per guest boot, and hands its path to
+# the caller through the file named by $RUNDIR_FILE.
+# new_run_dir: make a new run directory under $RUNS, named after the time,
+# leave its path in $run and write it to $RUNDIR_FILE when that is set.
+new_run_dir() {
+	mkdir -p "$RUNS"
+	run=$(mktemp -d "$RUNS/$(date +%Y%m%d-%H%M%S)-XXXX")
+	[ -z "${RUNDIR_FILE:-}" ] || echo "$run" > "$RUNDIR_FILE"
+}
+
+# take_run_dir FILE: print the run directory that vm.sh wrote to FILE,
+# then remove FILE. Fails, as cat does, when vm.sh stopped before that.
+take_run_dir() {
+	local ret=0
+	cat "$1" || ret=$?
+	rm -f "$1"
+	return "$ret"
+}
+
 # stage NAME CMD...: run one stage with its output in a log file, then
 # print one line: elapsed time of the stage and of the whole command. On
 # failure, show the end of the log and stop.
@@ -115,9 +151,9 @@ run_guest_suite() {
 		VM_TIMEOUT=$((secs + 1200)) "$HARNESS/vm.sh" "$cmd"
 	vmrc=$?
 	set -e
-	run=$(cat "$rundir_file")
-	# Now: the trap would not run after guest_suite_results' exec
-	rm -f "$rundir_file"
+	# The file goes now: the trap would not run after guest_suite_results'
+	# exec
+	run=$(take_run_dir "$rundir_file")
 	printf '[%s | total %s] boot guest and %s (vm.sh exit %d)\n' \
 		"$(elapsed "$t")" "$(elapsed "$T0")" "$name" "$vmrc"
 }

@@ -35,8 +35,7 @@ trap 'rm -f "$tmp" "$tap.body"' EXIT
 all=${LINT_ALL:-1}
 
 # Our files in the kernel tree that are C or headers.
-mapfile -t cfiles < <(cd "$REPO" && git ls-files --cached --others --exclude-standard |
-	grep -E '\.(c|h)$' | grep -v -e '^harness/' -e '^patches/')
+mapfile -t cfiles < <(overlay_files | grep -E '\.(c|h)$')
 cp=$SRC/scripts/checkpatch.pl
 cpopts=(--strict --no-tree --quiet --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG)
 if [ "$all" = 1 ]; then
@@ -44,7 +43,7 @@ if [ "$all" = 1 ]; then
 	result $? "checkpatch --strict: ${#cfiles[@]} source files" "$tmp"
 fi
 
-mapfile -t pfiles < <(grep -v '^\s*\(#\|$\)' "$REPO/patches/series" | sed "s|^|$REPO/patches/|")
+mapfile -t pfiles < <(series_patches "$REPO/patches" | sed "s|^|$REPO/patches/|")
 if [ "$all" = 1 ] && [ ${#pfiles[@]} -gt 0 ]; then
 	"$cp" --strict --no-tree --quiet --show-types "${pfiles[@]}" > "$tmp" 2>&1
 	result $? "checkpatch --strict: ${#pfiles[@]} series patches" "$tmp"

@@ -19,7 +19,7 @@ set -euo pipefail
 
 out=$REPO/patches
 active() {
-	{ grep -v '^\s*\(#\|$\)' "$out/series" 2>/dev/null || true; }
+	series_patches "$out" 2>/dev/null
 }
 active | while read -r p; do rm -f "$out/$p"; done
 names=$(git -C "$SRC" format-patch -N --zero-commit --no-signature -o "$out" base..HEAD)

@@ -17,8 +17,7 @@ have_base=$(dpkg-query -W -f='${Version}' "$BASE_PKG" 2>/dev/null) ||
 	die "$BASE_PKG is not installed (run: make deps)"
 
 series_files() {
-	{ grep -v '^\s*\(#\|$\)' "$REPO/patches/series" || true; } |
-		sed "s|^|$REPO/patches/|"
+	series_patches "$REPO/patches" | sed "s|^|$REPO/patches/|"
 }
 
 extract_base() {
@@ -93,9 +92,7 @@ fi
 # be new files; changes to existing base files belong in patches/.
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-(cd "$REPO" && git ls-files --cached --others --exclude-standard) |
-	grep -v -e '^harness/' -e '^patches/' -e '^\.ci/' -e '^[^/]*$' |
-	while read -r f; do [ -f "$REPO/$f" ] && echo "$f"; done | sort > "$list"
+overlay_files | sort > "$list"
 clash=$(cd "$SRC" && xargs -r git ls-files -- < "$list" | head -5)
 [ -z "$clash" ] || die "these files exist in the base tree; change them through patches/: $clash"
 rsync -rc --files-from="$list" "$REPO/" "$SRC/"

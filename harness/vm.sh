@@ -31,9 +31,7 @@ set -euo pipefail
 kernel=${VM_KERNEL:-$OBJ/$KIMAGE_PATH}
 [ -f "$kernel" ] || die "no kernel at $kernel: build it first (make kernel)"
 
-mkdir -p "$RUNS"
-run=$(mktemp -d "$RUNS/$(date +%Y%m%d-%H%M%S)-XXXX")
-[ -z "${RUNDIR_FILE:-}" ] || echo "$run" > "$RUNDIR_FILE"
+new_run_dir
 printf '%s\n' "$*" > "$run/cmd.sh"
 {
 	printf 'GUEST_CWD=%q\n' "$PWD"
