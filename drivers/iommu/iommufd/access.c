@@ -48,6 +48,7 @@
 #include <linux/iommufd.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 
@@ -96,8 +97,24 @@ static void iommufd_access_destroy_obj(struct iommufd_object *obj)
 	mutex_destroy(&access->attach_lock);
 }
 
+/* fdinfo: the IOAS the access is attached to (0 for none) and its pins */
+static void iommufd_access_show(struct seq_file *m, struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	struct iommufd_access *access =
+		container_of(obj, struct iommufd_access, obj);
+
+	mutex_lock(&access->ioas_lock);
+	seq_printf(m, " ioas=%u pinned=%lu",
+		   access->ioas_unpin ? access->ioas_unpin->obj.id : 0,
+		   access->npins);
+	mutex_unlock(&access->ioas_lock);
+}
+
 const struct iommufd_otype_ops iommufd_access_ops = {
 	.destroy = iommufd_access_destroy_obj,
+	.name = "access",
+	.show = iommufd_access_show,
 };
 
 /**

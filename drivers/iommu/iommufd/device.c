@@ -54,7 +54,8 @@
  * Locking: ictx->groups_lock protects the context's group table and
  * iommufd_group lifetimes. igroup->lock protects the group's attachments
  * and is held across the attach or replace in the iommu core. Order:
- * IOAS mutex -> igroup->lock -> iopt lock / iommu_group mutex. A HWPT
+ * IOAS mutex -> igroup->lock -> iopt lock / iommu_group mutex, and
+ * groups_lock -> igroup->lock where fdinfo walks the groups. A HWPT
  * reference that may be the last one of an automatic HWPT is dropped
  * only after every lock is released, since destroying the HWPT takes the
  * IOAS mutex.
@@ -67,6 +68,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-ats.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -174,9 +176,84 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 	mutex_destroy(&idev->vdev_lock);
 }
 
+/*
+ * fdinfo: the device, its iommu_group, the HWPT its RID is attached to
+ * (0 for none) and its attached PASIDs as PASID:HWPT pairs.
+ */
+static void iommufd_device_show(struct seq_file *m, struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
+	struct iommufd_group *igroup = idev->igroup;
+	struct iommufd_attach *attach;
+	u32 rid_hwpt = 0;
+	unsigned long pasid;
+	char sep = '=';
+
+	seq_printf(m, " dev=%s group=%d", dev_name(idev->dev),
+		   iommu_group_id(igroup->group));
+	mutex_lock(&igroup->lock);
+	attach = xa_load(&igroup->attach, IOMMU_NO_PASID);
+	if (attach && xa_load(&attach->devices, idev->obj.id))
+		rid_hwpt = attach->hwpt->obj.id;
+	seq_printf(m, " hwpt=%u pasids", rid_hwpt);
+	xa_for_each_start(&igroup->attach, pasid, attach, IOMMU_NO_PASID + 1) {
+		if (!xa_load(&attach->devices, idev->obj.id))
+			continue;
+		seq_printf(m, "%c%lu:%u", sep, pasid, attach->hwpt->obj.id);
+		sep = ',';
+	}
+	mutex_unlock(&igroup->lock);
+	if (sep == '=')
+		seq_putc(m, '=');
+}
+
 const struct iommufd_otype_ops iommufd_device_ops = {
 	.destroy = iommufd_device_destroy,
+	.name = "device",
+	.show = iommufd_device_show,
 };
+
+/**
+ * iommufd_hwpt_show_devices() - list in fdinfo what is attached to a HWPT
+ * @m: the fdinfo file
+ * @ictx: the HWPT's context
+ * @hwpt: the HWPT
+ *
+ * Appends " devices=" and the IDs of the devices attached to @hwpt,
+ * comma-separated; a device attached by PASID rather than by RID is shown
+ * as ID/PASID. Takes ictx->groups_lock and each group's lock.
+ */
+void iommufd_hwpt_show_devices(struct seq_file *m, struct iommufd_ctx *ictx,
+			       struct iommufd_hwpt *hwpt)
+{
+	struct iommufd_group *igroup;
+	struct iommufd_attach *attach;
+	struct iommufd_device *idev;
+	unsigned long gid, pasid, id;
+	char sep = '=';
+
+	seq_puts(m, " devices");
+	mutex_lock(&ictx->groups_lock);
+	xa_for_each(&ictx->groups, gid, igroup) {
+		mutex_lock(&igroup->lock);
+		xa_for_each(&igroup->attach, pasid, attach) {
+			if (attach->hwpt != hwpt)
+				continue;
+			xa_for_each(&attach->devices, id, idev) {
+				seq_printf(m, "%c%lu", sep, id);
+				if (pasid != IOMMU_NO_PASID)
+					seq_printf(m, "/%lu", pasid);
+				sep = ',';
+			}
+		}
+		mutex_unlock(&igroup->lock);
+	}
+	mutex_unlock(&ictx->groups_lock);
+	if (sep == '=')
+		seq_putc(m, '=');
+}
 
 /**
  * iommufd_device_bind_internal() - bind a device, choosing whether the

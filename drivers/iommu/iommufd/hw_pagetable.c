@@ -39,6 +39,7 @@
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -79,9 +80,36 @@ static void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 	iommufd_hwpt_paging_release(hwpt);
 }
 
+/* What every HWPT line of /proc/PID/fdinfo ends with */
+static void iommufd_hwpt_show_common(struct seq_file *m,
+				     struct iommufd_ctx *ictx,
+				     struct iommufd_hwpt *hwpt)
+{
+	struct device *iommu = hwpt->iommu_dev ? hwpt->iommu_dev->dev : NULL;
+
+	seq_printf(m, " iommu=%s pasid=%d", iommu ? dev_name(iommu) : "-",
+		   hwpt->pasid_compat);
+	iommufd_hwpt_show_devices(m, ictx, hwpt);
+}
+
+static void iommufd_hwpt_paging_show(struct seq_file *m,
+				     struct iommufd_ctx *ictx,
+				     struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt =
+		container_of(obj, struct iommufd_hwpt_paging, common.obj);
+
+	seq_printf(m, " ioas=%u auto=%d nest-parent=%d coherent=%d",
+		   hwpt->ioas->obj.id, hwpt->auto_domain, hwpt->nest_parent,
+		   hwpt->enforce_cache_coherency);
+	iommufd_hwpt_show_common(m, ictx, &hwpt->common);
+}
+
 const struct iommufd_otype_ops iommufd_hwpt_paging_ops = {
 	.destroy = iommufd_hwpt_paging_destroy,
 	.abort = iommufd_hwpt_paging_abort,
+	.name = "hwpt-paging",
+	.show = iommufd_hwpt_paging_show,
 };
 
 /*
@@ -158,6 +186,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
 
 	hwpt->common.iommu_ops = dev_iommu_ops(dev);
+	hwpt->common.iommu_dev = dev->iommu->iommu_dev;
 	domain = iommufd_paging_domain_alloc(dev, flags, user_data);
 	if (IS_ERR(domain)) {
 		rc = PTR_ERR(domain);
@@ -201,8 +230,22 @@ static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	iommufd_obj_put(&hwpt->parent->common.obj);
 }
 
+static void iommufd_hwpt_nested_show(struct seq_file *m,
+				     struct iommufd_ctx *ictx,
+				     struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt =
+		container_of(obj, struct iommufd_hwpt_nested, common.obj);
+
+	seq_printf(m, " parent=%u viommu=%u", hwpt->parent->common.obj.id,
+		   hwpt->viommu ? hwpt->viommu->obj.id : 0);
+	iommufd_hwpt_show_common(m, ictx, &hwpt->common);
+}
+
 const struct iommufd_otype_ops iommufd_hwpt_nested_ops = {
 	.destroy = iommufd_hwpt_nested_destroy,
+	.name = "hwpt-nested",
+	.show = iommufd_hwpt_nested_show,
 };
 
 /*
@@ -243,6 +286,7 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		hwpt->viommu = viommu;
 	}
 	hwpt->common.iommu_ops = ops;
+	hwpt->common.iommu_dev = dev->iommu->iommu_dev;
 	hwpt->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 
 	if (by_viommu)

@@ -75,7 +75,10 @@
 #include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <linux/uidgid.h>
 
 #include "io_pagetable.h"
 #include "iova_span.h"
@@ -1639,4 +1642,62 @@ out_free:
 	/* Empty on success; otherwise the slices and their page refs. */
 	iopt_free_removed_areas(&slices);
 	return rc;
+}
+
+/* Whom the pages of @pages are charged to, as the current task names it */
+static unsigned int iopt_pages_charged_id(struct iopt_pages *pages)
+{
+	if (pages->charge == IOMMUFD_CHARGE_USER)
+		return from_kuid_munged(current_user_ns(),
+					pages->source_user->uid);
+	return task_tgid_vnr(pages->source_task);
+}
+
+/**
+ * iopt_get_usage() - sum up what an io_pagetable maps and pins
+ * @iopt: the io_pagetable
+ * @usage: filled in
+ *
+ * Walks every area under the read lock, in time linear in their number;
+ * meant for /proc/PID/fdinfo, not for a fast path.
+ */
+void iopt_get_usage(struct io_pagetable *iopt, struct iopt_usage *usage)
+{
+	struct iommu_domain *domain;
+	struct list_head *entry;
+	struct iopt_area *area;
+	bool charged = false;
+	struct rb_node *rb;
+	unsigned long index;
+	unsigned int id;
+
+	memset(usage, 0, sizeof(*usage));
+
+	down_read(&iopt->accesses_lock);
+	list_for_each(entry, &iopt->accesses)
+		usage->accesses++;
+	up_read(&iopt->accesses_lock);
+
+	down_read(&iopt->lock);
+	xa_for_each(&iopt->domains, index, domain)
+		usage->domains++;
+	/* In-order, not an interval query: every node is visited once. */
+	for (rb = rb_first_cached(&iopt->area_itree); rb; rb = rb_next(rb)) {
+		area = container_of(rb, struct iopt_area, node.rb);
+		usage->areas++;
+		usage->mapped += area->node.last - area->node.start + 1;
+		if (!area->hold.active)
+			continue;
+		usage->pinned += iopt_area_npages(area);
+		id = iopt_pages_charged_id(area->pages);
+		if (!charged) {
+			charged = true;
+			usage->charge = area->pages->charge;
+			usage->charged_id = id;
+		} else if (usage->charge != area->pages->charge ||
+			   usage->charged_id != id) {
+			usage->charged_mixed = true;
+		}
+	}
+	up_read(&iopt->lock);
 }

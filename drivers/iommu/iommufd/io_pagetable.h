@@ -244,6 +244,33 @@ struct iopt_area {
 void iopt_init(struct io_pagetable *iopt);
 void iopt_destroy(struct io_pagetable *iopt);
 
+/**
+ * struct iopt_usage - a summary of an io_pagetable, for /proc/PID/fdinfo
+ * @areas: number of areas
+ * @mapped: bytes the areas cover
+ * @pinned: pages kept pinned by the areas for the domains, counted per
+ *          area (a page two areas show, after IOAS_COPY, counts twice)
+ * @domains: number of domains mirroring the areas
+ * @accesses: number of attached accesses
+ * @charge: the enum iommufd_charge_mode of the first pinned area
+ * @charged_id: whom that area's pages are charged to: a uid for
+ *              IOMMUFD_CHARGE_USER, else a process ID, both as the
+ *              calling task sees them
+ * @charged_mixed: pinned areas are charged to more than one target
+ */
+struct iopt_usage {
+	unsigned long areas;
+	u64 mapped;
+	unsigned long pinned;
+	unsigned long domains;
+	unsigned long accesses;
+	u8 charge;
+	unsigned int charged_id;
+	bool charged_mixed;
+};
+
+void iopt_get_usage(struct io_pagetable *iopt, struct iopt_usage *usage);
+
 int iopt_check_fixed_iova_locked(struct io_pagetable *iopt,
 				 unsigned long iova, unsigned long length);
 int iopt_alloc_iova_locked(struct io_pagetable *iopt, unsigned long *iova,

@@ -21,6 +21,7 @@
 #include <linux/iommu.h>
 #include <linux/kernel.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
@@ -37,8 +38,32 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 	mutex_destroy(&ioas->mutex);
 }
 
+static void iommufd_ioas_show(struct seq_file *m, struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	static const char *const charged_to[] = {
+		[IOMMUFD_CHARGE_USER] = "uid",
+		[IOMMUFD_CHARGE_MM] = "pid",
+		[IOMMUFD_CHARGE_MM_LOCKED] = "pid-locked",
+	};
+	struct iommufd_ioas *ioas = container_of(obj, struct iommufd_ioas, obj);
+	struct iopt_usage usage;
+
+	iopt_get_usage(&ioas->iopt, &usage);
+	seq_printf(m, " areas=%lu mapped=%llu pinned=%lu domains=%lu accesses=%lu",
+		   usage.areas, usage.mapped, usage.pinned, usage.domains,
+		   usage.accesses);
+	if (usage.charged_mixed)
+		seq_puts(m, " charged=mixed");
+	else if (usage.pinned)
+		seq_printf(m, " charged=%s:%u", charged_to[usage.charge],
+			   usage.charged_id);
+}
+
 const struct iommufd_otype_ops iommufd_ioas_ops = {
 	.destroy = iommufd_ioas_destroy,
+	.name = "ioas",
+	.show = iommufd_ioas_show,
 };
 
 /**

@@ -35,6 +35,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
@@ -45,10 +46,12 @@
 
 struct device;
 struct file;
+struct iommu_device;
 struct iommu_domain;
 struct iommu_group;
 struct iommu_ops;
 struct iommu_user_data;
+struct seq_file;
 
 /**
  * struct iommufd_ctx - state of one open /dev/iommu file
@@ -68,12 +71,18 @@ struct iommu_user_data;
  *          device bound to this context
  * @nr_devices: bound devices plus accesses of emulated devices; the VFIO
  *              type1 ioctls charge per process only while it is not zero
+ * @teardown_rwsem: object destroy callbacks run with it held for reading;
+ *                  /proc/PID/fdinfo holds it for writing, so that an
+ *                  object it found in @objects stays intact while it is
+ *                  described, even if it is removed from @objects
+ *                  meanwhile (see iommufd_fops_show_fdinfo())
  * @test_batch_limit_set: (CONFIG_IOMMUFD_TEST) this context changed the
  *                        global pinning batch, which its release restores
  */
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;
+	struct rw_semaphore teardown_rwsem; /* see the kernel-doc above */
 	struct mutex groups_lock; /* see the kernel-doc above */
 	struct xarray groups;
 	atomic_t nr_devices;
@@ -91,10 +100,20 @@ struct iommufd_ctx {
  *           afterwards. Called without any iommufd lock held.
  * @abort: undo a creation that is not published yet; when NULL,
  *         @destroy is used instead
+ * @name: the type as /proc/PID/fdinfo names it
+ * @show: optional; append " key=value" pairs describing the object to
+ *        its fdinfo line. Called with the context's teardown_rwsem held
+ *        for writing and nothing else, so it may take the object's own
+ *        locks; the object may already be out of the table. A type with
+ *        @show runs @destroy under teardown_rwsem, so its @destroy must
+ *        not destroy other objects.
  */
 struct iommufd_otype_ops {
 	void (*destroy)(struct iommufd_object *obj);
 	void (*abort)(struct iommufd_object *obj);
+	const char *name;
+	void (*show)(struct seq_file *m, struct iommufd_ctx *ictx,
+		     struct iommufd_object *obj);
 };
 
 struct iommufd_object *iommufd_obj_new_raw(struct iommufd_ctx *ictx,
@@ -187,6 +206,7 @@ static inline void iommufd_ioas_put(struct iommufd_ioas *ioas)
  * @domain: the iommu_domain, owned by the HWPT
  * @iommu_ops: the ops of the IOMMU driver that allocated @domain; only
  *             devices of that driver may be attached
+ * @iommu_dev: the IOMMU instance of the device @domain was allocated for
  * @pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID: the domain may be
  *                attached to PASIDs
  */
@@ -194,6 +214,7 @@ struct iommufd_hwpt {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
 	const struct iommu_ops *iommu_ops;
+	struct iommu_device *iommu_dev;
 	bool pasid_compat;
 };
 
@@ -356,6 +377,8 @@ struct iommufd_vdevice {
 };
 
 void iommufd_device_destroy_vdev(struct iommufd_device *idev);
+void iommufd_hwpt_show_devices(struct seq_file *m, struct iommufd_ctx *ictx,
+			       struct iommufd_hwpt *hwpt);
 
 /**
  * struct iommufd_vevent - one record waiting in a vEVENTQ

@@ -32,7 +32,12 @@
  *  - An object reference (obj->users) is not a lock, but it keeps the
  *    object alive and in the table, so a handler may sleep and take the
  *    object's own locks while holding one.
- *  - Object destroy callbacks run with no iommufd lock held.
+ *  - Object destroy callbacks run with ctx->teardown_rwsem held for
+ *    reading and no other iommufd lock. It is the outermost lock of the
+ *    context: /proc/PID/fdinfo holds it for writing while it describes
+ *    the objects it finds in the table, which therefore cannot be torn
+ *    down under it. It takes no object references, so a concurrent
+ *    IOMMU_DESTROY waits for it instead of failing with -EBUSY.
  * Concurrent ioctls on one file are serialised only by the above; the
  * release path runs when no ioctl can be in flight any more.
  */
@@ -43,6 +48,7 @@
 #include <linux/fs.h>
 #include <linux/iommufd.h>
 #include <linux/miscdevice.h>
+#include <linux/seq_file.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -205,11 +211,26 @@ static void iommufd_obj_unlink_locked(struct iommufd_ctx *ictx,
 		ictx->vfio_ioas = NULL;
 }
 
-/* Tear down an object that has just left the table with users == 0. */
-static void iommufd_obj_free(struct iommufd_object *obj)
+/*
+ * Tear down an object that has just left the table with users == 0.
+ * An fdinfo reader may still be describing it, so the teardown waits for
+ * the reader. Of a type without a show callback, whose destroy may in
+ * turn destroy other objects (the selftest's mock device unbinds a
+ * device), fdinfo reads only the header: only the kfree() waits then,
+ * and the lock is never taken twice by one task.
+ */
+static void iommufd_obj_free(struct iommufd_ctx *ictx,
+			     struct iommufd_object *obj)
 {
-	iommufd_otypes[obj->type]->destroy(obj);
+	const struct iommufd_otype_ops *ops = iommufd_otypes[obj->type];
+
+	if (ops->show)
+		down_read(&ictx->teardown_rwsem);
+	ops->destroy(obj);
+	if (!ops->show)
+		down_read(&ictx->teardown_rwsem);
 	kfree(obj);
+	up_read(&ictx->teardown_rwsem);
 }
 
 /*
@@ -233,7 +254,7 @@ static int iommufd_obj_remove(struct iommufd_ctx *ictx, u32 id)
 	iommufd_obj_unlink_locked(ictx, obj);
 	xa_unlock(&ictx->objects);
 
-	iommufd_obj_free(obj);
+	iommufd_obj_free(ictx, obj);
 	return 0;
 }
 
@@ -283,7 +304,7 @@ void iommufd_obj_destroy_held(struct iommufd_ctx *ictx,
 	iommufd_obj_unlink_locked(ictx, obj);
 	xa_unlock(&ictx->objects);
 
-	iommufd_obj_free(obj);
+	iommufd_obj_free(ictx, obj);
 }
 
 /**
@@ -309,7 +330,7 @@ void iommufd_obj_put_destroy_unused(struct iommufd_ctx *ictx,
 	iommufd_obj_unlink_locked(ictx, obj);
 	xa_unlock(&ictx->objects);
 
-	iommufd_obj_free(obj);
+	iommufd_obj_free(ictx, obj);
 }
 
 /**
@@ -592,6 +613,7 @@ static int iommufd_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 
 	xa_init_flags(&ictx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_rwsem(&ictx->teardown_rwsem);
 	mutex_init(&ictx->groups_lock);
 	xa_init(&ictx->groups);
 	atomic_set(&ictx->nr_devices, 0);
@@ -620,7 +642,7 @@ static void iommufd_destroy_all(struct iommufd_ctx *ictx)
 			xa_lock(&ictx->objects);
 			iommufd_obj_unlink_locked(ictx, obj);
 			xa_unlock(&ictx->objects);
-			iommufd_obj_free(obj);
+			iommufd_obj_free(ictx, obj);
 			progress = true;
 		}
 	} while (progress);
@@ -701,10 +723,74 @@ static int iommufd_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * At most this many objects are described in /proc/PID/fdinfo; a
+ * context with more says so in its last line.
+ */
+#define IOMMUFD_FDINFO_MAX_OBJECTS 1000
+
+static const char *const iommufd_charge_mode_names[] = {
+	[IOMMUFD_CHARGE_USER] = "user",
+	[IOMMUFD_CHARGE_MM] = "mm",
+	[IOMMUFD_CHARGE_MM_LOCKED] = "mm-locked",
+};
+
+/*
+ * /proc/PID/fdinfo/FD: after the lines the VFS prints, one line for the
+ * context and one per object, each a "key:" and space-separated
+ * key=value pairs:
+ *
+ *   iommufd:	charge-mode=user
+ *   ioas:	id=1 areas=2 mapped=2097152 pinned=512 ...
+ *
+ * Readers need PTRACE_MODE_READ on the process, as for every fdinfo
+ * file. The objects are described in ID order while teardown_rwsem is
+ * held for writing: an object found in the table cannot be destroyed
+ * before its line is written, but the whole listing is not one atomic
+ * snapshot.
+ */
+static void iommufd_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct iommufd_ctx *ictx = filp->private_data;
+	const struct iommufd_otype_ops *ops;
+	struct iommufd_object *obj;
+	unsigned long index = 0;
+	unsigned int shown = 0;
+	u8 charge_mode;
+
+	xa_lock(&ictx->objects);
+	charge_mode = ictx->charge_mode;
+	xa_unlock(&ictx->objects);
+	seq_printf(m, "iommufd:\tcharge-mode=%s\n",
+		   iommufd_charge_mode_names[charge_mode]);
+
+	down_write(&ictx->teardown_rwsem);
+	/* xa_find() skips the zero entries of objects being created. */
+	while ((obj = xa_find(&ictx->objects, &index, ULONG_MAX, XA_PRESENT))) {
+		if (shown == IOMMUFD_FDINFO_MAX_OBJECTS) {
+			seq_printf(m, "truncated:\tshown=%u\n", shown);
+			break;
+		}
+		ops = iommufd_otypes[obj->type];
+		seq_printf(m, "%s:\tid=%u", ops->name, obj->id);
+		if (ops->show)
+			ops->show(m, ictx, obj);
+		seq_putc(m, '\n');
+		/* seq_read() calls again with a larger buffer. */
+		if (seq_has_overflowed(m))
+			break;
+		shown++;
+		index++;
+		cond_resched();
+	}
+	up_write(&ictx->teardown_rwsem);
+}
+
 static const struct file_operations iommufd_fops = {
 	.owner = THIS_MODULE,
 	.open = iommufd_fops_open,
 	.release = iommufd_fops_release,
+	.show_fdinfo = iommufd_fops_show_fdinfo,
 	.unlocked_ioctl = iommufd_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

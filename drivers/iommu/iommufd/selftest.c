@@ -1153,6 +1153,7 @@ static void iommufd_selftest_destroy(struct iommufd_object *obj)
 
 const struct iommufd_otype_ops iommufd_selftest_ops = {
 	.destroy = iommufd_selftest_destroy,
+	.name = "selftest",
 };
 
 static int iommufd_test_mock_domain(struct iommufd_ucmd *ucmd)

@@ -31,6 +31,7 @@
 #include <linux/fs.h>
 #include <linux/iommufd.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -57,8 +58,25 @@ static void iommufd_veventq_destroy(struct iommufd_object *obj)
 	iommufd_obj_put(&viommu->obj);
 }
 
+static void iommufd_veventq_show(struct seq_file *m, struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj)
+{
+	struct iommufd_veventq *veventq =
+		container_of(obj, struct iommufd_veventq, obj);
+	u32 num_events;
+
+	spin_lock(&veventq->lock);
+	num_events = veventq->num_events;
+	spin_unlock(&veventq->lock);
+	seq_printf(m, " viommu=%u type=%u depth=%u events=%u",
+		   veventq->viommu->obj.id, veventq->type, veventq->depth,
+		   num_events);
+}
+
 const struct iommufd_otype_ops iommufd_veventq_ops = {
 	.destroy = iommufd_veventq_destroy,
+	.name = "veventq",
+	.show = iommufd_veventq_show,
 };
 
 /* Queue @vevent, or count it as lost when the queue is full. */

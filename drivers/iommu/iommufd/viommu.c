@@ -33,6 +33,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/iommufd.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
 #include <uapi/linux/iommufd.h>
@@ -52,8 +53,20 @@ static void iommufd_viommu_destroy(struct iommufd_object *obj)
 	iommufd_obj_put(&viommu->hwpt->common.obj);
 }
 
+static void iommufd_viommu_show(struct seq_file *m, struct iommufd_ctx *ictx,
+				struct iommufd_object *obj)
+{
+	struct iommufd_viommu *viommu = iommufd_viommu_of_obj(obj);
+	struct device *iommu = viommu->iommu_dev->dev;
+
+	seq_printf(m, " type=%u hwpt=%u iommu=%s", viommu->type,
+		   viommu->hwpt->common.obj.id, iommu ? dev_name(iommu) : "-");
+}
+
 const struct iommufd_otype_ops iommufd_viommu_ops = {
 	.destroy = iommufd_viommu_destroy,
+	.name = "viommu",
+	.show = iommufd_viommu_show,
 };
 
 /* The physical IOMMU instance translating @dev */
@@ -205,8 +218,21 @@ static void iommufd_vdevice_destroy(struct iommufd_object *obj)
 	iommufd_obj_put(&viommu->obj);
 }
 
+/* The device stays bound while its vDEVICE is there, see above. */
+static void iommufd_vdevice_show(struct seq_file *m, struct iommufd_ctx *ictx,
+				 struct iommufd_object *obj)
+{
+	struct iommufd_vdevice *vdev =
+		container_of(obj, struct iommufd_vdevice, obj);
+
+	seq_printf(m, " viommu=%u device=%u virt-id=%lu", vdev->viommu->obj.id,
+		   vdev->idev->obj.id, vdev->virt_id);
+}
+
 const struct iommufd_otype_ops iommufd_vdevice_ops = {
 	.destroy = iommufd_vdevice_destroy,
+	.name = "vdevice",
+	.show = iommufd_vdevice_show,
 };
 
 /*
