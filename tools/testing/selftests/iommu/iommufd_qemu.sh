@@ -20,6 +20,11 @@
 # container ioctls on it and gives it to VFIO_GROUP_SET_CONTAINER; the
 # pinned RAM is charged to QEMU's VmLck, as type1 charges it.
 #
+# While QEMU runs, lsiommufd (tools/iommufd, found through $LSIOMMUFD or
+# $IOMMUFD_OBJ, else skipped) must list QEMU's iommufd file: the edu
+# device and at least the RAM pinned; in the legacy run, charged to
+# QEMU's locked memory.
+#
 # Output is TAP; skipped (exit 4) without QEMU or a free edu device.
 
 # The arm64 test guest runs Debian's arm64 QEMU (machine virt, TCG only:
@@ -56,7 +61,10 @@ echo vfio-pci > "$SYS/$bdf/driver_override"
 [ -e "$SYS/$bdf/driver" ] || echo "$bdf" > /sys/bus/pci/drivers_probe
 [ -d "$SYS/$bdf/vfio-dev" ] || skip "$bdf has no VFIO device cdev"
 
-echo "1..8"
+echo "1..10"
+
+LSIOMMUFD=${LSIOMMUFD:-${IOMMUFD_OBJ:+$IOMMUFD_OBJ/tools/iommufd/lsiommufd}}
+[ -x "${LSIOMMUFD:-}" ] || LSIOMMUFD=$(command -v lsiommufd)
 
 DUMP=/sys/kernel/debug/iommu/intel/domain_translation_struct
 RAM_MIB=128
@@ -141,6 +149,7 @@ run_qemu() {
 		done
 		echo "$max" > "$tmp/pinned"
 		echo "$maxlck" > "$tmp/vmlck"
+		lsiommufd_qemu
 		echo '{"execute": "query-kvm"}'
 		echo '{"execute": "query-pci"}'
 		sleep 1
@@ -149,10 +158,53 @@ run_qemu() {
 		-nodefaults -display none -qmp stdio "${dev[@]}" 2>&1
 }
 
+# pinned_bytes of the first file in lsiommufd's JSON $1
+json_pinned() {
+	sed -n 's/.*"pinned_bytes": \([0-9]*\).*/\1/p' "$1" | head -n 1
+}
+
+# While QEMU runs: what lsiommufd says of it, to $tmp/ls.txt and
+# $tmp/ls.json. Asked again for up to 10 s while it shows less than the
+# RAM pinned, for the reason the pins are sampled more than once.
+lsiommufd_qemu() {
+	local pid
+
+	rm -f "$tmp/ls.txt" "$tmp/ls.json"
+	[ -x "$LSIOMMUFD" ] || return
+	pid=$(qemu_pid)
+	for _ in $(seq 20); do
+		"$LSIOMMUFD" -o -p "$pid" > "$tmp/ls.txt" 2>&1
+		"$LSIOMMUFD" --json -p "$pid" > "$tmp/ls.json" 2>&1
+		[ "$(json_pinned "$tmp/ls.json")" -ge $((MIN_PINS * 4096)) ] &&
+			break
+		sleep 0.5
+	done 2> /dev/null
+	echo "$pid" > "$tmp/ls.pid"
+}
+
+# "ok" when lsiommufd listed QEMU (pid in $tmp/ls.pid) with an iommufd
+# file, at least the RAM pinned, and the text $3 in its JSON;
+# $1: test number, $2: name
+check_lsiommufd() {
+	local pid
+
+	if [ ! -x "$LSIOMMUFD" ]; then
+		echo "ok $1 $2 # SKIP no lsiommufd (set LSIOMMUFD)"
+		return
+	fi
+	pid=$(cat "$tmp/ls.pid" 2>/dev/null)
+	sed 's/^/# /' "$tmp/ls.txt" 2>/dev/null
+	grep -q "^$pid " "$tmp/ls.txt" 2>/dev/null &&
+		grep -q "\"pid\": $pid," "$tmp/ls.json" &&
+		[ "$(json_pinned "$tmp/ls.json")" -ge $((MIN_PINS * 4096)) ] &&
+		grep -q "$3" "$tmp/ls.json"
+	result $? "$1" "$2"
+}
+
 # Legacy: /dev/vfio/vfio is /dev/iommu inside a private mount namespace
 run_qemu_legacy() {
-	export -f run_qemu foll_pins qemu_pid
-	export QEMU MACHINE bdf tmp DUMP RAM_MIB MIN_PINS
+	export -f run_qemu foll_pins qemu_pid lsiommufd_qemu json_pinned
+	export QEMU MACHINE bdf tmp DUMP RAM_MIB MIN_PINS LSIOMMUFD
 	unshare -m bash -c 'mount -o bind /dev/iommu /dev/vfio/vfio &&
 		run_qemu tcg legacy'
 }
@@ -204,18 +256,22 @@ result $rc 1 "qemu (TCG) starts and quits with an iommufd-backed vfio-pci device
 sees_edu "$out"
 result $? 2 "the TCG guest sees the assigned edu device"
 check_mappings "$pins" 3 "qemu's RAM was mapped for the device, and unmapped and unpinned at exit"
+check_lsiommufd 4 "lsiommufd lists qemu's iommufd: its RAM pinned, the edu device" \
+	"\"devices\": \[\"$bdf\"\]"
 
 pins=$(foll_pins)
 out=$(run_qemu_legacy)
 rc=$?
 printf '%s\n' "$out" | grep -v '^{"return": {}}' | cut -c1-200 | sed 's/^/# /'
 sees_edu "$out" || rc=1
-result $rc 4 "qemu (TCG, legacy VFIO container on iommufd) starts, its guest sees edu"
-check_mappings "$pins" 5 "legacy: RAM mapped, then unmapped and unpinned at exit"
+result $rc 5 "qemu (TCG, legacy VFIO container on iommufd) starts, its guest sees edu"
+check_mappings "$pins" 6 "legacy: RAM mapped, then unmapped and unpinned at exit"
 vmlck=$(cat "$tmp/vmlck" 2>/dev/null || echo 0)
 echo "# QEMU's highest VmLck while running: $vmlck kB"
 [ "${vmlck:-0}" -ge $((RAM_MIB * 1024)) ]
-result $? 6 "legacy: the pinned RAM is charged to QEMU's VmLck, as type1 does"
+result $? 7 "legacy: the pinned RAM is charged to QEMU's VmLck, as type1 does"
+check_lsiommufd 8 "lsiommufd lists the legacy container: RAM pinned, charged to qemu's VmLck" \
+	"\"charged\": \"pid-locked:$(cat "$tmp/ls.pid" 2>/dev/null)\""
 
 # With KVM, QEMU also hands the device cdev to kvm-vfio
 # (KVM_DEV_VFIO_FILE_ADD) and fails if that is refused
@@ -225,10 +281,10 @@ if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
 	printf '%s\n' "$out" | grep -v '^{"return": {}}' | cut -c1-200 |
 		sed 's/^/# /'
 	printf '%s' "$out" | grep -q '"enabled": true' || rc=1
-	result $rc 7 "qemu (KVM) starts with the cdev given to kvm-vfio"
+	result $rc 9 "qemu (KVM) starts with the cdev given to kvm-vfio"
 	sees_edu "$out"
-	result $? 8 "the KVM guest sees the assigned edu device"
+	result $? 10 "the KVM guest sees the assigned edu device"
 else
-	echo "ok 7 qemu (KVM) # SKIP no usable /dev/kvm"
-	echo "ok 8 the KVM guest sees the assigned edu device # SKIP no usable /dev/kvm"
+	echo "ok 9 qemu (KVM) # SKIP no usable /dev/kvm"
+	echo "ok 10 the KVM guest sees the assigned edu device # SKIP no usable /dev/kvm"
 fi
