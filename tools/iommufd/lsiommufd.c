@@ -270,9 +270,10 @@ static void print_json(const struct ifile *f, bool first)
 	print_json_string(f->comm);
 	printf(", \"fd\": %d, \"charge_mode\": ", f->fd);
 	print_json_string(f->charge_mode);
-	printf(", \"truncated\": %s, \"ioas\": %u, \"mapped_bytes\": %llu, \"pinned_bytes\": %llu, \"devices\": [",
-	       f->truncated ? "true" : "false", f->nr_ioas, f->mapped,
-	       f->pinned * page_size);
+	printf(", \"truncated\": %s, \"ioas\": %u",
+	       f->truncated ? "true" : "false", f->nr_ioas);
+	printf(", \"mapped_bytes\": %llu, \"pinned_bytes\": %llu, \"devices\": [",
+	       f->mapped, f->pinned * page_size);
 	for (i = 0, first = true; i != f->nr_objs; i++) {
 		char dev[256];
 

@@ -54,8 +54,8 @@
  * Locking: ictx->groups_lock protects the context's group table and
  * iommufd_group lifetimes. igroup->lock protects the group's attachments
  * and is held across the attach or replace in the iommu core. Order:
- * IOAS mutex -> igroup->lock -> iopt lock / iommu_group mutex, and
- * groups_lock -> igroup->lock where fdinfo walks the groups. A HWPT
+ * IOAS mutex -> igroup->lock -> iopt lock / iommu_group mutex; groups_lock
+ * is never held around another lock of ours. A HWPT
  * reference that may be the last one of an automatic HWPT is dropped
  * only after every lock is released, since destroying the HWPT takes the
  * IOAS mutex.
@@ -223,34 +223,39 @@ const struct iommufd_otype_ops iommufd_device_ops = {
  *
  * Appends " devices=" and the IDs of the devices attached to @hwpt,
  * comma-separated; a device attached by PASID rather than by RID is shown
- * as ID/PASID. Takes ictx->groups_lock and each group's lock.
+ * as ID/PASID. Called from a show callback, with the context's
+ * teardown_rwsem held for writing: the devices found in the table stay
+ * bound meanwhile. It walks the devices, not ictx->groups, so that
+ * groups_lock (which VFIO takes under pci_bus_sem) is not held around a
+ * group's lock.
  */
 void iommufd_hwpt_show_devices(struct seq_file *m, struct iommufd_ctx *ictx,
 			       struct iommufd_hwpt *hwpt)
 {
-	struct iommufd_group *igroup;
 	struct iommufd_attach *attach;
+	struct iommufd_object *obj;
 	struct iommufd_device *idev;
-	unsigned long gid, pasid, id;
+	unsigned long index = 0;
+	unsigned long pasid;
 	char sep = '=';
 
 	seq_puts(m, " devices");
-	mutex_lock(&ictx->groups_lock);
-	xa_for_each(&ictx->groups, gid, igroup) {
-		mutex_lock(&igroup->lock);
-		xa_for_each(&igroup->attach, pasid, attach) {
-			if (attach->hwpt != hwpt)
+	while ((obj = xa_find(&ictx->objects, &index, ULONG_MAX,
+			      IOMMUFD_MARK_DEVICE))) {
+		idev = container_of(obj, struct iommufd_device, obj);
+		mutex_lock(&idev->igroup->lock);
+		xa_for_each(&idev->igroup->attach, pasid, attach) {
+			if (attach->hwpt != hwpt ||
+			    !xa_load(&attach->devices, idev->obj.id))
 				continue;
-			xa_for_each(&attach->devices, id, idev) {
-				seq_printf(m, "%c%lu", sep, id);
-				if (pasid != IOMMU_NO_PASID)
-					seq_printf(m, "/%lu", pasid);
-				sep = ',';
-			}
+			seq_printf(m, "%c%u", sep, idev->obj.id);
+			if (pasid != IOMMU_NO_PASID)
+				seq_printf(m, "/%lu", pasid);
+			sep = ',';
 		}
-		mutex_unlock(&igroup->lock);
+		mutex_unlock(&idev->igroup->lock);
+		index++;
 	}
-	mutex_unlock(&ictx->groups_lock);
 	if (sep == '=')
 		seq_putc(m, '=');
 }

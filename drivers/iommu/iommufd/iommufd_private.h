@@ -57,7 +57,8 @@ struct seq_file;
  * struct iommufd_ctx - state of one open /dev/iommu file
  * @file: the file this context belongs to
  * @objects: ID -> struct iommufd_object *; reserved (unpublished) IDs hold
- *           a zero entry, which lookups do not return
+ *           a zero entry, which lookups do not return. Published devices
+ *           carry IOMMUFD_MARK_DEVICE, so fdinfo can walk just them.
  * @charge_mode: an enum iommufd_charge_mode; written under the xa_lock of
  *               @objects and only while @objects is empty, so it is stable
  *               for anyone holding an object
@@ -79,6 +80,9 @@ struct seq_file;
  * @test_batch_limit_set: (CONFIG_IOMMUFD_TEST) this context changed the
  *                        global pinning batch, which its release restores
  */
+/* The xarray mark of device objects in iommufd_ctx.objects */
+#define IOMMUFD_MARK_DEVICE XA_MARK_1
+
 struct iommufd_ctx {
 	struct file *file;
 	struct xarray objects;

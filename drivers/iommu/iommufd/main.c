@@ -135,6 +135,8 @@ void iommufd_obj_publish(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	old = xa_cmpxchg(&ictx->objects, obj->id, XA_ZERO_ENTRY, obj,
 			 GFP_KERNEL);
 	WARN_ON(old);
+	if (obj->type == IOMMUFD_OTYPE_DEVICE)
+		xa_set_mark(&ictx->objects, obj->id, IOMMUFD_MARK_DEVICE);
 }
 
 /**

@@ -112,13 +112,20 @@ static bool have_test_cmd(int fd)
 	return test_cmd(fd, &probe) == -1 && errno == EOPNOTSUPP;
 }
 
-/* The line an IOAS with nothing pinned has */
-static void ioas_unpinned(char *out, size_t size, unsigned long areas,
-			  unsigned long mapped, unsigned long domains)
-{
-	snprintf(out, size, " areas=%lu mapped=%lu pinned=0 domains=%lu accesses=0",
-		 areas, mapped, domains);
-}
+/* The line of an IOAS with nothing pinned: areas, bytes mapped, domains */
+#define UNPINNED " areas=%d mapped=%lu pinned=0 domains=%d accesses=0"
+
+/*
+ * In a test of the fixture: the fdinfo line of object @id of @type in
+ * file @fd is exactly what the printf format and arguments give.
+ */
+#define ASSERT_LINE(fd, type, id, ...)                                       \
+	do {                                                                 \
+		ASSERT_EQ(0, obj_line(fd, type, id, self->line,              \
+				      sizeof(self->line)));                  \
+		snprintf(self->want, sizeof(self->want), __VA_ARGS__);       \
+		ASSERT_STREQ(self->want, self->line);                        \
+	} while (0)
 
 /* A context, a buffer of BUF_SIZE and an IOAS that maps it at IOVA */
 FIXTURE(fdinfo) {
@@ -192,43 +199,28 @@ TEST_F(fdinfo, ioas_map_attach_unmap)
 	__u32 stdev_id, hwpt_id, idev_id, ioas2;
 
 	/* Mapped but not pinned: no domain needs the pages yet. */
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	ioas_unpinned(self->want, sizeof(self->want), 1, BUF_SIZE, 0);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id, UNPINNED, 1, BUF_SIZE, 0);
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", ioas2, self->line,
-			      sizeof(self->line)));
-	ioas_unpinned(self->want, sizeof(self->want), 0, 0, 0);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", ioas2, UNPINNED, 0, 0UL, 0);
 
 	/* A device pins everything, charged to the mapping user (root). */
 	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, &hwpt_id,
 				 &idev_id));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=uid:0",
-		 BUF_SIZE, pages);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id,
+		    " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=uid:0",
+		    BUF_SIZE, pages);
 
 	/* Two areas: the buffer mapped again, elsewhere. */
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 				    BUF_SIZE, IOVA + BUF_SIZE));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " areas=2 mapped=%lu pinned=%ld domains=1 accesses=0 charged=uid:0",
-		 2 * BUF_SIZE, 2 * pages);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id,
+		    " areas=2 mapped=%lu pinned=%ld domains=1 accesses=0 charged=uid:0",
+		    2 * BUF_SIZE, 2 * pages);
 
 	/* Everything unmapped: nothing left pinned. */
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, 0, UINT64_MAX, NULL));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	ioas_unpinned(self->want, sizeof(self->want), 0, 0, 1);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id, UNPINNED, 0, 0UL, 1);
 
 	/* The device gone, its automatic HWPT and its lines go too. */
 	ASSERT_EQ(0, destroy(self->fd, stdev_id));
@@ -236,10 +228,7 @@ TEST_F(fdinfo, ioas_map_attach_unmap)
 			       sizeof(self->line)));
 	ASSERT_EQ(-1, obj_line(self->fd, "hwpt-paging", hwpt_id, self->line,
 			       sizeof(self->line)));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	ioas_unpinned(self->want, sizeof(self->want), 0, 0, 0);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id, UNPINNED, 0, 0UL, 0);
 }
 
 /* With RLIMIT_MODE 1 the pages are charged to the process, by PID */
@@ -255,12 +244,9 @@ TEST_F(fdinfo, charged_to_process)
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
 	ASSERT_EQ(0, ioas_map_fixed(fd, ioas_id, self->buf, BUF_SIZE, IOVA));
 	ASSERT_EQ(0, mock_domain(fd, ioas_id, NULL, NULL, NULL));
-	ASSERT_EQ(0, obj_line(fd, "ioas", ioas_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=pid:%d",
-		 BUF_SIZE, pages, getpid());
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(fd, "ioas", ioas_id,
+		    " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=pid:%d",
+		    BUF_SIZE, pages, getpid());
 	close(fd);
 }
 
@@ -287,22 +273,16 @@ TEST_F(fdinfo, charged_mixed)
 				     IOVA + BUF_SIZE) ? 2 : 0);
 	}
 	ASSERT_EQ(0, wait_child(pid));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " areas=2 mapped=%lu pinned=%ld domains=1 accesses=0 charged=mixed",
-		 2 * BUF_SIZE, 2 * pages);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id,
+		    " areas=2 mapped=%lu pinned=%ld domains=1 accesses=0 charged=mixed",
+		    2 * BUF_SIZE, 2 * pages);
 
 	/* The other user's area gone, one payer is left. */
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, IOVA + BUF_SIZE,
 				BUF_SIZE, NULL));
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=uid:0",
-		 BUF_SIZE, pages);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id,
+		    " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=uid:0",
+		    BUF_SIZE, pages);
 }
 
 /* The device and HWPT lines: what is attached where, RID and PASID */
@@ -310,7 +290,7 @@ TEST_F(fdinfo, device_and_hwpt)
 {
 	__u32 stdev_id, hwpt_id, idev_id, pasid_hwpt, rid_hwpt;
 	unsigned int mock_nr, coherent;
-	int group;
+	int group, n;
 	char tail[128];
 
 	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas_id,
@@ -320,8 +300,9 @@ TEST_F(fdinfo, device_and_hwpt)
 	/* The device: its name, group, RID's HWPT and no PASID. */
 	ASSERT_EQ(0, obj_line(self->fd, "device", idev_id, self->line,
 			      sizeof(self->line)));
-	ASSERT_EQ(3, sscanf(self->line, " dev=iommufd_mock%u group=%d %127[^\n]",
-			    &mock_nr, &group, tail));
+	n = sscanf(self->line, " dev=iommufd_mock%u group=%d %127[^\n]",
+		   &mock_nr, &group, tail);
+	ASSERT_EQ(3, n);
 	snprintf(self->want, sizeof(self->want), "hwpt=%u pasids=", hwpt_id);
 	ASSERT_STREQ(self->want, tail);
 
@@ -331,9 +312,9 @@ TEST_F(fdinfo, device_and_hwpt)
 	 */
 	ASSERT_EQ(0, obj_line(self->fd, "hwpt-paging", hwpt_id, self->line,
 			      sizeof(self->line)));
-	ASSERT_EQ(1, sscanf(self->line,
-			    " ioas=%*u auto=1 nest-parent=0 coherent=%u",
-			    &coherent));
+	n = sscanf(self->line, " ioas=%*u auto=1 nest-parent=0 coherent=%u",
+		   &coherent);
+	ASSERT_EQ(1, n);
 	snprintf(self->want, sizeof(self->want),
 		 " ioas=%u auto=1 nest-parent=0 coherent=%u iommu=iommufd_mock pasid=1 devices=%u",
 		 self->ioas_id, coherent, idev_id);
@@ -350,33 +331,21 @@ TEST_F(fdinfo, device_and_hwpt)
 				       IOMMU_HWPT_ALLOC_PASID, &pasid_hwpt));
 	ASSERT_EQ(0, pasid_attach(self->fd, stdev_id, 7, pasid_hwpt, NULL));
 
-	ASSERT_EQ(0, obj_line(self->fd, "device", idev_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " dev=iommufd_mock%u group=%d hwpt=%u pasids=7:%u", mock_nr,
-		 group, rid_hwpt, pasid_hwpt);
-	ASSERT_STREQ(self->want, self->line);
-	ASSERT_EQ(0, obj_line(self->fd, "hwpt-paging", pasid_hwpt, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " ioas=%u auto=0 nest-parent=0 coherent=%u iommu=iommufd_mock pasid=1 devices=%u/7",
-		 self->ioas_id, coherent, idev_id);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "device", idev_id,
+		    " dev=iommufd_mock%u group=%d hwpt=%u pasids=7:%u",
+		    mock_nr, group, rid_hwpt, pasid_hwpt);
+	ASSERT_LINE(self->fd, "hwpt-paging", pasid_hwpt,
+		    " ioas=%u auto=0 nest-parent=0 coherent=%u iommu=iommufd_mock pasid=1 devices=%u/7",
+		    self->ioas_id, coherent, idev_id);
 
 	/* PASID detached: the HWPT lists nobody, the device no PASID. */
 	ASSERT_EQ(0, pasid_detach(self->fd, stdev_id, 7));
-	ASSERT_EQ(0, obj_line(self->fd, "hwpt-paging", pasid_hwpt, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " ioas=%u auto=0 nest-parent=0 coherent=%u iommu=iommufd_mock pasid=1 devices=",
-		 self->ioas_id, coherent);
-	ASSERT_STREQ(self->want, self->line);
-	ASSERT_EQ(0, obj_line(self->fd, "device", idev_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " dev=iommufd_mock%u group=%d hwpt=%u pasids=", mock_nr,
-		 group, rid_hwpt);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "hwpt-paging", pasid_hwpt,
+		    " ioas=%u auto=0 nest-parent=0 coherent=%u iommu=iommufd_mock pasid=1 devices=",
+		    self->ioas_id, coherent);
+	ASSERT_LINE(self->fd, "device", idev_id,
+		    " dev=iommufd_mock%u group=%d hwpt=%u pasids=",
+		    mock_nr, group, rid_hwpt);
 }
 
 /* Nested HWPT, vIOMMU, vDEVICE and vEVENTQ lines */
@@ -402,41 +371,27 @@ TEST_F(fdinfo, nesting_objects)
 				   IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &veventq_id,
 				   &veventq_fd));
 
-	ASSERT_EQ(0, obj_line(self->fd, "hwpt-nested", nested_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " parent=%u viommu=0 iommu=iommufd_mock pasid=0 devices=",
-		 parent_id);
-	ASSERT_STREQ(self->want, self->line);
-	ASSERT_EQ(0, obj_line(self->fd, "viommu", viommu_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " type=%u hwpt=%u iommu=iommufd_mock",
-		 IOMMU_VIOMMU_TYPE_SELFTEST, parent_id);
-	ASSERT_STREQ(self->want, self->line);
-	ASSERT_EQ(0, obj_line(self->fd, "vdevice", vdev_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " viommu=%u device=%u virt-id=153", viommu_id, idev_id);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "hwpt-nested", nested_id,
+		    " parent=%u viommu=0 iommu=iommufd_mock pasid=0 devices=",
+		    parent_id);
+	ASSERT_LINE(self->fd, "viommu", viommu_id,
+		    " type=%u hwpt=%u iommu=iommufd_mock",
+		    IOMMU_VIOMMU_TYPE_SELFTEST, parent_id);
+	ASSERT_LINE(self->fd, "vdevice", vdev_id,
+		    " viommu=%u device=%u virt-id=153",
+		    viommu_id, idev_id);
 
 	/* An event waits in the queue until it is read. */
 	ASSERT_EQ(0, trigger_vevent(self->fd, idev_id));
-	ASSERT_EQ(0, obj_line(self->fd, "veventq", veventq_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " viommu=%u type=%u depth=4 events=1", viommu_id,
-		 IOMMU_VEVENTQ_TYPE_SELFTEST);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "veventq", veventq_id,
+		    " viommu=%u type=%u depth=4 events=1",
+		    viommu_id, IOMMU_VEVENTQ_TYPE_SELFTEST);
 
 	/* The device moves onto the nested HWPT. */
 	ASSERT_EQ(0, mock_domain_replace(self->fd, stdev_id, nested_id, NULL));
-	ASSERT_EQ(0, obj_line(self->fd, "hwpt-nested", nested_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " parent=%u viommu=0 iommu=iommufd_mock pasid=0 devices=%u",
-		 parent_id, idev_id);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "hwpt-nested", nested_id,
+		    " parent=%u viommu=0 iommu=iommufd_mock pasid=0 devices=%u",
+		    parent_id, idev_id);
 	close(veventq_fd);
 }
 
@@ -462,11 +417,9 @@ TEST_F(fdinfo, access_pins)
 	ASSERT_EQ(0, strncmp(self->want, p, strlen(self->want)));
 
 	/* The IOAS counts the access; its areas pin nothing themselves. */
-	ASSERT_EQ(0, obj_line(self->fd, "ioas", self->ioas_id, self->line,
-			      sizeof(self->line)));
-	snprintf(self->want, sizeof(self->want),
-		 " areas=1 mapped=%lu pinned=0 domains=0 accesses=1", BUF_SIZE);
-	ASSERT_STREQ(self->want, self->line);
+	ASSERT_LINE(self->fd, "ioas", self->ioas_id,
+		    " areas=1 mapped=%lu pinned=0 domains=0 accesses=1",
+		    BUF_SIZE);
 
 	ASSERT_EQ(0, destroy_access_pages(self->fd, access_fd, pages_id));
 	ASSERT_LT(0, read_fdinfo(getpid(), self->fd, info));
@@ -543,7 +496,7 @@ TEST_F(fdinfo, permissions_and_fork)
 
 struct reader {
 	int fd;
-	volatile bool stop;
+	bool stop;		/* __atomic accesses */
 	unsigned long reads;
 };
 
@@ -552,7 +505,7 @@ static void *read_loop(void *arg)
 	static char info[INFO_SIZE];
 	struct reader *r = arg;
 
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		if (read_fdinfo(getpid(), r->fd, info) < 0)
 			return (void *)1;
 		r->reads++;
@@ -586,7 +539,7 @@ TEST_F(fdinfo, destroy_while_reading)
 		ASSERT_EQ(0, destroy(self->fd, stdev_id));
 		ASSERT_EQ(0, destroy(self->fd, ioas_id));
 	}
-	r.stop = true;
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 	ASSERT_EQ(0, pthread_join(thread, &ret));
 	ASSERT_EQ(NULL, ret);
 	ASSERT_LT(0, r.reads);
