@@ -30,23 +30,25 @@ run=$(take_run_dir "$rundir_file")
 vmrc=$(cat "$rundir_file.rc")
 rm -f "$rundir_file.rc"
 
-# extra_boot NAME VAR=VALUE TITLE ARGS: a further short boot, with VAR set
-# for vm.sh, that runs iommufd_vfio_edu with ARGS. Its TAP and kernel log
-# join the main run's.
+# extra_boot NAME VAR=VALUE TITLE TEST [ENV=VALUE...]: a further short
+# boot, with VAR set for vm.sh, that runs the kselftest iommu:TEST through
+# the standard runner (guest-tests.sh), with ENV set for it. Its TAP joins
+# the main run's as TEST-NAME, with its kernel log.
 extra_boot() {
-	local name=$1 var=$2 title=$3 args=$4 run2
-	local tapname=kselftest-iommu-iommufd_vfio_edu-$name
+	local name=$1 var=$2 title=$3 test=$4 run2
+	local tapname=kselftest-iommu-$test-$name
+	local env=("${@:5}")
 
 	local -x "$var"
 	set +e
 	RUNDIR_FILE=$rundir_file VM_QUIET=1 VM_TIMEOUT=600 \
 		stage "$title" \
-		bash -c "'$HARNESS/vm.sh' '$OBJ/kselftest/iommu/iommufd_vfio_edu $args > /run/hostout/out.tap; echo \$? > /run/hostout/out.rc'; true"
+		bash -c "'$HARNESS/vm.sh' 'env ${env[*]} $HARNESS/guest-tests.sh iommu:$test'; true"
 	set -e
 	run2=$(take_run_dir "$rundir_file" 2>/dev/null)
-	if [ -n "$run2" ] && [ -f "$run2/out.rc" ]; then
-		cp "$run2/out.tap" "$run/tap/$tapname.tap"
-		cp "$run2/out.rc" "$run/tap/$tapname.rc"
+	if [ -n "$run2" ] && [ -f "$run2/tap/kselftest-iommu-$test.rc" ]; then
+		cp "$run2/tap/kselftest-iommu-$test.tap" "$run/tap/$tapname.tap"
+		cp "$run2/tap/kselftest-iommu-$test.rc" "$run/tap/$tapname.rc"
 		# Both copies of its kernel log and its taint flags, for
 		# results.py (an empty .dmesg if the guest died before dmesg)
 		cp "$run2/dmesg.txt" "$run/extra-$name.dmesg" 2>/dev/null ||
@@ -54,6 +56,7 @@ extra_boot() {
 		cp "$run2/console.log" "$run/extra-$name.console"
 		cp "$run2/tainted" "$run/extra-$name.tainted" 2>/dev/null || true
 	else
+		# Not a test result: the harness records a boot that failed.
 		printf 'TAP version 13\n1..1\nnot ok 1 the %s boot did not finish (%s)\n' \
 			"$name" "${run2:-no run}" > "$run/tap/$tapname.tap"
 	fi
@@ -65,20 +68,20 @@ x86_64)
 	# iommufd.allow_unsafe_interrupts is set.
 	extra_boot intremap-off VM_APPEND=intremap=off \
 		"boot guest with intremap=off, run the unsafe-interrupt test" \
-		--intremap-off
+		iommufd_msi_unsafe IOMMUFD_EXPECT_UNSAFE_MSI=1
 	# VT-d in scalable mode with first-stage translation (QEMU's
 	# x-scalable-mode, x-pasid-mode, x-flts): the same VFIO cdev tests,
 	# with real edu DMA through first-stage tables and scalable-mode
 	# PASID entries (RID_PASID) instead of legacy context entries.
 	extra_boot scalable VM_IOMMU_OPTS=x-scalable-mode=on,x-pasid-mode=on,x-flts=on \
 		"boot guest with VT-d scalable mode, run the edu tests" \
-		--expect-scalable ;;
+		iommufd_vfio_edu KSELFTEST_IOMMUFD_VFIO_EDU_ARGS=--expect-scalable ;;
 arm64)
 	# A GICv2 has no ITS: MSIs are not isolated, and binding a device
 	# must fail unless iommufd.allow_unsafe_interrupts is set.
 	extra_boot gicv2 VM_GIC=2 \
 		"boot guest with a GICv2 (no ITS), run the unsafe-interrupt test" \
-		--intremap-off ;;
+		iommufd_msi_unsafe IOMMUFD_EXPECT_UNSAFE_MSI=1 ;;
 esac
 cp "$hosttap" "$run/lint.tap"
 boot=$(cat "$run/boot-uptime" 2>/dev/null || echo '?')

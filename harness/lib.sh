@@ -36,6 +36,8 @@ arm64)
 	echo "error: unknown ARCH '$ARCH' (x86_64 or arm64)" >&2
 	exit 1 ;;
 esac
+# Where build-tests.sh installs the kselftests, run_kselftest.sh included
+KSFT_INSTALL=$OBJ/ksft-install
 ARM64_ROOT=$CACHE/arm64-root
 RUNS=$CACHE/runs
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz

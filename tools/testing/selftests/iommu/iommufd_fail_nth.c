@@ -26,9 +26,10 @@
  * IOAS and the last one going unpins them, and an unmap unpins only the
  * pages no other area with a domain (or access) still needs.
  *
- * The runner of the test kernel sets failslab and fail_page_alloc to
- * fail sleeping allocations too and to affect only tasks that ask
- * through fail-nth. Without fail-nth (no CONFIG_FAULT_INJECTION) the
+ * Before any test, the program sets failslab and fail_page_alloc (in
+ * debugfs) to fail sleeping allocations too, any order of pages, and to
+ * affect only tasks that ask through fail-nth; the settings it found
+ * are put back at exit. Without fail-nth (no CONFIG_FAULT_INJECTION) the
  * tests skip.
  */
 #define _GNU_SOURCE
@@ -1041,6 +1042,48 @@ FIXTURE(fail_nth) {
 	void *raw;
 	char *buf;
 };
+
+/* A fault-injection knob in debugfs, and what it held before */
+struct fault_knob {
+	const char *path;
+	const char *want;
+	char saved[32];
+	bool set;
+};
+
+static struct fault_knob fault_knobs[] = {
+	{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/failslab/verbose", "0" },
+	{ "/sys/kernel/debug/failslab/task-filter", "Y" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/task-filter", "Y" },
+	{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+	{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
+};
+
+/*
+ * Set the knobs the tests need, once for the whole program; a knob that
+ * is missing (no such fault type, debugfs not mounted) is left alone,
+ * and the tests find out through fail-nth whether injection works.
+ */
+static void __attribute__((constructor)) fault_knobs_set(void)
+{
+	struct fault_knob *k;
+
+	for (k = fault_knobs; k != fault_knobs + ARRAY_SIZE(fault_knobs); k++)
+		k->set = !read_sysfs(k->path, k->saved, sizeof(k->saved)) &&
+			 !write_sysfs(k->path, k->want);
+}
+
+static void __attribute__((destructor)) fault_knobs_restore(void)
+{
+	struct fault_knob *k;
+
+	for (k = fault_knobs; k != fault_knobs + ARRAY_SIZE(fault_knobs); k++)
+		if (k->set)
+			write_sysfs(k->path, k->saved);
+}
 
 FIXTURE_SETUP(fail_nth)
 {

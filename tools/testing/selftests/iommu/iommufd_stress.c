@@ -1240,22 +1240,6 @@ static void print_counts(struct worker *ws, unsigned int nr, double secs)
 	     all, secs, all / secs, created, ws[nr - 1].iterations);
 }
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* The tests                                                           */
 
@@ -1472,7 +1456,7 @@ TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 	ASSERT_EQ(0, ioas_alloc(fd, &dst));
 	ASSERT_EQ(0, ioas_map_fixed(fd, src, page, SZ_4K, 0));
 
-	if (!read_small(WATCHDOG_THRESH, self->saved_thresh,
+	if (!read_sysfs(WATCHDOG_THRESH, self->saved_thresh,
 			sizeof(self->saved_thresh)) &&
 	    !write_sysfs(WATCHDOG_THRESH, "1"))
 		self->thresh_changed = true;
@@ -1548,14 +1532,14 @@ static void restore_thresh(void)
 {
 	char cur[32];
 
-	if (saved_thresh[0] && !read_small(WATCHDOG_THRESH, cur, sizeof(cur)) &&
+	if (saved_thresh[0] && !read_sysfs(WATCHDOG_THRESH, cur, sizeof(cur)) &&
 	    strcmp(cur, saved_thresh))
 		write_sysfs(WATCHDOG_THRESH, saved_thresh);
 }
 
 int main(int argc, char **argv)
 {
-	if (!read_small(WATCHDOG_THRESH, saved_thresh, sizeof(saved_thresh)))
+	if (!read_sysfs(WATCHDOG_THRESH, saved_thresh, sizeof(saved_thresh)))
 		atexit(restore_thresh);
 	return test_harness_run(argc, argv);
 }

@@ -72,6 +72,24 @@ static inline int write_sysfs(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
+/* Read one line of a sysfs (or proc) file, without its newline; 0 or -1 */
+static inline int read_sysfs(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
 /* Pins held by the kernel, over all: gup's FOLL_PIN counters */
 static inline long foll_pins(void)
 {

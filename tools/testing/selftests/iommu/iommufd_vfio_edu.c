@@ -18,9 +18,7 @@
  * machine has none.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <endian.h>
-#include <glob.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,9 +37,8 @@
 
 #include "../kselftest_harness.h"
 #include "iommufd_utils.h"
+#include "iommufd_edu.h"
 
-#define EDU_VENDOR "0x1234"
-#define EDU_DEVICE "0x11e8"
 #define EDU_REG_ID 0x00
 #define EDU_REG_DMA_SRC 0x80
 #define EDU_REG_DMA_DST 0x88
@@ -57,116 +54,6 @@
 #define IOVA_SRC 0x100000UL
 #define IOVA_DST 0x200000UL
 #define IOVA_NEVER 0x300000UL
-
-static int read_sysfs(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static bool is_edu(const char *bdf)
-{
-	char path[512], val[64];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.60s/vendor", bdf);
-	if (read_sysfs(path, val, sizeof(val)) || strcmp(val, EDU_VENDOR))
-		return false;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%.60s/device", bdf);
-	return !read_sysfs(path, val, sizeof(val)) && !strcmp(val, EDU_DEVICE);
-}
-
-/*
- * The edu functions in the IOMMU group directory @path. Other members,
- * such as the PCIe root port above them, are not counted: 6.1 on arm64
- * puts the root port in its functions' group (ACS is enabled too late on
- * device-tree machines), x86 does not.
- */
-static int count_edu_in_group(const char *path)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && is_edu(de->d_name))
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* Give an edu device to vfio-pci and return its cdev path */
-static int edu_cdev_of(const char *bdf, char *cdev, size_t cdev_len)
-{
-	const char *base = "/sys/bus/pci/devices";
-	char path[512];
-	struct dirent *de;
-	DIR *vd;
-
-	snprintf(path, sizeof(path), "%s/%s/driver_override", base, bdf);
-	if (write_sysfs(path, "vfio-pci"))
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s/driver", base, bdf);
-	if (access(path, F_OK))
-		write_sysfs("/sys/bus/pci/drivers_probe", bdf);
-
-	snprintf(path, sizeof(path), "%s/%s/vfio-dev", base, bdf);
-	vd = opendir(path);
-	if (!vd)
-		return -1;
-	cdev[0] = 0;
-	while ((de = readdir(vd)))
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(cdev, cdev_len, "/dev/vfio/devices/%.60s",
-				 de->d_name);
-	closedir(vd);
-	return cdev[0] ? 0 : -1;
-}
-
-/*
- * Find the @nth (from 0) edu device whose IOMMU group has @group_size edu
- * functions.
- */
-static int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
-{
-	const char *base = "/sys/bus/pci/devices";
-	struct dirent **list;
-	char path[512];
-	int i, n, found = -1;
-
-	n = scandir(base, &list, NULL, alphasort);
-	if (n < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const char *name = list[i]->d_name;
-
-		if (found >= 0 || name[0] == '.' || !is_edu(name))
-			continue;
-		snprintf(path, sizeof(path), "%s/%.60s/iommu_group/devices",
-			 base, name);
-		if (count_edu_in_group(path) != group_size || nth--)
-			continue;
-		snprintf(bdf, bdf_len, "%.60s", name);
-		found = i;
-	}
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	return found >= 0 ? 0 : -1;
-}
 
 /*
  * 1 when the IOMMU's domains can force snooping: on VT-d, when the unit
@@ -208,22 +95,6 @@ static int region_offset(int devfd, __u32 index, __u64 *offset)
 		return -1;
 	*offset = info.offset;
 	return 0;
-}
-
-static int bind_iommufd(int devfd, int iommufd, __u32 *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		/* The first layout, as QEMU 10.0 passes it */
-		.argsz = offsetof(struct vfio_device_bind_iommufd,
-				  token_uuid_ptr),
-		.iommufd = iommufd,
-	};
-	int rc;
-
-	rc = ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (devid)
-		*devid = bind.out_devid;
-	return rc;
 }
 
 static int attach_pt(int devfd, __u32 *pt_id)
@@ -2275,77 +2146,6 @@ TEST_F(edu_pair, hot_reset_by_dev_id)
 				   &group_reset));
 }
 
-/*
- * "--intremap-off": the checks for a boot without MSI isolation, which
- * harness/check.sh makes once per architecture to run just these (x86:
- * kernel option intremap=off; arm64: a GICv2, which has no ITS); their TAP
- * goes to stdout. A device's MSIs are then not isolated, so binding it
- * must fail with EPERM unless the administrator set
- * iommufd.allow_unsafe_interrupts.
- */
-#define UNSAFE_PARAM "/sys/module/iommufd/parameters/allow_unsafe_interrupts"
-
-static int tap(int n, int ok, const char *what)
-{
-	printf("%sok %d %s\n", ok ? "" : "not ", n, what);
-	return ok ? 0 : 1;
-}
-
-/*
- * Whether this boot was made without MSI isolation: on a machine with a
- * device tree (arm64), no GICv3 ITS under the interrupt controller node;
- * on x86, the kernel option intremap=off.
- */
-static bool booted_without_msi_isolation(void)
-{
-	char cmdline[2048];
-	bool its;
-	glob_t g;
-
-	if (!access("/sys/firmware/devicetree/base", F_OK)) {
-		its = !glob("/sys/firmware/devicetree/base/*/its@*", 0, NULL,
-			    &g);
-		if (its)
-			globfree(&g);
-		return !its;
-	}
-	return !read_sysfs("/proc/cmdline", cmdline, sizeof(cmdline)) &&
-	       strstr(cmdline, "intremap=off");
-}
-
-static int intremap_off_checks(void)
-{
-	char bdf[64], cdev[128];
-	int iommufd, devfd, fails = 0, rc;
-
-	printf("TAP version 13\n");
-	if (edu_find(1, 0, bdf, sizeof(bdf)) ||
-	    edu_cdev_of(bdf, cdev, sizeof(cdev))) {
-		printf("1..0 # SKIP no edu device alone in its IOMMU group\n");
-		return 4;
-	}
-	printf("1..4\n");
-	fails += tap(1, booted_without_msi_isolation(),
-		     "booted without MSI isolation (intremap=off, or no ITS)");
-	iommufd = open("/dev/iommu", O_RDWR);
-	devfd = open(cdev, O_RDWR);
-	if (iommufd < 0 || devfd < 0 || write_sysfs(UNSAFE_PARAM, "N"))
-		return tap(2, 0, "open the device, /dev/iommu and the parameter");
-
-	errno = 0;
-	rc = bind_iommufd(devfd, iommufd, NULL);
-	fails += tap(2, rc == -1 && errno == EPERM,
-		     "bind without MSI isolation: EPERM");
-	fails += tap(3, !write_sysfs(UNSAFE_PARAM, "Y") &&
-		     !bind_iommufd(devfd, iommufd, NULL),
-		     "bind with iommufd.allow_unsafe_interrupts=Y succeeds");
-	close(devfd);
-	close(iommufd);
-	fails += tap(4, !write_sysfs(UNSAFE_PARAM, "N"),
-		     "allow_unsafe_interrupts back to N");
-	return fails ? 1 : 0;
-}
-
 /* What TEST_HARNESS_MAIN adds: keeps the tests in source order */
 static void __attribute__((constructor)) edu_constructor_order_last(void)
 {
@@ -2355,8 +2155,8 @@ static void __attribute__((constructor)) edu_constructor_order_last(void)
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "--intremap-off"))
-		return intremap_off_checks();
 	expect_scalable = argc == 2 && !strcmp(argv[1], "--expect-scalable");
+	if (expect_scalable)
+		printf("# --expect-scalable: VT-d must be in scalable mode\n");
 	return test_harness_run(argc, argv);
 }
