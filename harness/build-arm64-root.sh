@@ -4,7 +4,8 @@
 # The arm64 guest's userspace, in $ARM64_ROOT/bin: Debian's static
 # busybox and static bash for arm64 (busybox-static:arm64,
 # bash-static:arm64, fetched with apt-get download, never installed on
-# the host), and one symlink per busybox applet. The arm64 guest mounts
+# the host), and one symlink per busybox applet (timeout: a wrapper, see
+# below). The arm64 guest mounts
 # the host's root filesystem as the x86 guest does, so the repository and
 # the cache keep their paths; guest-init binds this directory over
 # /usr/bin and /usr/sbin, where the host's x86 programs would not run.
@@ -34,6 +35,8 @@ case "$want" in
 *none*|"") die "no arm64 package index: run make deps (dpkg --add-architecture arm64)" ;;
 esac
 want="$want $(echo "$QEMU_PKGS" | sha256sum | cut -c1-16)"
+# Bumped when what this script puts in the tree changes
+want="$want layout-2"
 want="$want $(apt-cache policy -t bookworm-backports qemu-system-arm:arm64 |
 	sed -n 's/^ *Candidate: //p')"
 if [ -x "$ARM64_ROOT/bin/bash" ] &&
@@ -78,10 +81,20 @@ chmod +x "$new/bin/qemu-system-aarch64"
 # the same Debian source and configuration (both are needed by make deps).
 for a in $(busybox --list); do
 	case $a in
-	busybox|bash|qemu-system-aarch64) ;;
+	busybox|bash|qemu-system-aarch64|timeout) ;;
 	*) ln -s busybox "$new/bin/$a" ;;
 	esac
 done
+# kselftest's run_kselftest.sh calls /usr/bin/timeout --foreground, which
+# busybox's timeout does not know; it keeps the command in the
+# foreground anyway.
+cat > "$new/bin/timeout" <<'EOT'
+#!/bin/sh
+# busybox timeout, accepting (and ignoring) coreutils' --foreground
+[ "$1" = --foreground ] && shift
+exec busybox timeout "$@"
+EOT
+chmod +x "$new/bin/timeout"
 # e_machine of the ELF header: 0xb7, EM_AARCH64
 od -An -tx1 -j18 -N2 "$new/bin/busybox" | grep -q 'b7 00' ||
 	die "$new/bin/busybox is not an arm64 program"
