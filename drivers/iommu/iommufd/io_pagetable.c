@@ -1658,8 +1658,9 @@ static unsigned int iopt_pages_charged_id(struct iopt_pages *pages)
  * @iopt: the io_pagetable
  * @usage: filled in
  *
- * Walks every area under the read lock, in time linear in their number;
- * meant for /proc/PID/fdinfo, not for a fast path.
+ * Walks every area under the read lock, in time linear in their number
+ * and yielding the CPU on the way; meant for /proc/PID/fdinfo, not for a
+ * fast path.
  */
 void iopt_get_usage(struct io_pagetable *iopt, struct iopt_usage *usage)
 {
@@ -1684,7 +1685,9 @@ void iopt_get_usage(struct io_pagetable *iopt, struct iopt_usage *usage)
 	/* In-order, not an interval query: every node is visited once. */
 	for (rb = rb_first_cached(&iopt->area_itree); rb; rb = rb_next(rb)) {
 		area = container_of(rb, struct iopt_area, node.rb);
-		usage->areas++;
+		/* Millions of areas take a while: yield now and then */
+		if (!(++usage->areas % 4096))
+			cond_resched();
 		usage->mapped += area->node.last - area->node.start + 1;
 		if (!area->hold.active)
 			continue;

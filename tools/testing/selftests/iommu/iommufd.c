@@ -43,16 +43,6 @@
 /* An ID no test ever gets: the kernel hands out small IDs first. */
 #define UNUSED_ID 0x7fff0000u
 
-/* Does this kernel have IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST)? */
-static bool have_test_cmd(int fd)
-{
-	struct iommu_test_cmd cmd = { .op = 0 };
-
-	return test_cmd(fd, &cmd) == -1 && errno == EOPNOTSUPP;
-}
-
-#define NO_TEST_CMD "no IOMMU_TEST_CMD (needs CONFIG_IOMMUFD_TEST)"
-
 /*
  * Thin wrappers around the commands. They return what ioctl() returns
  * and leave errno alone, so tests can assert on them in one line; they

@@ -426,17 +426,16 @@ static int scenario_access(struct fail_run *run)
 	return 0;
 }
 
-/* Does this kernel have IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST)? */
-static bool have_test_cmd(void)
+/* have_test_cmd(), asked of a context of its own */
+static bool kernel_has_test_cmd(void)
 {
-	struct iommu_test_cmd cmd = { .op = 0 };
 	bool have;
 	int fd;
 
 	fd = open(IOMMUFD_DEV, O_RDWR);
 	if (fd < 0)
 		return false;
-	have = test_cmd(fd, &cmd) == -1 && errno == EOPNOTSUPP;
+	have = have_test_cmd(fd);
 	close(fd);
 	return have;
 }
@@ -1130,7 +1129,7 @@ static void run_fail_nth(struct __test_metadata *_metadata, char *buf,
 	nth_fd = open(path, O_RDWR);
 	ASSERT_LE(0, nth_fd);
 	/* A context of its own to look at the pins, when the kernel can */
-	if (have_test_cmd()) {
+	if (kernel_has_test_cmd()) {
 		check_fd = open(IOMMUFD_DEV, O_RDWR);
 		ASSERT_LE(0, check_fd);
 	}
@@ -1222,7 +1221,7 @@ TEST_F_TIMEOUT(fail_nth, access, 600)
 
 TEST_F_TIMEOUT(fail_nth, mock_attach_with_maps, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_mock_attach);
@@ -1230,7 +1229,7 @@ TEST_F_TIMEOUT(fail_nth, mock_attach_with_maps, 600)
 
 TEST_F_TIMEOUT(fail_nth, map_with_mock_domains, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_mock_map);
@@ -1238,7 +1237,7 @@ TEST_F_TIMEOUT(fail_nth, map_with_mock_domains, 600)
 
 TEST_F_TIMEOUT(fail_nth, subpage, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_subpage);
@@ -1246,7 +1245,7 @@ TEST_F_TIMEOUT(fail_nth, subpage, 600)
 
 TEST_F_TIMEOUT(fail_nth, nested_hwpt_invalidate, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_nested);
@@ -1254,7 +1253,7 @@ TEST_F_TIMEOUT(fail_nth, nested_hwpt_invalidate, 600)
 
 TEST_F_TIMEOUT(fail_nth, pasid_attach_replace_detach, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_pasid);
@@ -1262,7 +1261,7 @@ TEST_F_TIMEOUT(fail_nth, pasid_attach_replace_detach, 600)
 
 TEST_F_TIMEOUT(fail_nth, viommu_vdevice_veventq, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	run_fail_nth(_metadata, self->buf, 8 * SZ_64K, self->base_kb,
 		     scenario_viommu);
@@ -1270,7 +1269,7 @@ TEST_F_TIMEOUT(fail_nth, viommu_vdevice_veventq, 600)
 
 TEST_F_TIMEOUT(fail_nth, file_info_type1, 600)
 {
-	if (!access(IOMMUFD_DEV, F_OK) && !have_test_cmd())
+	if (!access(IOMMUFD_DEV, F_OK) && !kernel_has_test_cmd())
 		SKIP(return, "no IOMMU_TEST_CMD");
 	fail_memfd = memfd_create("fail_nth", 0);
 	ASSERT_LE(0, fail_memfd);

@@ -41,7 +41,6 @@
 #include "../kselftest_harness.h"
 #include "iommufd_utils.h"
 
-#define NO_TEST_CMD "no IOMMU_TEST_CMD (needs CONFIG_IOMMUFD_TEST)"
 #define BUF_SIZE (16 * SZ_4K)
 #define IOVA MOCK_APERTURE_START
 /* Room for the longest listing a test makes: 1000 objects */
@@ -103,13 +102,6 @@ static int count_objects(const char *info)
 	     info = strstr(info + 1, ":\tid="))
 		n++;
 	return n;
-}
-
-static bool have_test_cmd(int fd)
-{
-	struct iommu_test_cmd probe = { .op = 0 };
-
-	return test_cmd(fd, &probe) == -1 && errno == EOPNOTSUPP;
 }
 
 /* The line of an IOAS with nothing pinned: areas, bytes mapped, domains */

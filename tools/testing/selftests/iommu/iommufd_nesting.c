@@ -53,7 +53,6 @@
 #include "../kselftest_harness.h"
 #include "iommufd_utils.h"
 
-#define NO_TEST_CMD "no IOMMU_TEST_CMD (needs CONFIG_IOMMUFD_TEST)"
 /* An ID no test ever gets: the kernel hands out small IDs first */
 #define UNUSED_ID 0x7fff0000u
 #define BUF_SIZE (16 * SZ_4K)
@@ -140,13 +139,6 @@ static char *test_buf(void)
 	if (buf != MAP_FAILED)
 		memset(buf, 0x5a, BUF_SIZE);
 	return buf;
-}
-
-static bool have_test_cmd(int fd)
-{
-	struct iommu_test_cmd probe = { .op = 0 };
-
-	return test_cmd(fd, &probe) == -1 && errno == EOPNOTSUPP;
 }
 
 /*

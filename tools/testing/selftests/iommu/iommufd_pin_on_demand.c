@@ -35,7 +35,6 @@
 
 #define BUF_PAGES 256
 #define BUF_SIZE (BUF_PAGES * SZ_4K)
-#define NO_TEST_CMD "no IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST off?)"
 
 FIXTURE(pin)
 {
@@ -48,8 +47,6 @@ FIXTURE(pin)
 
 FIXTURE_SETUP(pin)
 {
-	struct iommu_test_cmd probe = { .op = 0 };
-
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	/* Charge the process (VmPin), which the tests can read */
@@ -61,7 +58,7 @@ FIXTURE_SETUP(pin)
 	memset(self->buf, 0x5a, BUF_SIZE);
 	self->vmpin = vmpin_kb();
 	ASSERT_LE(0, self->vmpin);
-	self->test_cmd = test_cmd(self->fd, &probe) != -1 || errno != ENOTTY;
+	self->test_cmd = have_test_cmd(self->fd);
 }
 
 FIXTURE_TEARDOWN(pin)

@@ -30,7 +30,6 @@
 #include "../kselftest_harness.h"
 #include "iommufd_utils.h"
 
-#define NO_TEST_CMD "no IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST off?)"
 #define BUF_SIZE SZ_64K
 /* The mock IOMMU's page: half a CPU page */
 #define MOCK_PAGE (PAGE_SZ / 2)
@@ -58,7 +57,6 @@ FIXTURE(subpage)
 
 FIXTURE_SETUP(subpage)
 {
-	struct iommu_test_cmd probe = { .op = 0 };
 	unsigned int i;
 
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
@@ -69,7 +67,7 @@ FIXTURE_SETUP(subpage)
 	ASSERT_NE(MAP_FAILED, self->buf);
 	for (i = 0; i < BUF_SIZE; i++)
 		self->buf[i] = i * 7 + i / 4096;
-	self->test_cmd = test_cmd(self->fd, &probe) != -1 || errno != ENOTTY;
+	self->test_cmd = have_test_cmd(self->fd);
 }
 
 FIXTURE_TEARDOWN(subpage)

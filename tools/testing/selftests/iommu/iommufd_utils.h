@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -324,6 +325,20 @@ static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
 	cmd->size = sizeof(*cmd);
 	return ioctl(fd, IOMMU_TEST_CMD, cmd);
 }
+
+/*
+ * Does this kernel have IOMMU_TEST_CMD (CONFIG_IOMMUFD_TEST)? Op 0 is no
+ * operation: EOPNOTSUPP from the command, ENOTTY without it.
+ */
+static inline bool have_test_cmd(int fd)
+{
+	struct iommu_test_cmd probe = { .op = 0 };
+
+	return test_cmd(fd, &probe) == -1 && errno == EOPNOTSUPP;
+}
+
+/* What a test that needs the mock says when it skips */
+#define NO_TEST_CMD "no IOMMU_TEST_CMD (needs CONFIG_IOMMUFD_TEST)"
 
 /* First IOVA of the mock IOMMU's aperture, [1 << 24, (1 << 31) - 1] */
 #define MOCK_APERTURE_START 0x1000000UL
