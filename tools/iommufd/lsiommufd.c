@@ -211,21 +211,33 @@ static bool all_digits(const char *s, size_t n)
 	return n && n < 20;
 }
 
+/*
+ * The name of the next device object of @f from index *@i on, in @dev;
+ * *@i is left past it. False when there is none.
+ */
+static bool next_device(const struct ifile *f, unsigned int *i, char *dev,
+			size_t size)
+{
+	for (; *i != f->nr_objs; (*i)++)
+		if (!strcmp(f->objs[*i].type, "device") &&
+		    pair_value(f->objs[*i].pairs, "dev", dev, size)) {
+			(*i)++;
+			return true;
+		}
+	return false;
+}
+
 /* The devices of @f, comma-separated, or "-" */
 static void devices_of(const struct ifile *f, char *buf, size_t size)
 {
+	unsigned int i = 0;
 	size_t len = 0;
-	unsigned int i;
 	char dev[256];
 
 	buf[0] = 0;
-	for (i = 0; i != f->nr_objs; i++) {
-		if (strcmp(f->objs[i].type, "device") ||
-		    !pair_value(f->objs[i].pairs, "dev", dev, sizeof(dev)))
-			continue;
+	while (next_device(f, &i, dev, sizeof(dev)))
 		len += snprintf(buf + len, size > len ? size - len : 0, "%s%s",
 				len ? "," : "", dev);
-	}
 	if (!len)
 		snprintf(buf, size, "-");
 }
@@ -265,6 +277,7 @@ static void print_json_object(const struct object *o)
 static void print_json(const struct ifile *f, bool first)
 {
 	unsigned int i;
+	char dev[256];
 
 	printf("%s\n  {\"pid\": %d, \"command\": ", first ? "" : ",", f->pid);
 	print_json_string(f->comm);
@@ -274,15 +287,10 @@ static void print_json(const struct ifile *f, bool first)
 	       f->truncated ? "true" : "false", f->nr_ioas);
 	printf(", \"mapped_bytes\": %llu, \"pinned_bytes\": %llu, \"devices\": [",
 	       f->mapped, f->pinned * page_size);
-	for (i = 0, first = true; i != f->nr_objs; i++) {
-		char dev[256];
-
-		if (strcmp(f->objs[i].type, "device") ||
-		    !pair_value(f->objs[i].pairs, "dev", dev, sizeof(dev)))
-			continue;
+	for (i = 0, first = true; next_device(f, &i, dev, sizeof(dev));
+	     first = false) {
 		printf("%s", first ? "" : ", ");
 		print_json_string(dev);
-		first = false;
 	}
 	printf("],\n   \"objects\": [");
 	for (i = 0; i != f->nr_objs; i++) {
