@@ -9,6 +9,9 @@
 #   make tree             prepare the patched tree in the cache
 #   make series           write the commits in the cached tree to patches/
 #   make export OUT=dir   the whole project as a series against pristine 6.1
+#   make deb              Debian packages of the kernel: Debian's own 6.1
+#                         configuration plus ours (hours); PROFILE=test for
+#                         the small test configuration that make check boots
 #   make lint             checkpatch, W=1, sparse, kernel-doc on our code
 #   make bench            perf kernel: iommufd vs VFIO type1, table, CSV, chart
 #   make fuzz             test kernel: the ioctl fuzzer for FUZZ_SECONDS (600)
@@ -23,7 +26,7 @@ export PROFILE
 
 H := harness
 
-.PHONY: run check vm kernel tests tree series export lint deps bench fuzz soak
+.PHONY: run check vm kernel tests tree series export deb lint deps bench fuzz soak
 
 run:
 	@$(H)/run.sh
@@ -51,6 +54,14 @@ series:
 export:
 	@test -n '$(OUT)' || { echo "usage: make export OUT=dir"; exit 2; }
 	@$(H)/export-series.sh '$(OUT)'
+
+# PROFILE=debian unless a PROFILE is given (on the command line or in the
+# environment): "make deb" is the distribution kernel.
+DEB_PROFILE := $(if $(filter file,$(origin PROFILE)),debian,$(PROFILE))
+
+deb: tree
+	@[ '$(DEB_PROFILE)' = debian ] || PROFILE='$(DEB_PROFILE)' $(H)/build-kernel.sh
+	@PROFILE='$(DEB_PROFILE)' $(H)/deb.sh
 
 lint: kernel
 	@t=$$(mktemp); $(H)/lint.sh $$t; rc=$$?; cat $$t; rm -f $$t; exit $$rc

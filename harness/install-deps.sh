@@ -22,10 +22,14 @@ need_root() {
 # libcap (privilege dropping). Checks: sparse. Bench chart: gnuplot-nox.
 # Bench peer: linux-source-6.12 (bookworm-backports), upstream's kernel,
 # built unmodified by build-upstream.sh. arm64: the cross gcc and libc.
+# make deb: dpkg-buildpackage and fakeroot (kbuild's bindeb-pkg), Debian's
+# kernel configurations (linux-config-6.1) and pahole (dwarves; Debian's
+# configuration has BTF); the package boot: debootstrap and mkfs.ext4.
 PKGS="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev
       cpio kmod rsync ccache sparse python3 libcap-dev libcap-ng-dev
       xz-utils gnuplot-nox pciutils busybox-static linux-source-6.12
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+      dpkg-dev fakeroot debootstrap e2fsprogs linux-config-6.1 dwarves"
 QEMU_PKGS="qemu-system-x86 qemu-system-arm"
 
 BPO=/etc/apt/sources.list.d/iommufd-bookworm-backports.sources

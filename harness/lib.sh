@@ -10,6 +10,8 @@
 #   $CACHE/obj-$P     kbuild object directory of profile $P (test, perf)
 #                     for x86_64; obj-arm64-$P for arm64
 #   $CACHE/arm64-root static arm64 busybox and bash for the arm64 guest
+#   $CACHE/deb-root   debootstrapped Debian 12 for the package boot
+#   $CACHE/deb-$P     the Debian packages "make deb" built of profile $P
 #   $CACHE/ccache     ccache's store
 #   $CACHE/runs/      guest logs and outputs, one directory per VM run
 
@@ -39,6 +41,8 @@ esac
 # Where build-tests.sh installs the kselftests, run_kselftest.sh included
 KSFT_INSTALL=$OBJ/ksft-install
 ARM64_ROOT=$CACHE/arm64-root
+# Debian 12 root filesystem of the package boot (build-deb-root.sh)
+DEB_ROOT=$CACHE/deb-root
 RUNS=$CACHE/runs
 BASE_TARBALL=/usr/src/linux-source-6.1.tar.xz
 BASE_PKG=linux-source-6.1
@@ -101,6 +105,34 @@ take_run_dir() {
 	cat "$1" || ret=$?
 	rm -f "$1"
 	return "$ret"
+}
+
+# test_machine: the QEMU command of the test machine of $ARCH in the
+# array qemu (the machine, CPU and IOMMU: vm.sh's header says which), and
+# its edu devices in the array edu_devices, to come after the disks (PCI
+# slots are assigned in command-line order). VM_SNOOP, VM_IOMMU_OPTS,
+# VM_GIC and VM_SMMU_STAGE apply.
+test_machine() {
+	case $ARCH in
+	x86_64)
+		qemu=(qemu-system-x86_64
+		      -machine q35,accel=tcg,kernel-irqchip=split -cpu max
+		      -device "intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on}${VM_IOMMU_OPTS:+,$VM_IOMMU_OPTS}") ;;
+	arm64)
+		# pauth-impdef: QEMU's cheap pointer-authentication
+		# algorithm instead of QARMA, which costs TCG much time at
+		# every function entry
+		qemu=(qemu-system-aarch64
+		      -machine "virt,accel=tcg,iommu=smmuv3,gic-version=${VM_GIC:-3},its=on"
+		      -global "arm-smmuv3.stage=${VM_SMMU_STAGE:-nested}"
+		      -cpu max,pauth-impdef=on) ;;
+	esac
+	# The edu DMA test device alone on the root bus, and two edu
+	# functions in one multifunction slot behind a PCIe root port
+	edu_devices=(-device edu
+		     -device pcie-root-port,id=rp1,chassis=1
+		     -device edu,bus=rp1,addr=0.0,multifunction=on
+		     -device edu,bus=rp1,addr=0.1)
 }
 
 # stage NAME CMD...: run one stage with its output in a log file, then

@@ -213,7 +213,8 @@ def count_group(arch, guest_status, run, host_taps, expected):
     for extra in sorted(glob.glob(os.path.join(run, 'extra-*.dmesg'))):
         base = extra[:-len('.dmesg')]
         boots.append((os.path.basename(base) + ' ',
-                      [extra, base + '.console', base + '.tainted']))
+                      [extra, base + '.console', base + '.kmemleak',
+                       base + '.tainted']))
     nsplats = 0
     for boot, logs in boots:
         seen = set()

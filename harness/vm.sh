@@ -52,24 +52,16 @@ common+=" ${VM_APPEND:-}"
 
 case $ARCH in
 x86_64)
-	qemu=(qemu-system-x86_64
-	      -machine q35,accel=tcg,kernel-irqchip=split -cpu max
-	      -device "intel-iommu,intremap=on,snoop-control=${VM_SNOOP:-on}${VM_IOMMU_OPTS:+,$VM_IOMMU_OPTS}")
 	append="console=ttyS0 init=$HARNESS/guest-init intel_iommu=on $common" ;;
 arm64)
 	[ -x "$ARM64_ROOT/bin/bash" ] || die "no arm64 userspace: run harness/build-arm64-root.sh"
-	# pauth-impdef: QEMU's cheap pointer-authentication algorithm instead
-	# of QARMA, which costs TCG much time at every function entry
-	qemu=(qemu-system-aarch64
-	      -machine "virt,accel=tcg,iommu=smmuv3,gic-version=${VM_GIC:-3},its=on"
-	      -global "arm-smmuv3.stage=${VM_SMMU_STAGE:-nested}"
-	      -cpu max,pauth-impdef=on)
 	# The static arm64 bash runs guest-init; words after "--" are its
 	# arguments, and IOMMUFD_GUEST_BIN= lands in its environment.
 	append="console=ttyAMA0 init=$ARM64_ROOT/bin/bash $common"
 	append+=" IOMMUFD_GUEST_BIN=$ARM64_ROOT/bin -- $HARNESS/guest-init" ;;
 esac
 
+test_machine
 set +e
 timeout -k 10 "${VM_TIMEOUT:-1200}" "${qemu[@]}" \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
@@ -79,10 +71,7 @@ timeout -k 10 "${VM_TIMEOUT:-1200}" "${qemu[@]}" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=root \
 	-fsdev local,id=out,path="$run",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=out,mount_tag=hostout \
-	-device edu \
-	-device pcie-root-port,id=rp1,chassis=1 \
-	-device edu,bus=rp1,addr=0.0,multifunction=on \
-	-device edu,bus=rp1,addr=0.1 \
+	"${edu_devices[@]}" \
 	-kernel "$kernel" -append "$append" \
 	> "$run/qemu.log" 2>&1 < /dev/null
 qrc=$?
