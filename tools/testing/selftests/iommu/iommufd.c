@@ -145,11 +145,13 @@ TEST(fork_inherits_context)
 /* Size rules, common to every command                                 */
 
 FIXTURE(iommufd) {
+	long pins0;
 	int fd;
 };
 
 FIXTURE_SETUP(iommufd)
 {
+	self->pins0 = foll_pins();
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 }
@@ -157,6 +159,7 @@ FIXTURE_SETUP(iommufd)
 FIXTURE_TEARDOWN(iommufd)
 {
 	close(self->fd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /* Each implemented command with the size of its first version */
@@ -382,12 +385,14 @@ TEST_F(iommufd, ioas_alloc_reply_fault_leaves_nothing)
 /* Commands on one IOAS                                                */
 
 FIXTURE(iommufd_ioas) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 };
 
 FIXTURE_SETUP(iommufd_ioas)
 {
+	self->pins0 = foll_pins();
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -396,6 +401,7 @@ FIXTURE_SETUP(iommufd_ioas)
 FIXTURE_TEARDOWN(iommufd_ioas)
 {
 	close(self->fd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(iommufd_ioas, allow_iovas_accepts_valid_sets)
@@ -935,14 +941,19 @@ TEST_F_TIMEOUT(iommufd_ioas, destroy_races_with_users, 300)
  * the kernel picks (which follow the user address alignment) are known.
  */
 FIXTURE(ioas_map) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	void *raw;
 	char *buf;
+	/* A second context a test pins with, -1 once the test closed it */
+	int fd2;
 };
 
 FIXTURE_SETUP(ioas_map)
 {
+	self->pins0 = foll_pins();
+	self->fd2 = -1;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -955,8 +966,11 @@ FIXTURE_SETUP(ioas_map)
 
 FIXTURE_TEARDOWN(ioas_map)
 {
+	if (self->fd2 >= 0)
+		close(self->fd2);
 	close(self->fd);
 	munmap(self->raw, BUF_SIZE + SZ_2M);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(ioas_map, fixed_map_unmap)
@@ -1527,6 +1541,7 @@ TEST_F(ioas_map, vmpin_follows_maps_in_mm_mode)
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	ASSERT_LE(0, base);
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	/* With a domain attached each map pins and charges at once */
 	ASSERT_EQ(0, mock_domain(fd, id, NULL, NULL, NULL));
@@ -1557,6 +1572,7 @@ TEST_F(ioas_map, vmpin_follows_maps_in_mm_mode)
 	/* Closing the file returns the charge of the maps pinned */
 	ASSERT_EQ(0, ioas_map_fixed(fd, id, self->buf, SZ_2M, start + SZ_2M));
 	ASSERT_EQ(base + (SZ_2M + SZ_64K) / 1024, vmpin_kb());
+	self->fd2 = -1;
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(base, vmpin_kb());
 
@@ -1582,6 +1598,7 @@ TEST_F(ioas_map, failed_map_leaves_nothing_pinned)
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	ASSERT_LE(0, base);
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	/* A domain, so that maps pin at once */
 	ASSERT_EQ(0, mock_domain(fd, id, NULL, NULL, NULL));
@@ -1608,6 +1625,7 @@ TEST_F(ioas_map, failed_map_leaves_nothing_pinned)
 	ASSERT_EQ(base, vmpin_kb());
 
 	munmap(p, SZ_2M + pg);
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -1684,6 +1702,7 @@ TEST_F(ioas_map, rlimit_mm_mode_unprivileged)
 	if (geteuid())
 		SKIP(return, "needs root to drop privileges");
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	/* A domain, so that maps pin and charge at once */
 	ASSERT_EQ(0, mock_domain(fd, id, NULL, NULL, NULL));
@@ -1717,6 +1736,7 @@ TEST_F(ioas_map, rlimit_mm_mode_unprivileged)
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_child(pid));
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -1764,6 +1784,7 @@ TEST_F(ioas_map, fork_child_unmaps_parent_map)
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	ASSERT_LE(0, base);
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	/* A domain, so that the map pins and charges at once */
 	ASSERT_EQ(0, mock_domain(fd, id, NULL, NULL, NULL));
@@ -1787,6 +1808,7 @@ TEST_F(ioas_map, fork_child_unmaps_parent_map)
 	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ(base, vmpin_kb());
 	ASSERT_ERRNO(ENOENT, ioas_unmap(fd, id, iova, 4 * SZ_64K, NULL));
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -2036,6 +2058,7 @@ TEST_F(ioas_map, copy_shares_the_pin_and_the_charge)
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	ASSERT_LE(0, base);
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &dst));
 	/* Domains on both: every area keeps the pages it shows pinned */
@@ -2076,6 +2099,7 @@ TEST_F(ioas_map, copy_shares_the_pin_and_the_charge)
 	ASSERT_EQ(0, destroy(fd, id));
 	ASSERT_EQ(base + SZ_64K / 1024, vmpin_kb());
 	/* Closing with copies left returns everything */
+	self->fd2 = -1;
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(base, vmpin_kb());
 }
@@ -2420,6 +2444,7 @@ TEST_F(ioas_map, type1_container_on_iommufd)
 	int fd;
 
 	fd = open(IOMMUFD_DEV, O_RDWR);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(VFIO_API_VERSION, ioctl(fd, VFIO_GET_API_VERSION));
 	ASSERT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
@@ -2472,6 +2497,7 @@ TEST_F(ioas_map, type1_container_on_iommufd)
 	ASSERT_EQ(SZ_64K + SZ_4K, len);
 	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova, 0, 0, NULL));
 	ASSERT_ERRNO(ENOTTY, ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, NULL));
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -2489,6 +2515,7 @@ TEST_F(ioas_map, type1_map_charges_vmlck)
 
 	ASSERT_LE(0, lck);
 	fd = type1_open();
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_1M, T1_RW));
 	ASSERT_EQ(lck + SZ_1M / 1024, vmlck_kb());
@@ -2498,6 +2525,7 @@ TEST_F(ioas_map, type1_map_charges_vmlck)
 	/* closing the container returns the charge too */
 	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
 	ASSERT_EQ(lck + SZ_64K / 1024, vmlck_kb());
+	self->fd2 = -1;
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(lck, vmlck_kb());
 
@@ -2540,6 +2568,7 @@ TEST_F(ioas_map, type1_v1_unmaps_part_of_a_mapping)
 	int fd;
 
 	fd = open(IOMMUFD_DEV, O_RDWR);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
 	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas_id));
@@ -2567,15 +2596,18 @@ TEST_F(ioas_map, type1_v1_unmaps_part_of_a_mapping)
 	ASSERT_EQ(SZ_4K, len);
 	ASSERT_EQ(0, type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &len));
 	ASSERT_EQ(SZ_64K - 4 * SZ_4K, len);
+	self->fd2 = -1;
 	close(fd);
 
 	/* v2: a cut is refused and nothing goes */
 	fd = type1_open();
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, type1_map(fd, self->buf, iova, SZ_64K, T1_RW));
 	ASSERT_ERRNO(EINVAL, type1_unmap(fd, iova + SZ_4K, SZ_4K, 0, NULL));
 	ASSERT_EQ(0, type1_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &len));
 	ASSERT_EQ(SZ_64K, len);
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -3009,6 +3041,7 @@ TEST_F_TIMEOUT(ioas_map, small_pinning_batches, 300)
 	if (geteuid())
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &dst));
 	ASSERT_EQ(0, mock_domain(fd, id, NULL, NULL, NULL));
@@ -3032,6 +3065,7 @@ TEST_F_TIMEOUT(ioas_map, small_pinning_batches, 300)
 	/* The memory is intact */
 	ASSERT_EQ(0x3c, thp[0]);
 	ASSERT_EQ(0x3c, thp[2 * SZ_2M - 1]);
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -3049,6 +3083,7 @@ TEST_F(ioas_map, small_batches_failed_map_unpins)
 	if (geteuid())
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	fd = open_mm_mode(&id);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	/* A domain, so that maps pin at once */
 	ASSERT_EQ(0, mock_domain(fd, id, NULL, NULL, NULL));
@@ -3064,6 +3099,7 @@ TEST_F(ioas_map, small_batches_failed_map_unpins)
 	ASSERT_EQ(base, vmpin_kb());
 	ASSERT_EQ(0, ioas_map(fd, id, MAP_RW, p, 40 * pg, &iova));
 	ASSERT_EQ(base + 40 * pg / 1024, vmpin_kb());
+	self->fd2 = -1;
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(base, vmpin_kb());
 	munmap(p, 40 * pg);
@@ -3093,16 +3129,22 @@ static int access_replace_ioas(int fd, int access_fd, __u32 ioas_id)
  * ACCESS_IOVA, and an access that may pin attached to it.
  */
 FIXTURE(access) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	int access_fd;
 	char *buf;
+	/* A thread pinning through the access, and the files it uses */
+	pthread_t thread;
+	bool thread_running;
+	int thread_fds[2];
 };
 
 FIXTURE_SETUP(access)
 {
 	unsigned int i;
 
+	self->pins0 = foll_pins();
 	self->access_fd = -1;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
@@ -3123,10 +3165,14 @@ FIXTURE_SETUP(access)
 
 FIXTURE_TEARDOWN(access)
 {
+	/* Its calls hold the files: the last close could be its own */
+	if (self->thread_running)
+		pthread_join(self->thread, NULL);
 	if (self->access_fd >= 0)
 		close(self->access_fd);
 	close(self->fd);
 	munmap(self->buf, 4 * ACCESS_LEN);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /*
@@ -3553,14 +3599,16 @@ static void *access_pin_thread(void *p)
 
 TEST_F_TIMEOUT(access, pins_race_with_unmap, 300)
 {
-	int fds[2] = { self->fd, self->access_fd };
 	unsigned int i, busy = 0;
-	pthread_t thread;
 	int rc;
 
 	if (self->access_fd < 0)
 		SKIP(return, NO_TEST_CMD);
-	ASSERT_EQ(0, pthread_create(&thread, NULL, access_pin_thread, fds));
+	self->thread_fds[0] = self->fd;
+	self->thread_fds[1] = self->access_fd;
+	ASSERT_EQ(0, pthread_create(&self->thread, NULL, access_pin_thread,
+				    self->thread_fds));
+	self->thread_running = true;
 	for (i = 0; i != 200; i++) {
 		rc = ioas_unmap(self->fd, self->ioas_id, ACCESS_IOVA,
 				ACCESS_LEN, NULL);
@@ -3573,7 +3621,8 @@ TEST_F_TIMEOUT(access, pins_race_with_unmap, 300)
 		ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 					    ACCESS_LEN, ACCESS_IOVA));
 	}
-	ASSERT_EQ(0, pthread_join(thread, NULL));
+	self->thread_running = false;
+	ASSERT_EQ(0, pthread_join(self->thread, NULL));
 	TH_LOG("unmap saw EBUSY %u times", busy);
 }
 
@@ -3712,6 +3761,7 @@ static char *huge_pages_buf(size_t len, void **raw)
  * test checks each domain after each change.
  */
 FIXTURE(mock_map) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	unsigned int nr_hwpts;
@@ -3742,6 +3792,7 @@ FIXTURE_SETUP(mock_map)
 {
 	__u32 hwpt_id;
 
+	self->pins0 = foll_pins();
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	self->buf = small_pages_buf(MOCK_BUF_SIZE);
@@ -3772,6 +3823,7 @@ FIXTURE_TEARDOWN(mock_map)
 {
 	close(self->fd);
 	munmap(self->buf, MOCK_BUF_SIZE);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /* Each of the @nr mock HWPTs maps [@iova, @iova + @len) to @buf */
@@ -4442,6 +4494,7 @@ TEST_F(mock_map, detach_keeps_the_maps)
  * consecutive: IOAS, selftest object, device, HWPT.
  */
 FIXTURE(mock_dev) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	__u32 stdev_id;
@@ -4449,10 +4502,16 @@ FIXTURE(mock_dev) {
 	__u32 hwpt_id;
 	char *buf;
 	bool test_cmd;
+	/* What a test opens besides, -1 once the test closed it */
+	int access_fd;
+	int fd2;
 };
 
 FIXTURE_SETUP(mock_dev)
 {
+	self->pins0 = foll_pins();
+	self->access_fd = -1;
+	self->fd2 = -1;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	self->buf = small_pages_buf(MOCK_BUF_SIZE);
@@ -4472,8 +4531,13 @@ FIXTURE_SETUP(mock_dev)
 
 FIXTURE_TEARDOWN(mock_dev)
 {
+	if (self->access_fd >= 0)
+		close(self->access_fd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
 	close(self->fd);
 	munmap(self->buf, MOCK_BUF_SIZE);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(mock_dev, devices_on_one_ioas_share_the_auto_hwpt)
@@ -4525,6 +4589,7 @@ TEST_F(mock_dev, attach_to_other_objects_is_einval)
 	access_id = next_free_id(self->fd);
 	ASSERT_EQ(self->hwpt_id + 1, access_id);
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id, 0, &access_fd));
+	self->access_fd = access_fd;
 	ASSERT_ERRNO(EBUSY, destroy(self->fd, access_id));
 
 	ASSERT_ERRNO(EINVAL, mock_domain(self->fd, self->stdev_id, NULL, NULL,
@@ -4539,6 +4604,7 @@ TEST_F(mock_dev, attach_to_other_objects_is_einval)
 						 self->idev_id, NULL));
 	ASSERT_ERRNO(EINVAL, mock_domain_replace(self->fd, self->stdev_id,
 						 access_id, NULL));
+	self->access_fd = -1;
 	ASSERT_EQ(0, close(access_fd));
 
 	/* The device stayed where it was */
@@ -5118,6 +5184,7 @@ TEST_F(mock_dev, close_with_devices_hwpts_and_maps)
 		SKIP(return, NO_TEST_CMD);
 	ASSERT_LE(0, base);
 	fd = open(IOMMUFD_DEV, O_RDWR);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	/* As root, charge this context's pins to VmPin to see them go */
 	if (root)
@@ -5146,6 +5213,7 @@ TEST_F(mock_dev, close_with_devices_hwpts_and_maps)
 	if (root)
 		ASSERT_EQ(base + 20 * SZ_4K / 1024, vmpin_kb());
 
+	self->fd2 = -1;
 	ASSERT_EQ(0, close(fd));
 	check_fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, check_fd);

@@ -119,17 +119,39 @@ static int count_objects(const char *info)
 		ASSERT_STREQ(self->want, self->line);                        \
 	} while (0)
 
-/* A context, a buffer of BUF_SIZE and an IOAS that maps it at IOVA */
+/* What a thread reading fdinfo in a loop shares with the test */
+struct reader {
+	int fd;
+	bool stop;		/* __atomic accesses */
+	unsigned long reads;
+};
+
+/*
+ * A context, a buffer of BUF_SIZE and an IOAS that maps it at IOVA; and
+ * what a test opens or starts besides, which the teardown closes or
+ * stops unless the test did (the files then read -1).
+ */
 FIXTURE(fdinfo) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	char *buf;
 	char line[512];
 	char want[512];
+	int fd2;
+	int access_fd;
+	int evfd;
+	struct reader reader;
+	pthread_t reader_thread;
+	bool reading;
 };
 
 FIXTURE_SETUP(fdinfo)
 {
+	self->pins0 = foll_pins();
+	self->fd2 = -1;
+	self->access_fd = -1;
+	self->evfd = -1;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	if (!have_test_cmd(self->fd))
@@ -152,14 +174,29 @@ FIXTURE_TEARDOWN(fdinfo)
 {
 	int fd;
 
+	/*
+	 * A reader holds the file while it shows it: stopped first, or the
+	 * release of the context could come from its thread, at any time.
+	 */
+	if (self->reading) {
+		__atomic_store_n(&self->reader.stop, true, __ATOMIC_RELAXED);
+		pthread_join(self->reader_thread, NULL);
+	}
+	if (self->evfd >= 0)
+		close(self->evfd);
+	if (self->access_fd >= 0)
+		close(self->access_fd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
 	close(self->fd);
-	if (!self->buf)
-		return;
-	fd = open(IOMMUFD_DEV, O_RDWR);
-	EXPECT_LE(0, fd);
-	EXPECT_EQ(0, md_check_refs(fd, self->buf, BUF_SIZE, 0));
-	close(fd);
-	munmap(self->buf, BUF_SIZE);
+	if (self->buf) {
+		fd = open(IOMMUFD_DEV, O_RDWR);
+		EXPECT_LE(0, fd);
+		EXPECT_EQ(0, md_check_refs(fd, self->buf, BUF_SIZE, 0));
+		close(fd);
+		munmap(self->buf, BUF_SIZE);
+	}
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /* A new context: the context line and no object; the charge mode follows */
@@ -231,6 +268,7 @@ TEST_F(fdinfo, charged_to_process)
 	int fd;
 
 	fd = open(IOMMUFD_DEV, O_RDWR);
+	self->fd2 = fd;
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, option_set(fd, IOMMU_OPTION_RLIMIT_MODE, 0, 1));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas_id));
@@ -239,6 +277,7 @@ TEST_F(fdinfo, charged_to_process)
 	ASSERT_LINE(fd, "ioas", ioas_id,
 		    " areas=1 mapped=%lu pinned=%ld domains=1 accesses=0 charged=pid:%d",
 		    BUF_SIZE, pages, getpid());
+	self->fd2 = -1;
 	close(fd);
 }
 
@@ -345,7 +384,6 @@ TEST_F(fdinfo, nesting_objects)
 {
 	__u32 stdev_id, idev_id, parent_id, nested_id, viommu_id, vdev_id;
 	__u32 veventq_id;
-	int veventq_fd;
 
 	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev_id, NULL,
 				 &idev_id));
@@ -361,7 +399,7 @@ TEST_F(fdinfo, nesting_objects)
 				   &vdev_id));
 	ASSERT_EQ(0, veventq_alloc(self->fd, viommu_id,
 				   IOMMU_VEVENTQ_TYPE_SELFTEST, 4, &veventq_id,
-				   &veventq_fd));
+				   &self->evfd));
 
 	ASSERT_LINE(self->fd, "hwpt-nested", nested_id,
 		    " parent=%u viommu=0 iommu=iommufd_mock pasid=0 devices=",
@@ -384,7 +422,8 @@ TEST_F(fdinfo, nesting_objects)
 	ASSERT_LINE(self->fd, "hwpt-nested", nested_id,
 		    " parent=%u viommu=0 iommu=iommufd_mock pasid=0 devices=%u",
 		    parent_id, idev_id);
-	close(veventq_fd);
+	close(self->evfd);
+	self->evfd = -1;
 }
 
 /* An access: the IOAS it is on, and what it pins */
@@ -398,6 +437,7 @@ TEST_F(fdinfo, access_pins)
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &access_fd));
+	self->access_fd = access_fd;
 	ASSERT_EQ(0, access_pages(self->fd, access_fd, IOVA, 2 * SZ_4K,
 				  self->buf, 0, &pages_id));
 	ASSERT_LT(0, read_fdinfo(getpid(), self->fd, info));
@@ -419,6 +459,7 @@ TEST_F(fdinfo, access_pins)
 		 self->ioas_id);
 	p = strchr(strstr(info, "\naccess:\tid=") + 1, ' ');
 	ASSERT_EQ(0, strncmp(self->want, p, strlen(self->want)));
+	self->access_fd = -1;
 	close(access_fd);
 	/* The access went with its file. */
 	ASSERT_LT(0, read_fdinfo(getpid(), self->fd, info));
@@ -486,12 +527,6 @@ TEST_F(fdinfo, permissions_and_fork)
 	ASSERT_EQ(0, wait_child(pid));
 }
 
-struct reader {
-	int fd;
-	bool stop;		/* __atomic accesses */
-	unsigned long reads;
-};
-
 static void *read_loop(void *arg)
 {
 	static char info[INFO_SIZE];
@@ -512,13 +547,15 @@ static void *read_loop(void *arg)
  */
 TEST_F(fdinfo, destroy_while_reading)
 {
-	struct reader r = { .fd = self->fd };
+	struct reader *r = &self->reader;
 	__u32 ioas_id, stdev_id, hwpt_id, idev_id;
-	pthread_t thread;
 	void *ret;
 	int i;
 
-	ASSERT_EQ(0, pthread_create(&thread, NULL, read_loop, &r));
+	r->fd = self->fd;
+	ASSERT_EQ(0, pthread_create(&self->reader_thread, NULL, read_loop,
+				    r));
+	self->reading = true;
 	for (i = 0; i != 200; i++) {
 		ASSERT_EQ(0, ioas_alloc(self->fd, &ioas_id));
 		ASSERT_EQ(0, ioas_map_fixed(self->fd, ioas_id, self->buf,
@@ -531,10 +568,11 @@ TEST_F(fdinfo, destroy_while_reading)
 		ASSERT_EQ(0, destroy(self->fd, stdev_id));
 		ASSERT_EQ(0, destroy(self->fd, ioas_id));
 	}
-	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
-	ASSERT_EQ(0, pthread_join(thread, &ret));
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELAXED);
+	self->reading = false;
+	ASSERT_EQ(0, pthread_join(self->reader_thread, &ret));
 	ASSERT_EQ(NULL, ret);
-	ASSERT_LT(0, r.reads);
+	ASSERT_LT(0, r->reads);
 }
 
 TEST_HARNESS_MAIN

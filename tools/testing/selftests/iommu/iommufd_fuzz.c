@@ -4284,6 +4284,7 @@ static int reopen_memfd(int fd, int flags)
 }
 
 FIXTURE(fuzz) {
+	long pins0;
 	struct fz *f;
 	char *raw;
 	size_t raw_len;
@@ -4294,6 +4295,7 @@ FIXTURE_SETUP(fuzz)
 	long pg = sysconf(_SC_PAGESIZE);
 	char *p;
 
+	self->pins0 = foll_pins();
 	if (geteuid())
 		SKIP(return, "needs root (CAP_SYS_RESOURCE)");
 	/* The model counts pins and alignments in 4 KiB pages */
@@ -4377,6 +4379,8 @@ FIXTURE_TEARDOWN(fuzz)
 	if (self->f)
 		reset_model(self->f);
 	free(self->f);
+	/* Each sequence closes its context and accesses before it returns */
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F_TIMEOUT(fuzz, regression_seeds, 600)

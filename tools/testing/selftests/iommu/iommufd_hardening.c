@@ -539,6 +539,7 @@ static void *attach_thread(void *p)
 }
 
 FIXTURE(stall) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	__u32 stdev_id;
@@ -548,6 +549,7 @@ FIXTURE(stall) {
 
 FIXTURE_SETUP(stall)
 {
+	self->pins0 = foll_pins();
 	self->wp.uffd = -1;
 	self->wp.page = NULL;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
@@ -564,6 +566,7 @@ FIXTURE_TEARDOWN(stall)
 {
 	wp_page_free(&self->wp);
 	close(self->fd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include "iommufd_edu.h"
 
 FIXTURE(msi_unsafe) {
+	long pins0;
 	int iommufd;
 	int devfd;
 	char saved[8];
@@ -37,6 +38,7 @@ FIXTURE_SETUP(msi_unsafe)
 	const char *expect = getenv("IOMMUFD_EXPECT_UNSAFE_MSI");
 	char bdf[64], cdev[128];
 
+	self->pins0 = foll_pins();
 	self->iommufd = -1;
 	self->devfd = -1;
 	if (!booted_without_msi_isolation()) {
@@ -65,6 +67,7 @@ FIXTURE_TEARDOWN(msi_unsafe)
 		close(self->iommufd);
 	if (self->saved[0])
 		EXPECT_EQ(0, write_sysfs(UNSAFE_PARAM, self->saved));
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /* The default: the device cannot be bound, and stays unbound */

@@ -182,6 +182,7 @@ static void close_unpinned(struct __test_metadata *_metadata, int fd,
  * paging HWPT of the IOAS allocated with IOMMU_HWPT_ALLOC_NEST_PARENT.
  */
 FIXTURE(nesting) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	__u32 stdev_id;
@@ -194,6 +195,7 @@ FIXTURE(nesting) {
 
 FIXTURE_SETUP(nesting)
 {
+	self->pins0 = foll_pins();
 	open_mapped_ioas(_metadata, &self->fd, &self->buf, &self->test_cmd,
 			 &self->ioas_id);
 	if (!self->test_cmd)
@@ -208,6 +210,7 @@ FIXTURE_SETUP(nesting)
 FIXTURE_TEARDOWN(nesting)
 {
 	close_unpinned(_metadata, self->fd, self->buf, self->test_cmd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(nesting, nested_alloc_sets_iotlbs)
@@ -982,6 +985,7 @@ TEST_F(nesting, mock_domain_flags_and_hw_info)
  * (@nested_p) and one without (@nested).
  */
 FIXTURE(pasid_dev) {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	__u32 stdev_id;
@@ -999,6 +1003,7 @@ FIXTURE(pasid_dev) {
 
 FIXTURE_SETUP(pasid_dev)
 {
+	self->pins0 = foll_pins();
 	open_mapped_ioas(_metadata, &self->fd, &self->buf, &self->test_cmd,
 			 &self->ioas_id);
 	if (!self->test_cmd)
@@ -1026,6 +1031,7 @@ FIXTURE_SETUP(pasid_dev)
 FIXTURE_TEARDOWN(pasid_dev)
 {
 	close_unpinned(_metadata, self->fd, self->buf, self->test_cmd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(pasid_dev, attach_check_detach)
@@ -1616,13 +1622,15 @@ TEST_F(pasid_dev, fork_parent_closes_first)
 	}
 	close(go[0]);
 	close(done[1]);
-	ASSERT_EQ(0, close(self->fd));
+	/* No ASSERT before the child is reaped: it holds the context */
+	EXPECT_EQ(0, close(self->fd));
 	self->fd = -1;
-	ASSERT_EQ(1, write(go[1], &c, 1));
-	ASSERT_EQ(1, read(done[0], &c, 1));
-	ASSERT_EQ(0, wait_child(pid));
+	EXPECT_EQ(1, write(go[1], &c, 1));
+	EXPECT_EQ(1, read(done[0], &c, 1));
+	/* Had the go not been sent, this ends the child's wait */
 	close(go[1]);
 	close(done[0]);
+	ASSERT_EQ(0, wait_child(pid));
 	/* The last reference went with the child, and the pins with it */
 	ASSERT_EQ(0, buf_unpinned(self->buf, BUF_SIZE));
 }
@@ -1960,6 +1968,7 @@ static void close_viommu(struct __test_metadata *_metadata, int evfd,
  * closes before the context.
  */
 FIXTURE(viommu) {
+	long pins0;
 	int fd;
 	int evfd;
 	__u32 ioas_id;
@@ -1974,6 +1983,7 @@ FIXTURE(viommu) {
 
 FIXTURE_SETUP(viommu)
 {
+	self->pins0 = foll_pins();
 	self->evfd = -1;
 	open_viommu(_metadata, &self->fd, &self->buf, &self->test_cmd,
 		    &self->ioas_id, &self->stdev_id, &self->hwpt_id,
@@ -1986,6 +1996,7 @@ FIXTURE_TEARDOWN(viommu)
 {
 	close_viommu(_metadata, self->evfd, self->fd, self->buf,
 		     self->test_cmd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(viommu, alloc_mock_data)
@@ -2789,11 +2800,14 @@ TEST_F(viommu, destroy_order_bottom_up)
 
 /*
  * The vevent fixture adds to the viommu one: a vDEVICE of the device
- * with virtual ID VIRT_A, and a queue of mock events VQ_DEPTH deep.
+ * with virtual ID VIRT_A, and a queue of mock events VQ_DEPTH deep. A
+ * test that opens the queue of another vIOMMU keeps its file in @evfd2.
  */
 FIXTURE(vevent) {
+	long pins0;
 	int fd;
 	int evfd;
+	int evfd2;
 	__u32 ioas_id;
 	__u32 stdev_id;
 	__u32 idev_id;
@@ -2807,7 +2821,9 @@ FIXTURE(vevent) {
 
 FIXTURE_SETUP(vevent)
 {
+	self->pins0 = foll_pins();
 	self->evfd = -1;
+	self->evfd2 = -1;
 	open_viommu(_metadata, &self->fd, &self->buf, &self->test_cmd,
 		    &self->ioas_id, &self->stdev_id, NULL, &self->idev_id,
 		    &self->parent_id, &self->viommu_id);
@@ -2822,8 +2838,11 @@ FIXTURE_SETUP(vevent)
 
 FIXTURE_TEARDOWN(vevent)
 {
+	if (self->evfd2 >= 0)
+		close(self->evfd2);
 	close_viommu(_metadata, self->evfd, self->fd, self->buf,
 		     self->test_cmd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(vevent, alloc_errors)
@@ -2887,12 +2906,13 @@ TEST_F(vevent, alloc_errors)
 	big.cmd.viommu_id = viommu2;
 	big.tail = 0;
 	ASSERT_EQ(0, ioctl(self->fd, IOMMU_VEVENTQ_ALLOC, &big));
-	ASSERT_EQ(first_fd, (int)big.cmd.out_veventq_fd);
+	self->evfd2 = big.cmd.out_veventq_fd;
+	ASSERT_EQ(first_fd, self->evfd2);
 	ASSERT_NE(self->veventq_id, big.cmd.out_veventq_id);
 	ASSERT_NE(viommu2, big.cmd.out_veventq_id);
 	ASSERT_EQ(0, read(first_fd, ev, sizeof(ev)));
 	ASSERT_ERRNO(EBUSY, destroy(self->fd, viommu2));
-	ASSERT_EQ(0, close(first_fd));
+	close_fd(_metadata, &self->evfd2);
 	ASSERT_EQ(0, destroy(self->fd, big.cmd.out_veventq_id));
 	ASSERT_EQ(0, destroy(self->fd, viommu2));
 }
@@ -3079,20 +3099,20 @@ TEST_F(vevent, depth_one)
 {
 	__u32 idev2, veventq2;
 	char ev[64];
-	int evfd2;
 
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
 	other_viommu(_metadata, self->fd, self->idev_id, self->ioas_id,
-		     self->parent_id, 1, VIRT_B, &veventq2, &evfd2, &idev2);
+		     self->parent_id, 1, VIRT_B, &veventq2, &self->evfd2,
+		     &idev2);
 	trigger_n(_metadata, self->fd, idev2, 2);
-	ASSERT_EQ(REC_LEN + HDR_LEN, read(evfd2, ev, sizeof(ev)));
+	ASSERT_EQ(REC_LEN + HDR_LEN, read(self->evfd2, ev, sizeof(ev)));
 	expect_rec(_metadata, ev, 0, VIRT_B);
 	expect_lost(_metadata, ev + REC_LEN, 1);
-	trigger_read_one(_metadata, self->fd, idev2, evfd2, 2, VIRT_B);
+	trigger_read_one(_metadata, self->fd, idev2, self->evfd2, 2, VIRT_B);
 	/* Nothing reached the other vIOMMU's queue */
 	ASSERT_EQ(0, read(self->evfd, ev, sizeof(ev)));
-	ASSERT_EQ(0, close(evfd2));
+	close_fd(_metadata, &self->evfd2);
 }
 
 /* Every queue counts its own events */
@@ -3100,14 +3120,14 @@ TEST_F(vevent, sequence_per_queue)
 {
 	__u32 idev2, veventq2;
 	char ev[128];
-	int evfd2;
 
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
 	/* The same virtual ID, in another vIOMMU */
 	other_viommu(_metadata, self->fd, self->idev_id, self->ioas_id,
-		     self->parent_id, 8, VIRT_A, &veventq2, &evfd2, &idev2);
-	ASSERT_NE(self->evfd, evfd2);
+		     self->parent_id, 8, VIRT_A, &veventq2, &self->evfd2,
+		     &idev2);
+	ASSERT_NE(self->evfd, self->evfd2);
 
 	ASSERT_EQ(0, trigger_vevent(self->fd, self->idev_id));
 	ASSERT_EQ(0, trigger_vevent(self->fd, self->idev_id));
@@ -3118,12 +3138,12 @@ TEST_F(vevent, sequence_per_queue)
 	expect_rec(_metadata, ev, 0, VIRT_A);
 	expect_rec(_metadata, ev + REC_LEN, 1, VIRT_A);
 	expect_rec(_metadata, ev + 2 * REC_LEN, 2, VIRT_A);
-	ASSERT_EQ(2 * REC_LEN, read(evfd2, ev, sizeof(ev)));
+	ASSERT_EQ(2 * REC_LEN, read(self->evfd2, ev, sizeof(ev)));
 	expect_rec(_metadata, ev, 0, VIRT_A);
 	expect_rec(_metadata, ev + REC_LEN, 1, VIRT_A);
-	ASSERT_EQ(0, read(evfd2, ev, sizeof(ev)));
+	ASSERT_EQ(0, read(self->evfd2, ev, sizeof(ev)));
 	ASSERT_EQ(0, read(self->evfd, ev, sizeof(ev)));
-	ASSERT_EQ(0, close(evfd2));
+	close_fd(_metadata, &self->evfd2);
 	ASSERT_EQ(0, destroy(self->fd, veventq2));
 }
 
@@ -3131,7 +3151,6 @@ TEST_F(vevent, sequence_per_queue)
 TEST_F(vevent, file_holds_queue)
 {
 	__u32 veventq2;
-	int evfd2;
 
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
@@ -3156,11 +3175,12 @@ TEST_F(vevent, file_holds_queue)
 
 	/* A new queue counts from 0 again */
 	ASSERT_EQ(0, veventq_alloc(self->fd, self->viommu_id, VQ_TYPE, 2,
-				   &veventq2, &evfd2));
-	trigger_read_one(_metadata, self->fd, self->idev_id, evfd2, 0, VIRT_B);
+				   &veventq2, &self->evfd2));
+	trigger_read_one(_metadata, self->fd, self->idev_id, self->evfd2, 0,
+			 VIRT_B);
 	ASSERT_EQ(0, destroy(self->fd, self->vdev_id));
 	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->viommu_id));
-	ASSERT_EQ(0, close(evfd2));
+	close_fd(_metadata, &self->evfd2);
 	ASSERT_EQ(0, destroy(self->fd, veventq2));
 	ASSERT_EQ(0, destroy(self->fd, self->viommu_id));
 	ASSERT_EQ(0, destroy(self->fd, self->parent_id));

@@ -38,15 +38,20 @@
 
 FIXTURE(pin)
 {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	char *buf;
 	long vmpin;
 	bool test_cmd;
+	/* The access a test made, -1 once the test closed it */
+	int access_fd;
 };
 
 FIXTURE_SETUP(pin)
 {
+	self->pins0 = foll_pins();
+	self->access_fd = -1;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	/* Charge the process (VmPin), which the tests can read */
@@ -63,10 +68,13 @@ FIXTURE_SETUP(pin)
 
 FIXTURE_TEARDOWN(pin)
 {
+	if (self->access_fd >= 0)
+		close(self->access_fd);
 	close(self->fd);
 	munmap(self->buf, BUF_SIZE);
 	/* Everything went with the context */
 	EXPECT_EQ(self->vmpin, vmpin_kb());
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /* The mock aperture starts at 16 MiB: map there so that domains fit */
@@ -212,6 +220,7 @@ TEST_F(pin, mapper_gone_while_pinned_then_reattach)
 	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev, &hwpt,
 				 NULL));
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id, 0, &access_fd));
+	self->access_fd = access_fd;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -231,6 +240,7 @@ TEST_F(pin, mapper_gone_while_pinned_then_reattach)
 				       &c, 1, 0));
 	ASSERT_ERRNO(EFAULT, mock_domain(self->fd, self->ioas_id, NULL, NULL,
 					 NULL));
+	self->access_fd = -1;
 	close(access_fd);
 }
 
@@ -292,6 +302,7 @@ TEST_F(pin, access_pins_only_its_pages)
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &access_fd));
+	self->access_fd = access_fd;
 
 	ASSERT_EQ(0, access_pages(self->fd, access_fd, IOVA + 8 * SZ_4K,
 				  2 * SZ_4K, NULL, 0, &pages_id));
@@ -318,6 +329,7 @@ TEST_F(pin, access_pins_only_its_pages)
 	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 1));
 	ASSERT_EQ(0, destroy_access_pages(self->fd, access_fd, pages_id2));
 	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 1));
+	self->access_fd = -1;
 	close(access_fd);
 }
 
@@ -335,6 +347,7 @@ TEST_F(pin, access_pin_outlives_the_domain)
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &access_fd));
+	self->access_fd = access_fd;
 	ASSERT_EQ(0, access_pages(self->fd, access_fd, IOVA + SZ_4K,
 				  SZ_4K, NULL, 0, &pages_id));
 	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 1));
@@ -350,6 +363,7 @@ TEST_F(pin, access_pin_outlives_the_domain)
 	ASSERT_EQ(0, destroy_access_pages(self->fd, access_fd, pages_id));
 	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 0));
 	ASSERT_EQ(self->vmpin, vmpin_kb());
+	self->access_fd = -1;
 	close(access_fd);
 }
 
@@ -363,6 +377,7 @@ TEST_F(pin, access_rw_without_domain_leaves_nothing_pinned)
 	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
 				    BUF_SIZE, IOVA));
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id, 0, &access_fd));
+	self->access_fd = access_fd;
 	self->buf[SZ_4K + 100] = 0x11;
 	ASSERT_EQ(0, access_rw(self->fd, access_fd, IOVA + SZ_4K + 50,
 			       out, sizeof(out), 0));
@@ -370,6 +385,7 @@ TEST_F(pin, access_rw_without_domain_leaves_nothing_pinned)
 	ASSERT_EQ(0x5a, out[49]);
 	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 0));
 	ASSERT_EQ(self->vmpin, vmpin_kb());
+	self->access_fd = -1;
 	close(access_fd);
 }
 

@@ -1244,9 +1244,13 @@ static void print_counts(struct worker *ws, unsigned int nr, double secs)
 /* The tests                                                           */
 
 FIXTURE(stress) {
+	long pins0;
 	struct stress s;
 	char *raw;
 	long vmpin_base;
+	/* The test's threads, the first @started of them running */
+	struct worker *ws;
+	unsigned int started;
 };
 
 FIXTURE_SETUP(stress)
@@ -1258,6 +1262,8 @@ FIXTURE_SETUP(stress)
 		.val64 = 1,
 	};
 
+	self->pins0 = foll_pins();
+	self->s.fd = -1;
 	if (geteuid())
 		SKIP(return, "needs root");
 	self->vmpin_base = vmpin_kb();
@@ -1284,10 +1290,22 @@ FIXTURE_SETUP(stress)
 	ASSERT_EQ(0, md_check_refs(self->s.fd, self->s.robuf, RO_SIZE, 0));
 }
 
+/* What a test that stopped early left: threads, accesses, the context */
 FIXTURE_TEARDOWN(stress)
 {
+	unsigned int i;
+
+	__atomic_store_n(&self->s.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i != self->started; i++)
+		pthread_join(self->ws[i].thread, NULL);
+	for (i = 0; i != NR_ACCESS; i++)
+		if (self->s.access[i])
+			close(self->s.access[i] - 1);
+	if (self->s.fd >= 0)
+		close(self->s.fd);
 	if (self->raw)
 		munmap(self->raw, BUF_SIZE + RO_SIZE + SZ_2M);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
@@ -1313,6 +1331,7 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 	/* The last one is the reopening thread */
 	ws = calloc(nr + 1, sizeof(*ws));
 	ASSERT_NE(NULL, ws);
+	self->ws = ws;
 	for (t = 0; t != nr + 1; t++) {
 		ws[t].s = s;
 		ws[t].idx = t;
@@ -1324,16 +1343,19 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 	}
 
 	start = seconds_now();
-	for (t = 0; t != nr + 1; t++)
+	for (t = 0; t != nr + 1; t++) {
 		ASSERT_EQ(0, pthread_create(&ws[t].thread, NULL,
 					    t == nr ? reopen_thread :
 						      worker_thread,
 					    &ws[t]));
+		self->started++;
+	}
 	while (!stopping(s) && seconds_now() < start + secs)
 		usleep(100000);
 	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
 	for (t = 0; t != nr + 1; t++)
 		ASSERT_EQ(0, pthread_join(ws[t].thread, NULL));
+	self->started = 0;
 	end = seconds_now();
 	print_counts(ws, nr + 1, end - start);
 	ASSERT_EQ(0, s->failed);
@@ -1344,9 +1366,12 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 	 * reused by another object, still in use (EBUSY); the sweep below
 	 * then destroys whatever is left, and the table must end up empty.
 	 */
-	for (i = 0; i != NR_ACCESS; i++)
-		if (s->access[i])
-			ASSERT_EQ(0, close(s->access[i] - 1));
+	for (i = 0; i != NR_ACCESS; i++) {
+		if (!s->access[i])
+			continue;
+		ASSERT_EQ(0, close(s->access[i] - 1));
+		s->access[i] = 0;
+	}
 	for (i = 0; i != NR_DEV + NR_HWPT + NR_IOAS; i++) {
 		__u32 id = i < NR_DEV ? s->dev[i] >> 32 :
 			   i < NR_DEV + NR_HWPT ? s->hwpt[i - NR_DEV] :
@@ -1388,6 +1413,7 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 			TH_LOG("object table not empty: %s", errname(errno));
 	}
 	ASSERT_EQ(0, close(s->fd));
+	s->fd = -1;
 
 	/* Nothing pinned, nothing charged */
 	ASSERT_EQ(self->vmpin_base, vmpin_kb());
@@ -1399,15 +1425,18 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 	for (t = 0; t != nr + 1; t++)
 		free(ws[t].rwbuf);
 	free(ws);
+	self->ws = NULL;
 }
 
 FIXTURE(many_areas) {
+	long pins0;
 	char saved_thresh[32];
 	bool thresh_changed;
 };
 
 FIXTURE_SETUP(many_areas)
 {
+	self->pins0 = foll_pins();
 	if (geteuid())
 		SKIP(return, "needs root");
 }
@@ -1416,6 +1445,7 @@ FIXTURE_TEARDOWN(many_areas)
 {
 	if (self->thresh_changed)
 		write_sysfs(WATCHDOG_THRESH, self->saved_thresh);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)

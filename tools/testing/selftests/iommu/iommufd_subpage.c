@@ -49,16 +49,21 @@ static __u64 alignment_of(int fd, __u32 ioas_id)
 
 FIXTURE(subpage)
 {
+	long pins0;
 	int fd;
 	__u32 ioas_id;
 	char *buf;
 	bool test_cmd;
+	/* An access holding the context while it pins, -1 once closed */
+	int access_fd;
 };
 
 FIXTURE_SETUP(subpage)
 {
 	unsigned int i;
 
+	self->pins0 = foll_pins();
+	self->access_fd = -1;
 	self->fd = open(IOMMUFD_DEV, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -72,8 +77,11 @@ FIXTURE_SETUP(subpage)
 
 FIXTURE_TEARDOWN(subpage)
 {
+	if (self->access_fd >= 0)
+		close(self->access_fd);
 	close(self->fd);
 	munmap(self->buf, BUF_SIZE);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 TEST_F(subpage, alignment_follows_what_is_attached)
@@ -237,7 +245,9 @@ TEST_F(subpage, attach_refuses_what_it_cannot_map)
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &access_fd));
+	self->access_fd = access_fd;
 	ASSERT_EQ(PAGE_SZ, alignment_of(self->fd, self->ioas_id));
+	self->access_fd = -1;
 	close(access_fd);
 }
 

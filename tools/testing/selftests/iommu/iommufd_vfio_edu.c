@@ -71,7 +71,19 @@ static int iommu_forces_snoop(void)
 	return (ecap >> 7) & 1;
 }
 
+/* What a VMM holds for its guest's SMMU */
+struct nest {
+	char *ram;
+	__u32 s2;
+	__u32 viommu;
+	__u32 vdev;
+	__u32 veventq;
+	int veventq_fd;
+	__u32 nested;
+};
+
 FIXTURE(edu) {
+	long pins0;
 	char bdf[64];
 	int iommufd;
 	int devfd;
@@ -82,6 +94,8 @@ FIXTURE(edu) {
 	__u64 config;
 	char *src;
 	char *dst;
+	/* What the smmu_nested tests set up: the queue's file holds a context */
+	struct nest nest;
 };
 
 static int region_offset(int devfd, __u32 index, __u64 *offset)
@@ -180,6 +194,8 @@ FIXTURE_SETUP(edu)
 	__u16 cmd;
 	__u32 id;
 
+	self->pins0 = foll_pins();
+	self->nest.veventq_fd = -1;
 	if (edu_find(1, 0, self->bdf, sizeof(self->bdf)) ||
 	    edu_cdev_of(self->bdf, cdev, sizeof(cdev)))
 		SKIP(return, "no edu device alone in its IOMMU group");
@@ -218,10 +234,13 @@ FIXTURE_SETUP(edu)
 
 FIXTURE_TEARDOWN(edu)
 {
+	if (self->nest.veventq_fd >= 0)
+		close(self->nest.veventq_fd);
 	if (self->devfd > 0)
 		close(self->devfd);
 	if (self->iommufd > 0)
 		close(self->iommufd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /*
@@ -1001,17 +1020,6 @@ TEST_F(edu, smmu_stage2_parent_dma)
 #define NEST_ANY_IOVA (~0ULL)
 #define SMMU_EVT1_S2 0x8000000000ULL
 
-/* What a VMM holds for its guest's SMMU */
-struct nest {
-	char *ram;
-	__u32 s2;
-	__u32 viommu;
-	__u32 vdev;
-	__u32 veventq;
-	int veventq_fd;
-	__u32 nested;
-};
-
 /* One record of an ARM SMMUv3 vEVENTQ */
 struct nest_vevent {
 	struct iommufd_vevent_header hdr;
@@ -1334,34 +1342,34 @@ TEST_F(edu, smmu_nested_dma)
 	struct nest_vevent ev;
 	struct pollfd pfd;
 	__u64 unmapped;
-	struct nest n;
+	struct nest *n = &self->nest;
 	long faults;
 	__u32 num;
 
 	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
-			self->devfd, &n, true))
+			self->devfd, n, true))
 		return;
 	ASSERT_EQ(40, sizeof(struct nest_vevent));
 
 	/* Stage 1 maps the IOVAs, stage 2 the IPAs they lead to */
-	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 1, NEST_IOVA_SRC,
+	nest_copy(_metadata, self->devfd, self->bar0, n->ram, 1, NEST_IOVA_SRC,
 		  NEST_IOVA_DST, NEST_DST);
-	ASSERT_TRUE(page_is_zero(n.ram + NEST_DST2));
+	ASSERT_TRUE(page_is_zero(n->ram + NEST_DST2));
 
 	/* The guest moves one leaf and invalidates it by VA */
-	nest_set_leaf(_metadata, self->iommufd, n.viommu, n.ram, NEST_IOVA_DST,
-		      lpae_page(NEST_IPA + NEST_DST2));
-	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 2, NEST_IOVA_SRC,
+	nest_set_leaf(_metadata, self->iommufd, n->viommu, n->ram,
+		      NEST_IOVA_DST, lpae_page(NEST_IPA + NEST_DST2));
+	nest_copy(_metadata, self->devfd, self->bar0, n->ram, 2, NEST_IOVA_SRC,
 		  NEST_IOVA_DST, NEST_DST2);
-	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 1));
+	ASSERT_TRUE(page_holds(n->ram + NEST_DST, 1));
 
 	/* Removed: a stage-1 translation fault, which the guest is told */
-	nest_set_pte(n.ram, NEST_IOVA_DST, 0);
+	nest_set_pte(n->ram, NEST_IOVA_DST, 0);
 	num = 2;
-	ASSERT_EQ(0, nest_invalidate(self->iommufd, n.viommu, va_and_asid,
+	ASSERT_EQ(0, nest_invalidate(self->iommufd, n->viommu, va_and_asid,
 				     &num));
 	ASSERT_EQ(2, num);
-	page_fill(n.ram + NEST_SRC, 3);
+	page_fill(n->ram + NEST_SRC, 3);
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, NEST_IOVA_SRC,
 			     EDU_BUF_ADDR, 0));
 	faults = iommu_fault_irqs();
@@ -1369,30 +1377,30 @@ TEST_F(edu, smmu_nested_dma)
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
 			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
 	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
-	pfd.fd = n.veventq_fd;
+	pfd.fd = n->veventq_fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	ASSERT_EQ(1, poll(&pfd, 1, 5000));
 	/* poll() reports only the events asked for */
 	ASSERT_EQ(POLLIN, pfd.revents);
-	n_events = nest_drain_events(_metadata, n.veventq_fd,
+	n_events = nest_drain_events(_metadata, n->veventq_fd,
 				     SMMU_EVT_F_TRANSLATION, NEST_IOVA_DST);
 	TH_LOG("%u fault events for one faulting DMA", n_events);
-	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 1));
-	ASSERT_TRUE(page_holds(n.ram + NEST_DST2, 2));
+	ASSERT_TRUE(page_holds(n->ram + NEST_DST, 1));
+	ASSERT_TRUE(page_holds(n->ram + NEST_DST2, 2));
 
 	/* Restored: edu's buffer still holds what it read, pattern 3 */
-	nest_set_leaf(_metadata, self->iommufd, n.viommu, n.ram, NEST_IOVA_DST,
-		      lpae_page(NEST_IPA + NEST_DST));
+	nest_set_leaf(_metadata, self->iommufd, n->viommu, n->ram,
+		      NEST_IOVA_DST, lpae_page(NEST_IPA + NEST_DST));
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
 			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
-	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 3));
+	ASSERT_TRUE(page_holds(n->ram + NEST_DST, 3));
 
 	/* Stage 2 loses the page under the live stage-1 entry */
 	ASSERT_EQ(0, ioas_unmap(self->iommufd, self->ioas_id,
 				NEST_IPA + NEST_DST, PAGE, &unmapped));
 	ASSERT_EQ(PAGE, unmapped);
-	page_fill(n.ram + NEST_SRC, 4);
+	page_fill(n->ram + NEST_SRC, 4);
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, NEST_IOVA_SRC,
 			     EDU_BUF_ADDR, 0));
 	faults = iommu_fault_irqs();
@@ -1400,13 +1408,14 @@ TEST_F(edu, smmu_nested_dma)
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
 			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
 	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
-	ASSERT_TRUE(page_holds(n.ram + NEST_DST, 3));
-	ASSERT_TRUE(page_holds(n.ram + NEST_DST2, 2));
+	ASSERT_TRUE(page_holds(n->ram + NEST_DST, 3));
+	ASSERT_TRUE(page_holds(n->ram + NEST_DST2, 2));
 	/* A stage-2 fault is the host's: the guest's queue stays empty */
 	pfd.revents = 0;
 	ASSERT_EQ(0, poll(&pfd, 1, 1000));
-	ASSERT_EQ(0, read(n.veventq_fd, &ev, sizeof(ev)));
-	ASSERT_EQ(0, close(n.veventq_fd));
+	ASSERT_EQ(0, read(n->veventq_fd, &ev, sizeof(ev)));
+	ASSERT_EQ(0, close(n->veventq_fd));
+	n->veventq_fd = -1;
 }
 
 /*
@@ -1451,17 +1460,17 @@ TEST_F(edu, smmu_nested_invalidate_errors)
 	struct iommu_viommu_arm_smmuv3_invalidate one = {
 		.cmd = { htole64(SMMU_CMD_TLBI_NH_ALL), 0 },
 	};
-	struct nest n;
+	struct nest *n = &self->nest;
 	unsigned int i;
 	__u32 num;
 
 	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
-			self->devfd, &n, true))
+			self->devfd, n, true))
 		return;
 
 	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
 		num = 1;
-		ASSERT_EQ(0, nest_invalidate(self->iommufd, n.viommu,
+		ASSERT_EQ(0, nest_invalidate(self->iommufd, n->viommu,
 					     &accepted[i], &num))
 			TH_LOG("command 0x%llx: %s",
 			       (unsigned long long)accepted[i][0],
@@ -1469,14 +1478,14 @@ TEST_F(edu, smmu_nested_invalidate_errors)
 		ASSERT_EQ(1, num);
 	}
 	num = ARRAY_SIZE(accepted);
-	ASSERT_EQ(0, nest_invalidate(self->iommufd, n.viommu, accepted,
+	ASSERT_EQ(0, nest_invalidate(self->iommufd, n->viommu, accepted,
 				     &num));
 	ASSERT_EQ(ARRAY_SIZE(accepted), num);
 
 	for (i = 0; i < ARRAY_SIZE(refused); i++) {
 		num = 1;
 		errno = 0;
-		ASSERT_EQ(-1, nest_invalidate(self->iommufd, n.viommu,
+		ASSERT_EQ(-1, nest_invalidate(self->iommufd, n->viommu,
 					      &refused[i], &num))
 			TH_LOG("command 0x%llx",
 			       (unsigned long long)refused[i][0]);
@@ -1485,20 +1494,21 @@ TEST_F(edu, smmu_nested_invalidate_errors)
 		ASSERT_EQ(0, num);
 	}
 	num = ARRAY_SIZE(second_refused);
-	ASSERT_ERRNO(EIO, nest_invalidate(self->iommufd, n.viommu,
+	ASSERT_ERRNO(EIO, nest_invalidate(self->iommufd, n->viommu,
 					  second_refused, &num));
 	ASSERT_EQ(1, num);
 
 	/* Entries of another IOMMU's layout */
 	num = 1;
-	ASSERT_ERRNO(EINVAL, hwpt_invalidate(self->iommufd, n.viommu, &one,
+	ASSERT_ERRNO(EINVAL, hwpt_invalidate(self->iommufd, n->viommu, &one,
 					     IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
 					     sizeof(one), &num));
 	ASSERT_EQ(0, num);
 
-	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 0x21,
+	nest_copy(_metadata, self->devfd, self->bar0, n->ram, 0x21,
 		  NEST_IOVA_SRC, NEST_IOVA_DST, NEST_DST);
-	ASSERT_EQ(0, close(n.veventq_fd));
+	ASSERT_EQ(0, close(n->veventq_fd));
+	n->veventq_fd = -1;
 }
 
 /*
@@ -1517,29 +1527,30 @@ TEST_F(edu, smmu_nested_invalidate_errors)
 TEST_F(edu, smmu_nested_bad_cd_event)
 {
 	unsigned int n_events;
-	struct nest n;
+	struct nest *n = &self->nest;
 	long faults;
 
 	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
-			self->devfd, &n, false))
+			self->devfd, n, false))
 		return;
 	/* Never attached yet, so the SMMU has cached none of it */
-	*ram_u64(n.ram, NEST_CD) &= ~htole64(SMMU_CD0_V);
-	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu,
-				    NEST_STE0, NEST_STE1, &n.nested));
-	attach_pt_on(_metadata, self->devfd, n.nested);
+	*ram_u64(n->ram, NEST_CD) &= ~htole64(SMMU_CD0_V);
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n->viommu,
+				    NEST_STE0, NEST_STE1, &n->nested));
+	attach_pt_on(_metadata, self->devfd, n->nested);
 
-	page_fill(n.ram + NEST_SRC, 7);
+	page_fill(n->ram + NEST_SRC, 7);
 	faults = iommu_fault_irqs();
 	ASSERT_LE(0, faults) TH_LOG("no IOMMU fault interrupt");
 	ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
 			     NEST_IOVA_DST, EDU_DMA_TO_RAM));
 	ASSERT_TRUE(iommu_fault_seen(faults, 5000));
-	n_events = nest_drain_events(_metadata, n.veventq_fd,
+	n_events = nest_drain_events(_metadata, n->veventq_fd,
 				     SMMU_EVT_C_BAD_CD, NEST_ANY_IOVA);
 	TH_LOG("%u bad-CD events for one DMA", n_events);
-	ASSERT_TRUE(page_is_zero(n.ram + NEST_DST));
-	ASSERT_EQ(0, close(n.veventq_fd));
+	ASSERT_TRUE(page_is_zero(n->ram + NEST_DST));
+	ASSERT_EQ(0, close(n->veventq_fd));
+	n->veventq_fd = -1;
 }
 
 TEST_F(edu, smmu_nested_bad_ste)
@@ -1578,11 +1589,11 @@ TEST_F(edu, smmu_nested_bad_ste)
 		.ste.ste = { htole64(NEST_STE0), htole64(NEST_STE1) },
 	};
 	__u32 id, next, aborts[2], bypass;
-	struct nest n;
+	struct nest *n = &self->nest;
 	unsigned int i;
 
 	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
-			self->devfd, &n, false))
+			self->devfd, n, false))
 		return;
 
 	for (i = 0; i < ARRAY_SIZE(refused); i++) {
@@ -1590,7 +1601,7 @@ TEST_F(edu, smmu_nested_bad_ste)
 		ASSERT_NE(0, next);
 		errno = 0;
 		ASSERT_EQ(-1, nest_alloc_ste(self->iommufd, self->devid,
-					     n.viommu, refused[i][0],
+					     n->viommu, refused[i][0],
 					     refused[i][1], &id))
 			TH_LOG("STE 0x%llx 0x%llx",
 			       (unsigned long long)refused[i][0],
@@ -1602,7 +1613,7 @@ TEST_F(edu, smmu_nested_bad_ste)
 	}
 	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
 		ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid,
-					    n.viommu, accepted[i][0],
+					    n->viommu, accepted[i][0],
 					    accepted[i][1], &id))
 			TH_LOG("STE 0x%llx 0x%llx: %s",
 			       (unsigned long long)accepted[i][0],
@@ -1612,27 +1623,27 @@ TEST_F(edu, smmu_nested_bad_ste)
 	}
 
 	/* Not valid (all zero), and abort: both block everything */
-	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu, 0,
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n->viommu, 0,
 				    0, &aborts[0]));
-	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu,
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n->viommu,
 				    SMMU_STE0_V |
 				    SMMU_STE0_CFG(SMMU_STE_CFG_ABORT), 0,
 				    &aborts[1]));
-	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n.viommu,
+	ASSERT_EQ(0, nest_alloc_ste(self->iommufd, self->devid, n->viommu,
 				    SMMU_STE0_V |
 				    SMMU_STE0_CFG(SMMU_STE_CFG_BYPASS), 0,
 				    &bypass));
 
 	/* Bypass: stage 2 alone, the IPA is the IOVA */
 	attach_pt_on(_metadata, self->devfd, bypass);
-	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 0x31,
+	nest_copy(_metadata, self->devfd, self->bar0, n->ram, 0x31,
 		  NEST_IPA + NEST_SRC, NEST_IPA + NEST_DST, NEST_DST);
 
 	for (i = 0; i < ARRAY_SIZE(aborts); i++) {
 		attach_pt_on(_metadata, self->devfd, aborts[i]);
 		ASSERT_EQ(0, edu_dma(self->devfd, self->bar0, EDU_BUF_ADDR,
 				     NEST_IPA + NEST_DST2, EDU_DMA_TO_RAM));
-		ASSERT_TRUE(page_is_zero(n.ram + NEST_DST2))
+		ASSERT_TRUE(page_is_zero(n->ram + NEST_DST2))
 			TH_LOG("abort HWPT %u", i);
 	}
 
@@ -1640,32 +1651,32 @@ TEST_F(edu, smmu_nested_bad_ste)
 	next = next_free_id(self->iommufd);
 	ASSERT_NE(0, next);
 	ASSERT_ERRNO(EINVAL, hwpt_alloc_data(self->iommufd, 0, self->devid,
-					     n.viommu,
+					     n->viommu,
 					     IOMMU_HWPT_DATA_ARM_SMMUV3,
 					     &longer, 8, &id));
 	ASSERT_EQ(next, next_free_id(self->iommufd));
 	longer.more = 1;
 	ASSERT_ERRNO(E2BIG, hwpt_alloc_data(self->iommufd, 0, self->devid,
-					    n.viommu,
+					    n->viommu,
 					    IOMMU_HWPT_DATA_ARM_SMMUV3,
 					    &longer, sizeof(longer), &id));
 	ASSERT_EQ(next, next_free_id(self->iommufd));
 	/* Substreams are the guest's, in its CD table: no PASID HWPT */
 	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_data(self->iommufd,
 						 IOMMU_HWPT_ALLOC_PASID,
-						 self->devid, n.viommu,
+						 self->devid, n->viommu,
 						 IOMMU_HWPT_DATA_ARM_SMMUV3,
 						 &longer.ste,
 						 sizeof(longer.ste), &id));
 	ASSERT_EQ(next, next_free_id(self->iommufd));
 	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_data(self->iommufd, 0,
-						 self->devid, n.viommu,
+						 self->devid, n->viommu,
 						 IOMMU_HWPT_DATA_VTD_S1,
 						 &longer.ste,
 						 sizeof(longer.ste), &id));
 	ASSERT_EQ(next, next_free_id(self->iommufd));
 	longer.more = 0;
-	ASSERT_EQ(0, hwpt_alloc_data(self->iommufd, 0, self->devid, n.viommu,
+	ASSERT_EQ(0, hwpt_alloc_data(self->iommufd, 0, self->devid, n->viommu,
 				     IOMMU_HWPT_DATA_ARM_SMMUV3, &longer,
 				     sizeof(longer), &id));
 	ASSERT_EQ(0, destroy(self->iommufd, id));
@@ -1674,7 +1685,8 @@ TEST_F(edu, smmu_nested_bad_ste)
 	ASSERT_EQ(0, destroy(self->iommufd, aborts[0]));
 	ASSERT_EQ(0, destroy(self->iommufd, aborts[1]));
 	ASSERT_EQ(0, destroy(self->iommufd, bypass));
-	ASSERT_EQ(0, close(n.veventq_fd));
+	ASSERT_EQ(0, close(n->veventq_fd));
+	n->veventq_fd = -1;
 }
 
 /*
@@ -1684,34 +1696,35 @@ TEST_F(edu, smmu_nested_bad_ste)
  */
 TEST_F(edu, smmu_nested_lifetimes)
 {
-	struct nest n;
+	struct nest *n = &self->nest;
 
 	if (!nest_setup(_metadata, self->iommufd, self->ioas_id, self->devid,
-			self->devfd, &n, true))
+			self->devfd, n, true))
 		return;
 
-	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.viommu));
-	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.nested));
-	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.s2));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n->viommu));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n->nested));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n->s2));
 
-	attach_pt_on(_metadata, self->devfd, n.s2);
-	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 5,
+	attach_pt_on(_metadata, self->devfd, n->s2);
+	nest_copy(_metadata, self->devfd, self->bar0, n->ram, 5,
 		  NEST_IPA + NEST_SRC, NEST_IPA + NEST_DST, NEST_DST);
 
-	attach_pt_on(_metadata, self->devfd, n.nested);
-	nest_copy(_metadata, self->devfd, self->bar0, n.ram, 6, NEST_IOVA_SRC,
+	attach_pt_on(_metadata, self->devfd, n->nested);
+	nest_copy(_metadata, self->devfd, self->bar0, n->ram, 6, NEST_IOVA_SRC,
 		  NEST_IOVA_DST, NEST_DST);
 
 	ASSERT_EQ(0, detach_pt(self->devfd));
-	ASSERT_EQ(0, destroy(self->iommufd, n.nested));
+	ASSERT_EQ(0, destroy(self->iommufd, n->nested));
 	/* The queue's open file holds it; the vDEVICE and queue, the vIOMMU */
-	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.veventq));
-	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n.viommu));
-	ASSERT_EQ(0, close(n.veventq_fd));
-	ASSERT_EQ(0, destroy(self->iommufd, n.veventq));
-	ASSERT_EQ(0, destroy(self->iommufd, n.vdev));
-	ASSERT_EQ(0, destroy(self->iommufd, n.viommu));
-	ASSERT_EQ(0, destroy(self->iommufd, n.s2));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n->veventq));
+	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, n->viommu));
+	ASSERT_EQ(0, close(n->veventq_fd));
+	n->veventq_fd = -1;
+	ASSERT_EQ(0, destroy(self->iommufd, n->veventq));
+	ASSERT_EQ(0, destroy(self->iommufd, n->vdev));
+	ASSERT_EQ(0, destroy(self->iommufd, n->viommu));
+	ASSERT_EQ(0, destroy(self->iommufd, n->s2));
 }
 
 /* The cdev's rules: bind first, bind once, one user at a time */
@@ -1994,6 +2007,7 @@ TEST(edu_group_with_iommufd_container)
  * and a secondary bus reset of the port resets both.
  */
 FIXTURE(edu_pair) {
+	long pins0;
 	char bdf[2][64];
 	int devfd[2];
 	int iommufd;
@@ -2004,6 +2018,7 @@ FIXTURE_SETUP(edu_pair)
 	char cdev[128];
 	int i;
 
+	self->pins0 = foll_pins();
 	for (i = 0; i != 2; i++) {
 		if (edu_find(2, i, self->bdf[i], sizeof(self->bdf[i])) ||
 		    edu_cdev_of(self->bdf[i], cdev, sizeof(cdev)))
@@ -2024,6 +2039,7 @@ FIXTURE_TEARDOWN(edu_pair)
 			close(self->devfd[i]);
 	if (self->iommufd > 0)
 		close(self->iommufd);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 static int hot_reset_info(int devfd, struct vfio_pci_hot_reset_info *info,

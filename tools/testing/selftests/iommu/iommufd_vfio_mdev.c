@@ -221,6 +221,7 @@ static int unmap_buf(int iommufd, __u32 ioas_id, __u64 iova)
 
 /* An mdma bound through its cdev and attached to an IOAS with src, dst */
 FIXTURE(mdma) {
+	long pins0;
 	char uuid[64];
 	int iommufd;
 	int devfd;
@@ -235,6 +236,7 @@ FIXTURE_SETUP(mdma)
 	char cdev[128];
 	unsigned int i;
 
+	self->pins0 = foll_pins();
 	self->devfd = -1;
 	self->iommufd = -1;
 	if (mdma_create(self->uuid, sizeof(self->uuid)))
@@ -270,6 +272,7 @@ FIXTURE_TEARDOWN(mdma)
 		close(self->iommufd);
 	if (self->uuid[0])
 		mdma_remove(self->uuid);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 /* Bytes cross pages from one IOVA range to another, from a workqueue */
@@ -544,6 +547,7 @@ TEST_F(mdma, device_outlives_iommufd_fd)
 
 /* The legacy path: the mdev's group with a container */
 FIXTURE(mdma_group) {
+	long pins0;
 	char uuid[64];
 	int container;
 	int groupfd;
@@ -580,6 +584,7 @@ FIXTURE_SETUP(mdma_group)
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char group[128];
 
+	self->pins0 = foll_pins();
 	self->devfd = -1;
 	self->groupfd = -1;
 	self->container = -1;
@@ -619,6 +624,7 @@ FIXTURE_TEARDOWN(mdma_group)
 		close(self->container);
 	if (self->uuid[0])
 		mdma_remove(self->uuid);
+	EXPECT_PINS_RELEASED(self->pins0);
 }
 
 static int dma_map(int container, void *buf, __u64 iova)
