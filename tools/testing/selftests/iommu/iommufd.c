@@ -2697,17 +2697,6 @@ TEST_F(iommufd_ioas, vfio_ioas_errors)
 /* ------------------------------------------------------------------ */
 /* IOMMU_TEST_CMD: reserved IOVA and small pinning batches             */
 
-static int add_reserved(int fd, __u32 ioas_id, __u64 start, __u64 length)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = ioas_id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 static int set_temp_memory_limit(int fd, __u32 limit)
 {
 	struct iommu_test_cmd cmd = {
@@ -2976,17 +2965,6 @@ TEST_F(ioas_map, small_batches_failed_map_unpins)
 
 /* ------------------------------------------------------------------ */
 /* Accesses of emulated devices (IOMMU_TEST_OP_*ACCESS*)              */
-
-static int access_replace_ioas(int fd, int access_fd, __u32 ioas_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
-		.id = access_fd,
-		.access_replace_ioas = { .ioas_id = ioas_id },
-	};
-
-	return test_cmd(fd, &cmd);
-}
 
 #define ACCESS_IOVA 0x400000UL
 #define ACCESS_LEN (16 * SZ_4K)

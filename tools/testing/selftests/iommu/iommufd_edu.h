@@ -120,22 +120,6 @@ static inline int edu_find(int group_size, int nth, char *bdf, size_t bdf_len)
 	return found >= 0 ? 0 : -1;
 }
 
-/* VFIO_DEVICE_BIND_IOMMUFD in its first layout, as QEMU 10.0 passes it */
-static inline int bind_iommufd(int devfd, int iommufd, __u32 *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = offsetof(struct vfio_device_bind_iommufd,
-				  token_uuid_ptr),
-		.iommufd = iommufd,
-	};
-	int rc;
-
-	rc = ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (devid)
-		*devid = bind.out_devid;
-	return rc;
-}
-
 /*
  * Whether this boot was made without MSI isolation: on a machine with a
  * device tree (arm64), no GICv3 ITS under the interrupt controller node;

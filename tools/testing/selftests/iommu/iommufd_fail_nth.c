@@ -132,29 +132,12 @@ static int set_mm_mode(int fd)
 }
 
 /* Reserve IOVA through IOMMU_TEST_CMD; 0 without CONFIG_IOMMUFD_TEST */
-static int add_reserved(int fd, __u32 id, __u64 start, __u64 length)
+/* add_reserved(); without the test command there is nothing to reserve */
+static int try_add_reserved(int fd, __u32 id, __u64 start, __u64 length)
 {
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_ADD_RESERVED,
-		.id = id,
-		.add_reserved = { .start = start, .length = length },
-	};
-
-	if (ioctl(fd, IOMMU_TEST_CMD, &cmd) && errno != ENOTTY)
+	if (add_reserved(fd, id, start, length) && errno != ENOTTY)
 		return -1;
 	return 0;
-}
-
-static int vfio_ioas_set(int fd, __u32 id)
-{
-	struct iommu_vfio_ioas cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = id,
-		.op = IOMMU_VFIO_IOAS_SET,
-	};
-
-	return ioctl(fd, IOMMU_VFIO_IOAS, &cmd);
 }
 
 /* Open /dev/iommu for a run; with @mm_mode, charge VmPin */
@@ -232,18 +215,6 @@ static int add_access(struct fail_run *run, __u32 ioas_id, bool pin)
 			     &run->access_fd);
 }
 
-/* Move the access of @run to @ioas_id */
-static int access_replace(struct fail_run *run, __u32 ioas_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
-		.id = run->access_fd,
-		.access_replace_ioas.ioas_id = ioas_id,
-	};
-
-	return test_cmd(run->fd, &cmd);
-}
-
 /* Close the access of @run, which lets go of all its pins */
 static void close_access(struct fail_run *run)
 {
@@ -316,13 +287,13 @@ static int scenario_allow_iovas(struct fail_run *run)
 		return -1;
 	if (step_failed(run, ioas_alloc(fd, &a)) ||
 	    step_failed(run, allow_iovas(fd, a, three, 3)) ||
-	    step_failed(run, add_reserved(fd, a, 64 * SZ_1M, SZ_1M)) ||
+	    step_failed(run, try_add_reserved(fd, a, 64 * SZ_1M, SZ_1M)) ||
 	    step_failed(run, allow_iovas(fd, a, two, 2)))
 		return -1;
 	/* Kernel-chosen IOVAs come from the allowed ranges; no domain pins */
 	if (step_failed(run, ioas_map(fd, a, MAP_RW, run->buf, SZ_64K,
 				      &iova)) ||
-	    step_failed(run, vfio_ioas_set(fd, a)) ||
+	    step_failed(run, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &a)) ||
 	    step_failed(run, allow_iovas(fd, a, NULL, 0)) ||
 	    step_failed(run, destroy(fd, a)))
 		return -1;
@@ -341,9 +312,9 @@ static int scenario_iova_ranges(struct fail_run *run)
 	if (fd < 0)
 		return -1;
 	if (step_failed(run, ioas_alloc(fd, &a)) ||
-	    step_failed(run, add_reserved(fd, a, 0, SZ_64K)) ||
-	    step_failed(run, add_reserved(fd, a, SZ_1M, SZ_1M)) ||
-	    step_failed(run, add_reserved(fd, a, SZ_1M + SZ_64K, 4 * SZ_1M)) ||
+	    step_failed(run, try_add_reserved(fd, a, 0, SZ_64K)) ||
+	    step_failed(run, try_add_reserved(fd, a, SZ_1M, SZ_1M)) ||
+	    step_failed(run, try_add_reserved(fd, a, SZ_1M + SZ_64K, 4 * SZ_1M)) ||
 	    step_failed(run, iova_ranges(fd, a, r, &num, NULL)) ||
 	    step_failed(run, destroy(fd, a)))
 		return -1;
@@ -414,7 +385,7 @@ static int scenario_access(struct fail_run *run)
 	run->pinned_kb -= 4 * SZ_64K / 1024;
 
 	/* To the copy in b, pinned there, closed with the pin held */
-	if (step_failed(run, access_replace(run, b)) ||
+	if (step_failed(run, access_replace_ioas(run->fd, run->access_fd, b)) ||
 	    step_failed(run, run_pin_iova(run, iova, SZ_64K, buf, 0, NULL)))
 		return -1;
 	run->pinned_kb += SZ_64K / 1024;
@@ -732,7 +703,7 @@ static int scenario_file_info_type1(struct fail_run *run)
 	if (fd < 0)
 		return -1;
 	if (step_failed(run, ioas_alloc(fd, &a)) ||
-	    step_failed(run, vfio_ioas_set(fd, a)) ||
+	    step_failed(run, vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &a)) ||
 	    step_failed(run, mock_domain(fd, a, &stdev, NULL, &idev)))
 		return -1;
 	hw.dev_id = idev;

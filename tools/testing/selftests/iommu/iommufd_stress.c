@@ -855,17 +855,6 @@ static bool op_destroy_random(struct worker *w)
 	return true;
 }
 
-static int access_replace(int fd, int access_fd, __u32 ioas)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
-		.id = access_fd,
-		.access_replace_ioas.ioas_id = ioas,
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 static bool op_access_create(struct worker *w)
 {
 	struct stress *s = w->s;
@@ -979,7 +968,7 @@ static bool op_access_replace(struct worker *w)
 
 	if (afd < 0 || !ioas)
 		return false;
-	record(w, OP_ACCESS_REPLACE, access_replace(w->s->fd, afd, ioas), "");
+	record(w, OP_ACCESS_REPLACE, access_replace_ioas(w->s->fd, afd, ioas), "");
 	return true;
 }
 

@@ -111,28 +111,6 @@ static int region_offset(int devfd, __u32 index, __u64 *offset)
 	return 0;
 }
 
-static int attach_pt(int devfd, __u32 *pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = offsetof(struct vfio_device_attach_iommufd_pt, pasid),
-		.pt_id = *pt_id,
-	};
-	int rc;
-
-	rc = ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-	*pt_id = attach.pt_id;
-	return rc;
-}
-
-static int detach_pt(int devfd)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = offsetof(struct vfio_device_detach_iommufd_pt, pasid),
-	};
-
-	return ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
-}
-
 static int map_fixed(int iommufd, __u32 ioas_id, void *buf, __u64 iova)
 {
 	struct iommu_ioas_map map = {

@@ -172,39 +172,6 @@ static void *alloc_buf(void)
 	return buf == MAP_FAILED ? NULL : buf;
 }
 
-static int bind_iommufd(int devfd, int iommufd, __u32 *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-	int rc;
-
-	rc = ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-	if (devid)
-		*devid = bind.out_devid;
-	return rc;
-}
-
-static int attach_pt(int devfd, __u32 pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = pt_id,
-	};
-
-	return ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-}
-
-static int detach_pt(int devfd)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
-}
-
 /* Map a whole test buffer at a fixed IOVA */
 static int map_buf(int iommufd, __u32 ioas_id, void *buf, __u64 iova,
 		   __u32 flags)
@@ -249,7 +216,7 @@ FIXTURE_SETUP(mdma)
 	ASSERT_EQ(0, bind_iommufd(self->devfd, self->iommufd, &self->devid));
 	ASSERT_NE(0, self->devid);
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas_id));
-	ASSERT_EQ(0, attach_pt(self->devfd, self->ioas_id));
+	ASSERT_EQ(0, attach_pt(self->devfd, &(__u32){ self->ioas_id }));
 
 	self->src = alloc_buf();
 	self->dst = alloc_buf();
@@ -434,8 +401,8 @@ TEST_F(mdma, access_object_rules)
 	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, self->ioas_id));
 	/* bound already, in this file or another */
 	ASSERT_ERRNO(EINVAL, bind_iommufd(self->devfd, self->iommufd, NULL));
-	ASSERT_ERRNO(ENOENT, attach_pt(self->devfd, 0xfffffff0));
-	ASSERT_ERRNO(ENOENT, attach_pt(self->devfd, self->devid));
+	ASSERT_ERRNO(ENOENT, attach_pt(self->devfd, &(__u32){ 0xfffffff0 }));
+	ASSERT_ERRNO(ENOENT, attach_pt(self->devfd, &(__u32){ self->devid }));
 	/* an access is not a device a HWPT can be made for */
 	hwpt.dev_id = self->devid;
 	hwpt.pt_id = self->ioas_id;
@@ -446,7 +413,7 @@ TEST_F(mdma, access_object_rules)
 	ASSERT_EQ(0, detach_pt(self->devfd));
 	ASSERT_EQ(-ENOENT, mdma_copy(self->devfd, IOVA_SRC, IOVA_DST, 8));
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &ioas2));
-	ASSERT_EQ(0, attach_pt(self->devfd, ioas2));
+	ASSERT_EQ(0, attach_pt(self->devfd, &(__u32){ ioas2 }));
 	ASSERT_EQ(0, destroy(self->iommufd, self->ioas_id));
 	ASSERT_ERRNO(EBUSY, destroy(self->iommufd, ioas2));
 }
@@ -498,7 +465,7 @@ TEST_F(mdma, attach_again_moves_and_unpins)
 	ASSERT_EQ(0, map_buf(self->iommufd, ioas2, self->dst, IOVA_DST, MAP_RW));
 
 	ASSERT_EQ(0, mdma_pin(self->devfd, IOVA_SRC));
-	ASSERT_EQ(0, attach_pt(self->devfd, ioas2));
+	ASSERT_EQ(0, attach_pt(self->devfd, &(__u32){ ioas2 }));
 	ASSERT_EQ(1, reg_read(self->devfd, MDMA_REG_UNMAPS));
 	ASSERT_EQ(MDMA_NOT_PINNED, reg_read(self->devfd, MDMA_REG_PINNED));
 
