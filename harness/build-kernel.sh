@@ -28,26 +28,8 @@ mkdir -p "$OBJ"
 key=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" != "$key" ]; then
 	"${KMAKE[@]}" tinyconfig > /dev/null
-	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
-		"$OBJ/.config" "${fragments[@]}" > /dev/null)
-	"${KMAKE[@]}" olddefconfig > /dev/null
-	bad=0
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=*)
-			grep -qxF "$line" "$OBJ/.config" || {
-				echo "config: wanted '$line', got '$(grep "^${line%%=*}=" "$OBJ/.config" || echo unset)'" >&2
-				bad=1
-			} ;;
-		"# CONFIG_"*" is not set")
-			opt=${line#\# }; opt=${opt%% *}
-			! grep -q "^$opt=" "$OBJ/.config" || {
-				echo "config: wanted $opt unset" >&2
-				bad=1
-			} ;;
-		esac
-	done < <(cat "${fragments[@]}")
-	[ $bad = 0 ] || die "the $PROFILE config lost options; see above"
+	merge_fragments "$OBJ/.config" "${fragments[@]}" ||
+		die "the $PROFILE config lost options; see above"
 	echo "$key" > "$OBJ/.iommufd-config-key"
 fi
 

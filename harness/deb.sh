@@ -32,7 +32,7 @@ esac
 # fragment, regenerated when either changes; fails when an option of the
 # fragment did not stick.
 debian_config() {
-	local orig frag key line bad=0
+	local orig frag key
 
 	orig=/usr/src/linux-config-6.1/config.${debarch}_none_${debarch}.xz
 	frag=$HARNESS/configs/debian-package.config
@@ -43,19 +43,8 @@ debian_config() {
 		[ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" = "$key" ] &&
 		return 0
 	xzcat "$orig" > "$OBJ/config.debian"
-	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
-		"$OBJ/config.debian" "$frag" > /dev/null)
-	"${KMAKE[@]}" olddefconfig > /dev/null
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=*)
-			grep -qxF "$line" "$OBJ/.config" || {
-				echo "config: wanted '$line', got '$(grep "^${line%%=*}=" "$OBJ/.config" || echo unset)'" >&2
-				bad=1
-			} ;;
-		esac
-	done < "$frag"
-	[ $bad = 0 ] || die "the Debian configuration lost options; see above"
+	merge_fragments "$OBJ/config.debian" "$frag" ||
+		die "the Debian configuration lost options; see above"
 	echo "$key" > "$OBJ/.iommufd-config-key"
 }
 

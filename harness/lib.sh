@@ -107,6 +107,36 @@ take_run_dir() {
 	return "$ret"
 }
 
+# merge_fragments BASE FRAGMENT...: $OBJ/.config from the configuration
+# BASE with the fragments merged on top (kbuild's merge_config.sh), then
+# olddefconfig. Fails, naming each, when an option that a fragment sets
+# or unsets did not end up so: Kconfig silently drops an option whose
+# dependencies are missing.
+merge_fragments() {
+	local base=$1 line opt bad=0
+	shift
+
+	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
+		"$base" "$@" > /dev/null) || return 1
+	"${KMAKE[@]}" olddefconfig > /dev/null || return 1
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$OBJ/.config" || {
+				echo "config: wanted '$line', got '$(grep "^${line%%=*}=" "$OBJ/.config" || echo unset)'" >&2
+				bad=1
+			} ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }; opt=${opt%% *}
+			! grep -q "^$opt=" "$OBJ/.config" || {
+				echo "config: wanted $opt unset" >&2
+				bad=1
+			} ;;
+		esac
+	done < <(cat "$@")
+	return $bad
+}
+
 # test_machine: the QEMU command of the test machine of $ARCH in the
 # array qemu (the machine, CPU and IOMMU: vm.sh's header says which), and
 # its edu devices in the array edu_devices, to come after the disks (PCI
