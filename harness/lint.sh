@@ -55,8 +55,11 @@ fi
 # every file, changed or not.
 dirs=(drivers/iommu/iommufd/ drivers/vfio/device_cdev.o drivers/vfio/iommufd.o
       samples/vfio-mdev/mdma.o)
-[ "$ARCH" != arm64 ] ||
+if [ "$ARCH" = arm64 ]; then
 	dirs+=(drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3-iommufd.o)
+else
+	dirs+=(drivers/iommu/intel/iommufd.o)
+fi
 lobj=$OBJ-lint
 mkdir -p "$lobj"
 cmp -s "$OBJ/.config" "$lobj/.config" || cp "$OBJ/.config" "$lobj/.config"

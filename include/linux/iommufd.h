@@ -442,4 +442,45 @@ static inline int iommu_user_array_copy_entry(void *dst, size_t dst_size,
 				     array->entry_len);
 }
 
+/**
+ * iommu_user_array_apply() - hand each entry of an array to the driver
+ * @array: the user array; on return, entry_num is the number of entries
+ *         @apply accepted
+ * @type: the layout expected; another type is -EINVAL with no entry
+ *        handled
+ * @entry: kernel buffer of @size bytes, for one entry at a time
+ * @size: size of the entry layout this kernel knows
+ * @min_size: size of the entry layout's first version
+ * @apply: called on each entry in order; a non-zero return stops the walk
+ * @owner: passed to @apply
+ *
+ * Return: 0 when every entry was applied, else the error of the copy or
+ * of @apply for the first entry that was not.
+ */
+static inline int iommu_user_array_apply(struct iommu_user_data_array *array,
+					 unsigned int type, void *entry,
+					 size_t size, size_t min_size,
+					 int (*apply)(void *owner,
+						      const void *entry),
+					 void *owner)
+{
+	u32 done;
+	int rc = 0;
+
+	if (array->type != type) {
+		array->entry_num = 0;
+		return -EINVAL;
+	}
+	for (done = 0; done != array->entry_num; done++) {
+		rc = iommu_user_array_copy_entry(entry, size, min_size, array,
+						 type, done);
+		if (!rc)
+			rc = apply(owner, entry);
+		if (rc)
+			break;
+	}
+	array->entry_num = done;
+	return rc;
+}
+
 #endif

@@ -732,37 +732,6 @@ static void mock_nested_free(struct iommu_domain *domain)
 }
 
 /*
- * Run @apply on the entries of @array, which must be of @type, one at a
- * time in @entry (@size bytes, of which @min_size are the layout's first
- * version). Stops at the first failure; entry_num ends as the number of
- * entries applied.
- */
-static int mock_invalidate_each(struct iommu_user_data_array *array,
-				unsigned int type, void *entry, size_t size,
-				size_t min_size,
-				int (*apply)(void *owner, const void *entry),
-				void *owner)
-{
-	u32 done;
-	int rc = 0;
-
-	if (array->type != type) {
-		array->entry_num = 0;
-		return -EINVAL;
-	}
-	for (done = 0; done != array->entry_num; done++) {
-		rc = iommu_user_array_copy_entry(entry, size, min_size, array,
-						 type, done);
-		if (!rc)
-			rc = apply(owner, entry);
-		if (rc)
-			break;
-	}
-	array->entry_num = done;
-	return rc;
-}
-
-/*
  * Clear entry @id of the emulated cache @cache of @num entries, or all of
  * them for IOMMU_TEST_INVALIDATE_FLAG_ALL in @flags.
  */
@@ -793,11 +762,12 @@ static int mock_nested_invalidate(struct iommu_domain *domain,
 {
 	struct iommu_hwpt_invalidate_selftest inv;
 
-	return mock_invalidate_each(array, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-				    &inv, sizeof(inv),
-				    offsetofend(typeof(inv), iotlb_id),
-				    mock_nested_invalidate_one,
-				    to_mock_nested(domain));
+	return iommu_user_array_apply(array,
+				      IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+				      &inv, sizeof(inv),
+				      offsetofend(typeof(inv), iotlb_id),
+				      mock_nested_invalidate_one,
+				      to_mock_nested(domain));
 }
 
 static const struct iommu_domain_ops mock_nested_ops = {
@@ -921,11 +891,11 @@ static int mock_viommu_cache_invalidate(struct iommufd_viommu *viommu,
 {
 	struct iommu_viommu_invalidate_selftest inv;
 
-	return mock_invalidate_each(array,
-				    IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
-				    &inv, sizeof(inv),
-				    offsetofend(typeof(inv), cache_id),
-				    mock_viommu_invalidate_one, viommu);
+	return iommu_user_array_apply(array,
+				      IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+				      &inv, sizeof(inv),
+				      offsetofend(typeof(inv), cache_id),
+				      mock_viommu_invalidate_one, viommu);
 }
 
 static const struct iommufd_viommu_ops mock_viommu_ops = {
