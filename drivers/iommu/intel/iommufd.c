@@ -30,7 +30,10 @@
  *  - a change in a first-stage paging domain is flushed for each PASID
  *    it is attached to, not only RID2PASID;
  *  - a change in a parent's table is flushed for the DID of each nested
- *    domain built on it, since their cached translations went through it;
+ *    domain built on it, since their cached translations went through it.
+ *    The parent is attached to every IOMMU its nested domains are
+ *    attached to (domain_attach_iommu() counts them), so that its
+ *    flushes reach those IOMMUs even when no device uses it directly;
  *  - the user's own changes to its first-stage table reach the IOMMU as
  *    IOMMU_HWPT_INVALIDATE entries, turned into PASID-based IOTLB and
  *    device-TLB invalidations for the nested domain's DID and PASIDs.
@@ -250,15 +253,22 @@ static int nested_attach_dev(struct iommu_domain *domain, struct device *dev)
 	return intel_iommu_attach_device(domain, dev);
 }
 
-/*
- * Invalidate the first-stage translations of [@addr, @addr + @npages
- * pages) that @iommu caches for @did and @pasid: one page-selective
- * invalidation of the smallest aligned block holding the range, or the
- * whole PASID when the block is too large to name (or @npages is -1).
+/**
+ * intel_flush_s1_range() - invalidate first-stage IOTLB entries of a range
+ * @iommu: the IOMMU
+ * @did: the domain ID the entries are tagged with
+ * @pasid: the PASID they are tagged with (RID2PASID for the RID)
+ * @addr: first address of the range, page aligned
+ * @npages: pages in the range, or -1 for all of the PASID's entries
+ * @ih: only leaf entries changed (invalidation hint)
+ *
+ * A page-selective invalidation names a naturally aligned block of a
+ * power-of-two size: this issues one for the smallest block that holds
+ * the whole range, or a PASID-selective one when that block is larger
+ * than the IOMMU can name.
  */
-static void flush_s1_range(struct intel_iommu *iommu, u16 did,
-			   ioasid_t pasid, u64 addr, unsigned long npages,
-			   bool ih)
+void intel_flush_s1_range(struct intel_iommu *iommu, u16 did, ioasid_t pasid,
+			  u64 addr, unsigned long npages, bool ih)
 {
 	unsigned int order;
 	u64 last;
@@ -269,7 +279,8 @@ static void flush_s1_range(struct intel_iommu *iommu, u16 did,
 	}
 	last = addr + ((u64)npages << VTD_PAGE_SHIFT) - 1;
 	order = fls64(addr ^ last);
-	if (order > VTD_PAGE_SHIFT + cap_max_amask_val(iommu->cap)) {
+	if (order >= 64 ||
+	    order > VTD_PAGE_SHIFT + cap_max_amask_val(iommu->cap)) {
 		qi_flush_piotlb(iommu, did, pasid, 0, -1, false);
 		return;
 	}
@@ -284,36 +295,48 @@ static void flush_pasid_devtlb(struct intel_dev_pasid *attach)
 	struct device_domain_info *info = attach->info;
 	struct intel_iommu *iommu = info->iommu;
 
-	if (!info->ats_enabled || cap_caching_mode(iommu->cap))
+	if (!info->ats_enabled)
 		return;
 	qi_flush_dev_iotlb_pasid(iommu, PCI_DEVID(info->bus, info->devfn),
 				 info->pfsid, attach->pasid, info->ats_qdep, 0,
 				 64 - VTD_PAGE_SHIFT);
 }
 
-/* Everything a nested domain caches on @iommu, after its parent changed */
+/*
+ * Everything a nested domain caches on @iommu, after its parent changed.
+ * Its domain ID on @iommu is valid while a device or PASID attachment on
+ * @iommu is listed: attach paths get the ID before they list, detach
+ * paths unlist before they put it. The nested domain's lock has a class
+ * of its own; its parent's is held.
+ */
 static void flush_nested_all(struct dmar_domain *nested,
 			     struct intel_iommu *iommu)
 {
 	struct device_domain_info *info;
 	struct intel_dev_pasid *attach;
+	bool used = false;
 
-	if (!xa_load(&nested->iommu_array, iommu->seq_id))
-		return;
-	iommu->flush.flush_iotlb(iommu, domain_id_iommu(nested, iommu), 0, 0,
-				 DMA_TLB_DSI_FLUSH);
-	if (cap_caching_mode(iommu->cap))
-		return;
-	spin_lock_nested(&nested->lock, SINGLE_DEPTH_NESTING);
-	list_for_each_entry(info, &nested->devices, link)
-		if (info->iommu == iommu && info->ats_enabled)
+	spin_lock(&nested->lock);
+	list_for_each_entry(info, &nested->devices, link) {
+		if (info->iommu != iommu)
+			continue;
+		used = true;
+		if (info->ats_enabled)
 			qi_flush_dev_iotlb(iommu,
 					   PCI_DEVID(info->bus, info->devfn),
 					   info->pfsid, info->ats_qdep, 0,
 					   64 - VTD_PAGE_SHIFT);
-	list_for_each_entry(attach, &nested->dev_pasids, link)
-		if (attach->info->iommu == iommu)
-			flush_pasid_devtlb(attach);
+	}
+	list_for_each_entry(attach, &nested->dev_pasids, link) {
+		if (attach->info->iommu != iommu)
+			continue;
+		used = true;
+		flush_pasid_devtlb(attach);
+	}
+	if (used)
+		iommu->flush.flush_iotlb(iommu,
+					 domain_id_iommu(nested, iommu), 0, 0,
+					 DMA_TLB_DSI_FLUSH);
 	spin_unlock(&nested->lock);
 }
 
@@ -347,8 +370,9 @@ void intel_user_domain_flush(struct dmar_domain *domain,
 			continue;
 		/* Second-stage entries are flushed by DID, for all PASIDs */
 		if (is_first_level(domain))
-			flush_s1_range(iommu, domain_id_iommu(domain, iommu),
-				       attach->pasid, addr, npages, ih);
+			intel_flush_s1_range(iommu,
+					     domain_id_iommu(domain, iommu),
+					     attach->pasid, addr, npages, ih);
 		flush_pasid_devtlb(attach);
 	}
 	list_for_each_entry(nested, &domain->s1_domains, s1_link)
@@ -466,9 +490,9 @@ int intel_iommu_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 
 err_restore:
 	dev_pasid_unlink(attach);
-	if (old)
-		WARN_ON(pasid_setup(iommu, old->domain, dev, pasid));
-	else
+	if (old && pasid_setup(iommu, old->domain, dev, pasid))
+		dev_err(dev, "PASID %u left blocked\n", pasid);
+	else if (!old)
 		xa_erase(&info->pasids, pasid);
 err_detach:
 	domain_detach_iommu(dmar, iommu);
@@ -495,6 +519,26 @@ void intel_iommu_remove_dev_pasid(struct device *dev, ioasid_t pasid)
 		return;
 	intel_pasid_tear_down_entry(info->iommu, dev, pasid, false);
 	dev_pasid_free(attach);
+}
+
+/**
+ * intel_iommu_release_pasids() - detach what a released device left
+ * @info: the device, going away
+ *
+ * Its owner detaches every PASID before it lets the device go; whatever
+ * remains is torn down here, so that no domain keeps a stale attachment.
+ */
+void intel_iommu_release_pasids(struct device_domain_info *info)
+{
+	struct intel_dev_pasid *attach;
+	unsigned long pasid;
+
+	xa_for_each(&info->pasids, pasid, attach) {
+		dev_warn(info->dev, "PASID %lu still attached at release\n",
+			 pasid);
+		intel_iommu_remove_dev_pasid(info->dev, pasid);
+	}
+	xa_destroy(&info->pasids);
 }
 
 /*
@@ -529,19 +573,20 @@ static int nested_invalidate_one(void *owner, const void *entry)
 
 	spin_lock_irqsave(&nested->lock, flags);
 	list_for_each_entry(info, &nested->devices, link) {
-		flush_s1_range(info->iommu,
-			       domain_id_iommu(nested, info->iommu),
-			       PASID_RID2PASID, inv->addr, npages, ih);
-		if (info->ats_enabled && !cap_caching_mode(info->iommu->cap))
+		intel_flush_s1_range(info->iommu,
+				     domain_id_iommu(nested, info->iommu),
+				     PASID_RID2PASID, inv->addr, npages, ih);
+		if (info->ats_enabled)
 			qi_flush_dev_iotlb(info->iommu,
 					   PCI_DEVID(info->bus, info->devfn),
 					   info->pfsid, info->ats_qdep, 0,
 					   64 - VTD_PAGE_SHIFT);
 	}
 	list_for_each_entry(attach, &nested->dev_pasids, link) {
-		flush_s1_range(attach->info->iommu,
-			       domain_id_iommu(nested, attach->info->iommu),
-			       attach->pasid, inv->addr, npages, ih);
+		intel_flush_s1_range(attach->info->iommu,
+				     domain_id_iommu(nested,
+						     attach->info->iommu),
+				     attach->pasid, inv->addr, npages, ih);
 		flush_pasid_devtlb(attach);
 	}
 	spin_unlock_irqrestore(&nested->lock, flags);
