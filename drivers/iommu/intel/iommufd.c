@@ -88,8 +88,9 @@ static bool is_dma_alias(struct device *dev)
 }
 
 /*
- * A paging domain; a nesting parent must be a second-stage table, which
- * needs scalable mode with both second-stage and nested translation.
+ * A paging domain; a nesting parent must be a second-stage table, and is
+ * only of use where nested domains can be built on it: scalable mode with
+ * nested, first-stage and second-stage translation.
  * IOMMU_HWPT_ALLOC_PASID needs nothing more: either kind of table can be
  * used by a PASID entry, which set_dev_pasid checks.
  */
@@ -102,7 +103,7 @@ static struct iommu_domain *paging_alloc(struct intel_iommu *iommu, u32 flags)
 		return ERR_PTR(-EOPNOTSUPP);
 	if ((flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
 	    !(sm_supported(iommu) && ecap_nest(iommu->ecap) &&
-	      ecap_slts(iommu->ecap)))
+	      ecap_flts(iommu->ecap) && ecap_slts(iommu->ecap)))
 		return ERR_PTR(-EOPNOTSUPP);
 
 	domain = intel_iommu_domain_alloc(IOMMU_DOMAIN_UNMANAGED);
