@@ -140,10 +140,10 @@ struct iopt_reserved {
  * @holds: struct iopt_pages_hold nodes, page-index ranges kept pinned
  * @access_counts: per page index, the number of access pins (value
  *                 entries); pages without an entry have none
- * @page_list: while anything is pinned, the pages by index; only entries
- *             of pinned pages mean anything. Private to pages.c: other
- *             files reach pinned pages through iopt_pages_phys_run()
- *             and iopt_pages_access_pin()
+ * @pfns: where the pinned pages are, by chunks of page indexes (a run
+ *        or an array of pfns; see pages.c). Private to pages.c: other
+ *        files reach pinned pages through iopt_pages_phys_run() and
+ *        iopt_pages_access_pin()
  * @npinned: pages pinned (and charged) right now
  *
  * A page is pinned exactly while a hold covers it or an access pins it;
@@ -165,7 +165,7 @@ struct iopt_pages {
 	struct mutex mutex; /* see the kernel-doc above */
 	struct rb_root_cached holds;
 	struct xarray access_counts;
-	struct page **page_list;
+	struct xarray pfns;
 	unsigned long npinned;
 };
 

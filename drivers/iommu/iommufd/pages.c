@@ -36,11 +36,20 @@
  * and a write seal racing with a writable pin is checked for once the
  * pages are pinned (iopt_pages_file_sealed()).
  *
- * Pinned pages live in @page_list, indexed like the memory, allocated
- * with the first pin and freed with the last unpin; only entries of
- * pinned pages are meaningful. Whoever owns a hold or an access pin
- * covering an index may read its entry without the mutex: the entry is
- * written before the hold or pin is granted and stays until it is gone.
+ * Pinned pages are recorded in @pfns by chunks of IOPT_CHUNK_PAGES page
+ * indexes (one page of pfns: 512 indexes, a THP's worth, with 4 KiB
+ * pages). A chunk exists while any page of it is pinned and is either
+ *  - a value entry, its base: the pinned index i of the chunk is at pfn
+ *    base + i % IOPT_CHUNK_PAGES. Huge pages, and 4 KiB pages that happen
+ *    to lie in order, cost nothing beyond the xarray slot; or
+ *  - an array of IOPT_CHUNK_PAGES pfns, once a page pinned into the chunk
+ *    does not follow the others.
+ * Only entries of pinned indexes mean anything. The storage follows what
+ * is pinned, never the length of the range: one page pinned out of a
+ * terabyte costs a slot. Whoever owns a hold or an access pin covering an
+ * index may read its pfn without the mutex: it is written before the hold
+ * or pin is granted and stays until it is gone, and a chunk turning from
+ * a run into an array keeps the pfns of the pinned indexes.
  *
  * Accounting: each run of pages about to be pinned is charged first, so
  * a pin over the limit fails before GUP does any work.
@@ -52,10 +61,10 @@
  * task pinning has CAP_IPC_LOCK. The charge goes back to the same
  * counter whoever unpins, and when.
  *
- * Locking: @mutex protects the holds, the access counts, @page_list and
- * @npinned, and is held across GUP and unpinning. The order is
- * iopt->lock -> iopt_pages.mutex -> mmap_lock (inside GUP, and for the
- * mm-locked charge); no two iopt_pages mutexes are ever held together.
+ * Locking: @mutex protects the holds, the access counts, @pfns (whose
+ * own lock only serves the readers) and @npinned, and is held across GUP
+ * and unpinning. The order is iopt->lock -> iopt_pages.mutex -> mmap_lock (inside GUP, and for
+ * the mm-locked charge); no two iopt_pages mutexes are ever held together.
  * Everything else in the object is set at creation and never changes; the
  * kref covers its life. Unpinning may sleep (dirtying takes the page
  * lock), so nothing here may be called under a spinlock.
@@ -80,8 +89,8 @@
 #include "iova_span.h"
 
 /*
- * Bytes of struct page pointers one pin or unpin call covers: a page
- * worth by default. IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT can shrink it (to
+ * Bytes of struct page pointers one pin call covers: a page worth (a
+ * chunk of @pfns) by default. IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT can shrink it (to
  * a single page per call at the extreme) so that tests run the batching
  * loops many times over small ranges; it is read once per loop.
  */
@@ -206,23 +215,109 @@ static void iopt_pages_uncharge(struct iopt_pages *pages,
 	}
 }
 
-/* Unpin the @npages entries of the page array from @first on. */
-static void iopt_pages_unpin_list(struct iopt_pages *pages,
-				  unsigned long first, unsigned long npages)
+/* Page indexes per chunk of @pfns: a page of pfns */
+#define IOPT_CHUNK_PAGES (PAGE_SIZE / sizeof(unsigned long))
+
+/* The pfn of pinned page @idx */
+static unsigned long iopt_pages_pfn(struct iopt_pages *pages,
+				    unsigned long idx)
 {
-	unsigned long max_batch = iopt_pages_batch();
-	unsigned long done = 0;
+	void *entry = xa_load(&pages->pfns, idx / IOPT_CHUNK_PAGES);
+	unsigned long off = idx % IOPT_CHUNK_PAGES;
 
-	while (done != npages) {
-		unsigned long batch = min(npages - done, max_batch);
-		struct page **list = pages->page_list + first + done;
+	if (xa_is_value(entry))
+		return xa_to_value(entry) + off;
+	return ((unsigned long *)entry)[off];
+}
 
+/*
+ * Record @n pages just pinned, @list, at the indexes from @idx on, all
+ * in one chunk. Other pinned indexes of the chunk keep their pfns.
+ */
+static int iopt_pages_store(struct iopt_pages *pages, unsigned long idx,
+			    struct page **list, unsigned long n)
+{
+	unsigned long chunk = idx / IOPT_CHUNK_PAGES;
+	unsigned long off = idx % IOPT_CHUNK_PAGES;
+	unsigned long pfn = page_to_pfn(list[0]);
+	void *entry = xa_load(&pages->pfns, chunk);
+	bool in_order = pfn >= off;
+	unsigned long *pfns, i;
+	void *old;
+
+	for (i = 1; in_order && i != n; i++)
+		in_order = page_to_pfn(list[i]) == pfn + i;
+	if (in_order && !entry)
+		return xa_err(xa_store(&pages->pfns, chunk,
+				       xa_mk_value(pfn - off),
+				       GFP_KERNEL_ACCOUNT));
+	if (in_order && xa_is_value(entry) && xa_to_value(entry) == pfn - off)
+		return 0;
+
+	if (entry && !xa_is_value(entry)) {
+		pfns = entry;
+		for (i = 0; i != n; i++)
+			pfns[off + i] = page_to_pfn(list[i]);
+		return 0;
+	}
+
+	/* A first chunk out of order, or a run that stops being one */
+	pfns = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!pfns)
+		return -ENOMEM;
+	for (i = 0; entry && i != IOPT_CHUNK_PAGES; i++)
+		pfns[i] = xa_to_value(entry) + i;
+	for (i = 0; i != n; i++)
+		pfns[off + i] = page_to_pfn(list[i]);
+	/* Readers see the run or the array: both agree on pinned pages. */
+	old = xa_store(&pages->pfns, chunk, pfns, GFP_KERNEL_ACCOUNT);
+	if (xa_is_err(old)) {
+		kfree(pfns);
+		return xa_err(old);
+	}
+	return 0;
+}
+
+/* Forget the chunks within [first, last] none of whose pages is pinned */
+static void iopt_pages_trim(struct iopt_pages *pages, unsigned long first,
+			    unsigned long last)
+{
+	unsigned long chunk;
+	void *entry;
+
+	xa_for_each_range(&pages->pfns, chunk, entry, first / IOPT_CHUNK_PAGES,
+			  last / IOPT_CHUNK_PAGES) {
+		unsigned long start = chunk * IOPT_CHUNK_PAGES;
+		unsigned long end = start + IOPT_CHUNK_PAGES - 1;
+
+		if (interval_tree_iter_first(&pages->holds, start, end) ||
+		    xa_find(&pages->access_counts, &start, end, XA_PRESENT))
+			continue;
+		xa_erase(&pages->pfns, chunk);
+		if (!xa_is_value(entry))
+			kfree(entry);
+	}
+}
+
+/*
+ * Unpin the @npages recorded pages from index @first on, a physically
+ * contiguous run at a time, so that a huge page is given back with one
+ * reference drop.
+ */
+static void iopt_pages_unpin_stored(struct iopt_pages *pages,
+				    unsigned long first, unsigned long npages)
+{
+	unsigned long last = first + npages - 1;
+
+	while (first <= last) {
+		phys_addr_t phys;
+		unsigned long n;
+
+		n = iopt_pages_phys_run(pages, first, last, &phys);
 		/* Devices may have written to writable pages: dirty them. */
-		if (pages->writable)
-			unpin_user_pages_dirty_lock(list, batch, true);
-		else
-			unpin_user_pages(list, batch);
-		done += batch;
+		unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(phys)), n,
+						 pages->writable);
+		first += n;
 		cond_resched();
 	}
 }
@@ -378,14 +473,15 @@ static bool iopt_pages_file_sealed(struct file *file)
 
 /*
  * Pin and charge the @npages pages from index @first, which nothing pins
- * yet, into the page array. On failure nothing of the run stays pinned or
- * charged.
+ * yet, and record them. On failure nothing of the run stays pinned or
+ * charged; chunks it left empty are for the caller to trim.
  */
 static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 			      unsigned long npages)
 {
-	unsigned long max_batch = iopt_pages_batch();
+	unsigned long max_batch = min(iopt_pages_batch(), IOPT_CHUNK_PAGES);
 	unsigned long done = 0;
+	struct page **batch;
 	long rc;
 
 	lockdep_assert_held(&pages->mutex);
@@ -393,28 +489,42 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 	rc = iopt_pages_charge(pages, npages);
 	if (rc)
 		return rc;
+	batch = kmalloc_array(max_batch, sizeof(*batch), GFP_KERNEL);
+	if (!batch) {
+		rc = -ENOMEM;
+		goto err_uncharge;
+	}
 
 	while (done != npages) {
-		unsigned long batch = min(npages - done, max_batch);
-		unsigned long offset = (first + done) << PAGE_SHIFT;
-		struct page **out = pages->page_list + first + done;
+		unsigned long idx = first + done;
+		unsigned long offset = idx << PAGE_SHIFT;
+		unsigned long n;
 
+		/* No batch crosses a chunk, so each is stored in one go. */
+		n = min3(npages - done, max_batch,
+			 IOPT_CHUNK_PAGES - idx % IOPT_CHUNK_PAGES);
 		if (fatal_signal_pending(current)) {
 			rc = -EINTR;
 			goto err_unpin;
 		}
 		if (pages->file) {
 			rc = memfd_pin_pages(pages->file, pages->uaddr + offset,
-					     batch, out);
+					     n, batch);
 			if (rc >= 0)
-				rc = batch;
+				rc = n;
 		} else {
-			rc = iopt_pages_gup(pages, pages->uaddr + offset,
-					    batch, out);
+			rc = iopt_pages_gup(pages, pages->uaddr + offset, n,
+					    batch);
 		}
 		if (rc < 0)
 			goto err_unpin;
-		done += rc;
+		n = rc;
+		rc = iopt_pages_store(pages, idx, batch, n);
+		if (rc) {
+			unpin_user_pages(batch, n);
+			goto err_unpin;
+		}
+		done += n;
 		cond_resched();
 	}
 	if (pages->file && pages->writable &&
@@ -422,11 +532,15 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 		rc = -EPERM;
 		goto err_unpin;
 	}
+	kfree(batch);
 	pages->npinned += npages;
 	return 0;
 
 err_unpin:
-	iopt_pages_unpin_list(pages, first, done);
+	if (done)
+		iopt_pages_unpin_stored(pages, first, done);
+	kfree(batch);
+err_uncharge:
 	iopt_pages_uncharge(pages, npages);
 	return rc;
 }
@@ -437,7 +551,7 @@ static int iopt_pages_unpin_run(struct iopt_pages *pages, unsigned long first,
 {
 	lockdep_assert_held(&pages->mutex);
 
-	iopt_pages_unpin_list(pages, first, npages);
+	iopt_pages_unpin_stored(pages, first, npages);
 	iopt_pages_uncharge(pages, npages);
 	pages->npinned -= npages;
 	return 0;
@@ -493,36 +607,6 @@ static int iopt_pages_walk_unheld(struct iopt_pages *pages,
 	return 0;
 }
 
-/* The page array exists while anything is pinned. */
-static int iopt_pages_need_list(struct iopt_pages *pages)
-{
-	lockdep_assert_held(&pages->mutex);
-
-	if (pages->page_list)
-		return 0;
-	/*
-	 * Within the limit this is 8 bytes per 4 KiB; without one
-	 * (CAP_IPC_LOCK) a huge range must fail rather than warn or wake the
-	 * OOM killer. Not zeroed: an entry is read only while its page is
-	 * pinned, and pinning writes it first.
-	 */
-	pages->page_list = kvmalloc_array(pages->npages,
-					  sizeof(*pages->page_list),
-					  GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
-					  __GFP_RETRY_MAYFAIL);
-	return pages->page_list ? 0 : -ENOMEM;
-}
-
-static void iopt_pages_maybe_free_list(struct iopt_pages *pages)
-{
-	lockdep_assert_held(&pages->mutex);
-
-	if (!pages->npinned) {
-		kvfree(pages->page_list);
-		pages->page_list = NULL;
-	}
-}
-
 /* Pin whatever of [first, last] is not pinned yet; all or nothing */
 static int iopt_pages_pin_unheld(struct iopt_pages *pages,
 				 unsigned long first, unsigned long last)
@@ -530,16 +614,13 @@ static int iopt_pages_pin_unheld(struct iopt_pages *pages,
 	unsigned long stopped;
 	int rc;
 
-	rc = iopt_pages_need_list(pages);
-	if (rc)
-		return rc;
 	rc = iopt_pages_walk_unheld(pages, first, last, true, &stopped);
 	if (rc) {
 		/* The runs before the failing one were pinned whole. */
 		if (stopped != first)
 			iopt_pages_walk_unheld(pages, first, stopped - 1,
 					       false, &stopped);
-		iopt_pages_maybe_free_list(pages);
+		iopt_pages_trim(pages, first, last);
 	}
 	return rc;
 }
@@ -551,7 +632,7 @@ static void iopt_pages_unpin_unheld(struct iopt_pages *pages,
 	unsigned long stopped;
 
 	iopt_pages_walk_unheld(pages, first, last, false, &stopped);
-	iopt_pages_maybe_free_list(pages);
+	iopt_pages_trim(pages, first, last);
 }
 
 /**
@@ -608,14 +689,31 @@ int iopt_pages_hold(struct iopt_pages *pages, struct iopt_pages_hold *hold,
 unsigned long iopt_pages_phys_run(struct iopt_pages *pages, unsigned long idx,
 				  unsigned long last, phys_addr_t *phys)
 {
-	struct page **list = pages->page_list;
+	unsigned long pfn = iopt_pages_pfn(pages, idx);
 	unsigned long n = 1;
-	unsigned long pfn;
 
-	pfn = page_to_pfn(list[idx]);
 	*phys = PFN_PHYS(pfn);
-	while (idx + n <= last && page_to_pfn(list[idx + n]) == pfn + n)
-		n++;
+	/* A chunk at a time: a run chunk goes whole, an array by entries */
+	while (idx + n <= last) {
+		unsigned long cur = idx + n;
+		unsigned long off = cur % IOPT_CHUNK_PAGES;
+		unsigned long left = min(last - cur + 1, IOPT_CHUNK_PAGES - off);
+		void *entry = xa_load(&pages->pfns, cur / IOPT_CHUNK_PAGES);
+		unsigned long *pfns = entry;
+		unsigned long i;
+
+		if (xa_is_value(entry)) {
+			if (xa_to_value(entry) + off != pfn + n)
+				break;
+			n += left;
+			continue;
+		}
+		for (i = 0; i != left && pfns[off + i] == pfn + n + i; i++)
+			;
+		n += i;
+		if (i != left)
+			break;
+	}
 	return n;
 }
 
@@ -738,8 +836,8 @@ int iopt_pages_access_pin(struct iopt_pages *pages, unsigned long first,
 		iopt_pages_unpin_unheld(pages, first, last);
 		goto out_unlock;
 	}
-	memcpy(out, pages->page_list + first,
-	       (last - first + 1) * sizeof(*out));
+	for (; first <= last; first++)
+		*out++ = pfn_to_page(iopt_pages_pfn(pages, first));
 out_unlock:
 	mutex_unlock(&pages->mutex);
 	return rc;
@@ -786,6 +884,7 @@ static struct iopt_pages *iopt_pages_create(unsigned long uaddr,
 	mutex_init(&pages->mutex);
 	pages->holds = RB_ROOT_CACHED;
 	xa_init(&pages->access_counts);
+	xa_init(&pages->pfns);
 	if (file)
 		uaddr = start;
 	pages->npages = DIV_ROUND_UP(offset_in_page(uaddr) + length, PAGE_SIZE);
@@ -872,10 +971,11 @@ static void iopt_pages_release(struct kref *kref)
 	struct iopt_pages *pages = container_of(kref, struct iopt_pages, kref);
 
 	/* Holds and access pins each come with an area's reference. */
-	WARN_ON(pages->npinned || pages->page_list ||
+	WARN_ON(pages->npinned || !xa_empty(&pages->pfns) ||
 		!RB_EMPTY_ROOT(&pages->holds.rb_root) ||
 		!xa_empty(&pages->access_counts));
 	xa_destroy(&pages->access_counts);
+	xa_destroy(&pages->pfns);
 	mutex_destroy(&pages->mutex);
 	if (pages->file)
 		fput(pages->file);

@@ -165,9 +165,10 @@ static const __u64 regression_seeds[] = {
 /* Pages RLIMIT_MEMLOCK lets one counter (VmPin, VmLck, ...) hold */
 #define LIMIT_PAGES (MEMLOCK_LIMIT / CPU_PAGE)
 /*
- * The kernel refuses a page pointer array of more than INT_MAX bytes
- * (kvmalloc()); one of up to this many bytes is taken to be allocated,
- * and between the two the answer depends on the guest's memory.
+ * The test command's own page pointer array (ACCESS_PAGES): more than
+ * INT_MAX bytes are refused (kvmalloc()), up to this many are taken to be
+ * allocated, and between the two the answer depends on the guest's
+ * memory.
  */
 #define LIST_SURE_BYTES (32 * SZ_1M)
 /* What the model helpers return (besides 0 or -errno) when not sure */
@@ -1147,9 +1148,8 @@ static void pinset_init(struct fz *f, struct pinset *ps)
 
 /*
  * The kernel pins pages @first to @last of memory @mi for a hold or an
- * access (iopt_pages_pin_unheld()): it allocates the page array when
- * nothing of the memory is pinned yet, then takes the runs of pages
- * nothing pins yet in order, each charged (ENOMEM over the limit) and
+ * access (iopt_pages_pin_unheld()): it takes the runs of pages nothing
+ * pins yet in order, each charged (ENOMEM over the limit) and
  * then pinned. Returns the -errno, or 0 with the pages added to @ps.
  */
 static int sim_pin(struct fz *f, struct pinset *ps, __u32 mi, __u64 first,
@@ -1169,10 +1169,6 @@ static int sim_pin(struct fz *f, struct pinset *ps, __u32 mi, __u64 first,
 			have[nhave++] = ps->r[i];
 	if (nhave)
 		qsort(have, nhave, sizeof(*have), prange_cmp);
-	else if (m->npages > INT_MAX / sizeof(void *))
-		e = -ENOMEM;
-	else if (m->npages * sizeof(void *) > LIST_SURE_BYTES)
-		ps->unsure = true;
 	for (i = 0; !e;) {
 		while (i != nhave && have[i].last < next)
 			i++;

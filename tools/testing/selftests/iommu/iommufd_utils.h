@@ -320,14 +320,14 @@ static inline int ioas_unmap(int fd, __u32 ioas_id, __u64 iova, __u64 length,
 	return rc;
 }
 
-/* A "Vm...:" line of /proc/self/status in kB, or -1 */
-static inline long status_kb(const char *fmt)
+/* The value of the line matching @fmt in a /proc file, in kB, or -1 */
+static inline long proc_kb(const char *path, const char *fmt)
 {
 	char line[128];
 	long kb = -1;
 	FILE *f;
 
-	f = fopen("/proc/self/status", "r");
+	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
@@ -335,6 +335,12 @@ static inline long status_kb(const char *fmt)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* A "Vm...:" line of /proc/self/status in kB, or -1 */
+static inline long status_kb(const char *fmt)
+{
+	return proc_kb("/proc/self/status", fmt);
 }
 
 /* VmPin of this process in kB (pages charged in RLIMIT_MODE 1), or -1 */
