@@ -217,6 +217,8 @@ static void iopt_pages_uncharge(struct iopt_pages *pages,
 
 /* Page indexes per chunk of @pfns: a page of pfns */
 #define IOPT_CHUNK_PAGES (PAGE_SIZE / sizeof(unsigned long))
+/* Pages a pin of a small run gathers on the stack */
+#define IOPT_PIN_ONSTACK 16
 
 /* The pfn of pinned page @idx */
 static unsigned long iopt_pages_pfn(struct iopt_pages *pages,
@@ -480,8 +482,9 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 			      unsigned long npages)
 {
 	unsigned long max_batch = min(iopt_pages_batch(), IOPT_CHUNK_PAGES);
+	struct page *onstack[IOPT_PIN_ONSTACK];
+	struct page **batch = onstack;
 	unsigned long done = 0;
-	struct page **batch;
 	long rc;
 
 	lockdep_assert_held(&pages->mutex);
@@ -489,10 +492,16 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 	rc = iopt_pages_charge(pages, npages);
 	if (rc)
 		return rc;
-	batch = kmalloc_array(max_batch, sizeof(*batch), GFP_KERNEL);
-	if (!batch) {
-		rc = -ENOMEM;
-		goto err_uncharge;
+	/* Small runs, the common case of small maps, allocate nothing. */
+	if (min(npages, max_batch) > ARRAY_SIZE(onstack)) {
+		batch = kmalloc_array(max_batch, sizeof(*batch), GFP_KERNEL);
+		if (!batch) {
+			rc = -ENOMEM;
+			goto err_uncharge;
+		}
+	} else {
+		max_batch = min_t(unsigned long, max_batch,
+				  ARRAY_SIZE(onstack));
 	}
 
 	while (done != npages) {
@@ -532,14 +541,16 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 		rc = -EPERM;
 		goto err_unpin;
 	}
-	kfree(batch);
+	if (batch != onstack)
+		kfree(batch);
 	pages->npinned += npages;
 	return 0;
 
 err_unpin:
 	if (done)
 		iopt_pages_unpin_stored(pages, first, done);
-	kfree(batch);
+	if (batch != onstack)
+		kfree(batch);
 err_uncharge:
 	iopt_pages_uncharge(pages, npages);
 	return rc;
