@@ -348,23 +348,19 @@ static int iommufd_access_check_range(struct io_pagetable *iopt,
 				      unsigned long iova, unsigned long last,
 				      bool write)
 {
-	struct interval_tree_node *node;
 	unsigned long next = iova;
+	struct iopt_area *area;
 
 	lockdep_assert_held(&iopt->lock);
 
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
-
-		if (node->start > next)
+	iopt_for_each_area(area, iopt, iova, last) {
+		if (area->node.start > next)
 			return -ENOENT;
 		if (write && !(area->iommu_prot & IOMMU_WRITE))
 			return -EPERM;
-		if (node->last >= last)
+		if (area->node.last >= last)
 			return 0;
-		next = node->last + 1;
+		next = area->node.last + 1;
 	}
 	return -ENOENT;
 }
@@ -389,14 +385,12 @@ static unsigned long iommufd_area_pages(struct iopt_area *area,
  */
 static void iommufd_access_unpin_areas(struct io_pagetable *iopt,
 				       unsigned long iova, unsigned long last,
-				       struct interval_tree_node *end)
+				       struct iopt_area *end)
 {
-	struct interval_tree_node *node;
+	struct iopt_area *area;
 
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node != end; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+	for (area = iopt_area_iter_first(iopt, iova, last); area != end;
+	     area = iopt_area_iter_next(area, iova, last)) {
 		unsigned long first_idx, last_idx;
 
 		iommufd_area_pages(area, iova, last, &first_idx, &last_idx);
@@ -412,15 +406,12 @@ static int iommufd_access_pin_areas(struct io_pagetable *iopt,
 				    unsigned long iova, unsigned long last,
 				    struct page **out)
 {
-	struct interval_tree_node *node;
+	struct iopt_area *area;
 	int rc;
 
 	lockdep_assert_held(&iopt->lock);
 
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+	iopt_for_each_area(area, iopt, iova, last) {
 		unsigned long first_idx, last_idx, npages;
 
 		npages = iommufd_area_pages(area, iova, last, &first_idx,
@@ -429,7 +420,7 @@ static int iommufd_access_pin_areas(struct io_pagetable *iopt,
 		rc = iopt_pages_access_pin(area->pages, first_idx, last_idx,
 					   out);
 		if (rc) {
-			iommufd_access_unpin_areas(iopt, iova, last, node);
+			iommufd_access_unpin_areas(iopt, iova, last, area);
 			return rc;
 		}
 		out += npages;
@@ -471,8 +462,8 @@ int iommufd_access_pin_pages(struct iommufd_access *access,
 			     unsigned long iova, unsigned long length,
 			     struct page **out_pages, unsigned int flags)
 {
-	struct interval_tree_node *node;
 	struct io_pagetable *iopt;
+	struct iopt_area *area;
 	unsigned long last;
 	int rc;
 
@@ -497,10 +488,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access,
 	rc = iommufd_access_pin_areas(iopt, iova, last, out_pages);
 	if (rc)
 		goto out_unlock_iopt;
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+	iopt_for_each_area(area, iopt, iova, last) {
 		unsigned long first_idx, last_idx, npages;
 
 		npages = iommufd_area_pages(area, iova, last, &first_idx,
@@ -532,8 +520,8 @@ EXPORT_SYMBOL_NS_GPL(iommufd_access_pin_pages, IOMMUFD);
 void iommufd_access_unpin_pages(struct iommufd_access *access,
 				unsigned long iova, unsigned long length)
 {
-	struct interval_tree_node *node;
 	struct io_pagetable *iopt;
+	struct iopt_area *area;
 	unsigned long last;
 
 	if (WARN_ON(iommufd_access_range(iova, length, &last)))
@@ -545,10 +533,7 @@ void iommufd_access_unpin_pages(struct iommufd_access *access,
 	iopt = &access->ioas_unpin->iopt;
 
 	down_write(&iopt->lock);
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+	iopt_for_each_area(area, iopt, iova, last) {
 		unsigned long first_idx, last_idx, npages;
 
 		npages = iommufd_area_pages(area, iova, last, &first_idx,
@@ -592,8 +577,8 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 {
 	bool write = flags & IOMMUFD_ACCESS_RW_WRITE;
 	struct page *onstack[16], **list = onstack;
-	struct interval_tree_node *node;
 	unsigned long last, npages = 0;
+	struct iopt_area *area;
 	struct io_pagetable *iopt;
 	struct page **page;
 	int rc;
@@ -616,10 +601,7 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 	if (rc)
 		goto out_unlock_iopt;
 	/* Areas may share a page: count the pages area by area. */
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+	iopt_for_each_area(area, iopt, iova, last) {
 		unsigned long first_idx, last_idx;
 
 		npages += iommufd_area_pages(area, iova, last, &first_idx,
@@ -637,12 +619,9 @@ int iommufd_access_rw(struct iommufd_access *access, unsigned long iova,
 		goto out_unlock_iopt;
 
 	page = list;
-	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
-	     node; node = interval_tree_iter_next(node, iova, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
-		unsigned long cur = max(node->start, iova);
-		unsigned long to = min(node->last, last);
+	iopt_for_each_area(area, iopt, iova, last) {
+		unsigned long cur = max(area->node.start, iova);
+		unsigned long to = min(area->node.last, last);
 
 		while (true) {
 			unsigned long off = iopt_area_offset(area, cur);

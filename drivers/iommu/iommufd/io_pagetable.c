@@ -598,18 +598,15 @@ static int iopt_check_areas_alignment(struct io_pagetable *iopt,
 				      unsigned long align)
 {
 	unsigned long mask = align - 1;
-	struct interval_tree_node *node;
+	struct iopt_area *area;
 
 	lockdep_assert_held(&iopt->lock);
 
 	if (align <= iopt->iova_alignment)
 		return 0;
-	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
-
-		if ((node->start & mask) || ((node->last + 1) & mask) ||
+	iopt_for_each_area(area, iopt, 0, ULONG_MAX) {
+		if ((area->node.start & mask) ||
+		    ((area->node.last + 1) & mask) ||
 		    (area->page_offset & mask))
 			return -EINVAL;
 		cond_resched();
@@ -674,7 +671,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain)
 {
 	const struct iommu_domain_geometry *geo = &domain->geometry;
-	struct interval_tree_node *node, *undo;
+	struct iopt_area *area, *undo;
 	unsigned long align;
 	bool first_domain;
 	u32 index;
@@ -709,11 +706,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	if (rc)
 		goto err_unreserve;
 
-	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
-
+	iopt_for_each_area(area, iopt, 0, ULONG_MAX) {
 		if (first_domain) {
 			rc = iopt_area_hold(area);
 			if (rc)
@@ -734,14 +727,11 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	return 0;
 
 err_unmap:
-	for (undo = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     undo != node; undo = interval_tree_iter_next(undo, 0, ULONG_MAX)) {
-		struct iopt_area *area =
-			container_of(undo, struct iopt_area, node);
-
-		iopt_area_unmap_domain(area, domain);
+	for (undo = iopt_area_iter_first(iopt, 0, ULONG_MAX); undo != area;
+	     undo = iopt_area_iter_next(undo, 0, ULONG_MAX)) {
+		iopt_area_unmap_domain(undo, domain);
 		if (first_domain)
-			iopt_area_unhold(area);
+			iopt_area_unhold(undo);
 		cond_resched();
 	}
 	xa_erase(&iopt->domains, index);
@@ -763,8 +753,8 @@ err_unlock:
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain)
 {
-	struct interval_tree_node *node;
 	struct iommu_domain *cur;
+	struct iopt_area *area;
 	unsigned long index;
 
 	down_write(&iopt->lock);
@@ -775,11 +765,7 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		goto out_unlock;
 	xa_erase(&iopt->domains, index);
 
-	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
-
+	iopt_for_each_area(area, iopt, 0, ULONG_MAX) {
 		iopt_area_unmap_domain(area, domain);
 		if (xa_empty(&iopt->domains))
 			iopt_area_unhold(area);
@@ -1201,8 +1187,8 @@ int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 		    unsigned long last, unsigned long *unmapped)
 {
 	struct rb_root_cached removed = RB_ROOT_CACHED;
-	struct interval_tree_node *node, *next;
 	unsigned long pinned_first, pinned_last;
+	struct iopt_area *area, *next;
 	unsigned long bytes = 0;
 	bool notified = false;
 	bool found = false;
@@ -1212,13 +1198,13 @@ int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 again:
 	down_write(&iopt->lock);
 	/* Only the areas holding the two ends can stick out. */
-	node = interval_tree_iter_first(&iopt->area_itree, start, start);
-	if (node && node->start < start) {
+	area = iopt_area_iter_first(iopt, start, start);
+	if (area && area->node.start < start) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
-	node = interval_tree_iter_first(&iopt->area_itree, last, last);
-	if (node && node->last > last) {
+	area = iopt_area_iter_first(iopt, last, last);
+	if (area && area->node.last > last) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
@@ -1226,13 +1212,12 @@ again:
 	/* Find the span of areas that accesses still pin, if any. */
 	pinned_first = ULONG_MAX;
 	pinned_last = 0;
-	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
-	     node; node = interval_tree_iter_next(node, start, last)) {
+	iopt_for_each_area(area, iopt, start, last) {
 		cond_resched();
-		if (!container_of(node, struct iopt_area, node)->access_pins)
+		if (!area->access_pins)
 			continue;
-		pinned_first = min(pinned_first, node->start);
-		pinned_last = max(pinned_last, node->last);
+		pinned_first = min(pinned_first, area->node.start);
+		pinned_last = max(pinned_last, area->node.last);
 	}
 	if (pinned_first <= pinned_last) {
 		up_write(&iopt->lock);
@@ -1249,17 +1234,14 @@ again:
 		goto again;
 	}
 
-	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
-	     node; node = next) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
-
-		next = interval_tree_iter_next(node, start, last);
+	for (area = iopt_area_iter_first(iopt, start, last); area;
+	     area = next) {
+		next = iopt_area_iter_next(area, start, last);
 		iopt_area_unfill_domains(iopt, area);
-		interval_tree_remove(node, &iopt->area_itree);
-		iopt_free_iova_from(iopt, node->start);
-		interval_tree_insert(node, &removed);
-		bytes += node->last - node->start + 1;
+		interval_tree_remove(&area->node, &iopt->area_itree);
+		iopt_free_iova_from(iopt, area->node.start);
+		interval_tree_insert(&area->node, &removed);
+		bytes += area->node.last - area->node.start + 1;
 		found = true;
 		cond_resched();
 	}
@@ -1411,16 +1393,13 @@ static int iopt_collect_slices(struct io_pagetable *src, unsigned long start,
 			       struct rb_root_cached *slices)
 {
 	unsigned long last = start + length - 1;
-	struct interval_tree_node *node;
 	unsigned long next = start;
+	struct iopt_area *area;
 	bool covered = false;
 	int rc = 0;
 
 	down_read(&src->lock);
-	for (node = interval_tree_iter_first(&src->area_itree, start, last);
-	     node; node = interval_tree_iter_next(node, start, last)) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+	iopt_for_each_area(area, src, start, last) {
 		struct iopt_area *slice;
 		unsigned long to;
 
@@ -1428,7 +1407,7 @@ static int iopt_collect_slices(struct io_pagetable *src, unsigned long start,
 		 * Areas come in IOVA order and never overlap, so each one
 		 * starts at or before @next unless there is a hole.
 		 */
-		if (node->start > next) {
+		if (area->node.start > next) {
 			rc = -ENOENT;
 			goto out_unlock;
 		}
@@ -1442,7 +1421,7 @@ static int iopt_collect_slices(struct io_pagetable *src, unsigned long start,
 			rc = -ENOMEM;
 			goto out_unlock;
 		}
-		to = min(node->last, last);
+		to = min(area->node.last, last);
 		iopt_pages_get(area->pages);
 		slice->pages = area->pages;
 		slice->pages_first = iopt_area_index(area, next);

@@ -241,6 +241,36 @@ struct iopt_area {
 	unsigned long access_pins;
 };
 
+/* The first area of @iopt meeting [@start, @last], or NULL */
+static inline struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
+						     unsigned long start,
+						     unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+/* The area after @area meeting [@start, @last], or NULL */
+static inline struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
+						    unsigned long start,
+						    unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	node = interval_tree_iter_next(&area->node, start, last);
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+/*
+ * Each area of @iopt meeting [@start, @last], in IOVA order. The caller
+ * holds @iopt->lock; the loop body must not remove @area.
+ */
+#define iopt_for_each_area(area, iopt, start, last)                     \
+	for (area = iopt_area_iter_first(iopt, start, last); area;       \
+	     area = iopt_area_iter_next(area, start, last))
+
 void iopt_init(struct io_pagetable *iopt);
 void iopt_destroy(struct io_pagetable *iopt);
 
