@@ -263,13 +263,34 @@ static inline struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
 	return node ? container_of(node, struct iopt_area, node) : NULL;
 }
 
+/* The state of an iopt_for_each_area() loop */
+struct iopt_area_iter {
+	struct iopt_area *area;
+	unsigned long start;
+	unsigned long last;
+	bool started;
+};
+
+static inline struct iopt_area *iopt_area_iter_step(struct iopt_area_iter *it,
+						    struct io_pagetable *iopt)
+{
+	if (it->started)
+		it->area = iopt_area_iter_next(it->area, it->start, it->last);
+	else
+		it->area = iopt_area_iter_first(iopt, it->start, it->last);
+	it->started = true;
+	return it->area;
+}
+
 /*
- * Each area of @iopt meeting [@start, @last], in IOVA order. The caller
- * holds @iopt->lock; the loop body must not remove @area.
+ * Each area of @iopt meeting [@from, @to], in IOVA order; @from and @to
+ * are evaluated once. The caller holds @iopt->lock; the loop body must
+ * not remove @area.
  */
-#define iopt_for_each_area(area, iopt, start, last)                     \
-	for (area = iopt_area_iter_first(iopt, start, last); area;       \
-	     area = iopt_area_iter_next(area, start, last))
+#define iopt_for_each_area(area, iopt, from, to)                        \
+	for (struct iopt_area_iter __iopt_area_it = { .start = (from),  \
+						      .last = (to) };   \
+	     ((area) = iopt_area_iter_step(&__iopt_area_it, iopt));)
 
 void iopt_init(struct io_pagetable *iopt);
 void iopt_destroy(struct io_pagetable *iopt);

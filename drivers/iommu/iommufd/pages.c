@@ -63,8 +63,9 @@
  *
  * Locking: @mutex protects the holds, the access counts, @pfns (whose
  * own lock only serves the readers) and @npinned, and is held across GUP
- * and unpinning. The order is iopt->lock -> iopt_pages.mutex -> mmap_lock (inside GUP, and for
- * the mm-locked charge); no two iopt_pages mutexes are ever held together.
+ * and unpinning. The order is iopt->lock -> iopt_pages.mutex -> mmap_lock
+ * (inside GUP, and for the mm-locked charge); no two iopt_pages mutexes
+ * are ever held together.
  * Everything else in the object is set at creation and never changes; the
  * kref covers its life. Unpinning may sleep (dirtying takes the page
  * lock), so nothing here may be called under a spinlock.
@@ -90,9 +91,10 @@
 
 /*
  * Bytes of struct page pointers one pin call covers: a page worth (a
- * chunk of @pfns) by default. IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT can shrink it (to
- * a single page per call at the extreme) so that tests run the batching
- * loops many times over small ranges; it is read once per loop.
+ * chunk of @pfns) by default. IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT can
+ * shrink it (to a single page per call at the extreme) so that tests run
+ * the batching loops many times over small ranges; it is read once per
+ * loop.
  */
 #define IOPT_PAGES_DEFAULT_BATCH_BYTES PAGE_SIZE
 
