@@ -76,6 +76,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
@@ -440,12 +441,22 @@ static unsigned long iopt_area_npages(struct iopt_area *area)
 	return iopt_area_index(area, area->node.last) - area->pages_first + 1;
 }
 
+/* Runs of pinned pages handed to the IOMMU driver in one call */
+#define IOPT_MAP_RUNS 64
+/* The longest run one entry carries: a scatterlist length is 32-bit */
+#define IOPT_MAP_RUN_MAX (SZ_1G >> PAGE_SHIFT)
+
 /*
  * Map @area into @domain. Physically contiguous runs of the pinned pages
- * go to iommu_map() in one call, which lets the driver use its large
- * page sizes where the IOVA and the physical address allow; with
- * @small_pages every page is mapped on its own. On failure whatever was
- * mapped is unmapped again.
+ * go to the driver as one range each, which lets it use its large page
+ * sizes where the IOVA and the physical address allow. An area of one
+ * run is one iommu_map(); more runs go by scatterlists of up to
+ * IOPT_MAP_RUNS of them through iommu_map_sg(), which has the driver sync
+ * its IOTLB (a flush in VT-d's caching mode) once per list rather than
+ * once per run: that is most of the cost of mapping scattered 4 KiB pages
+ * under an emulated IOMMU. With @small_pages every page is mapped on its
+ * own (iommu_map_sg() would merge contiguous pages). On failure whatever
+ * was mapped is unmapped again.
  */
 static int iopt_area_map_domain(struct iopt_area *area,
 				struct iommu_domain *domain, bool small_pages)
@@ -453,6 +464,10 @@ static int iopt_area_map_domain(struct iopt_area *area,
 	unsigned long last_idx = area->pages_first + iopt_area_npages(area) - 1;
 	unsigned long iova = area->node.start, idx = area->pages_first;
 	unsigned long offset = area->page_offset;
+	unsigned long list_iova = iova;
+	struct scatterlist *sgl = NULL;
+	unsigned int nents = 0;
+	ssize_t mapped;
 	int rc;
 
 	if (WARN_ON(!area->hold.active))
@@ -464,24 +479,60 @@ static int iopt_area_map_domain(struct iopt_area *area,
 		size_t len;
 
 		n = iopt_pages_phys_run(area->pages, idx,
-					small_pages ? idx : last_idx, &phys);
+					small_pages ? idx :
+					min(last_idx,
+					    idx + IOPT_MAP_RUN_MAX - 1),
+					&phys);
 		/* The first page starts at the offset, the last may end early */
 		len = min_t(unsigned long, n * PAGE_SIZE - offset,
 			    area->node.last - iova + 1);
-		rc = iommu_map(domain, iova, phys + offset, len,
-			       area->iommu_prot);
-		if (rc)
-			goto err_unmap;
+		if (small_pages || (!sgl && idx + n > last_idx)) {
+			/* One run left and no list started: map it directly */
+			rc = iommu_map(domain, iova, phys + offset, len,
+				       area->iommu_prot);
+			if (rc)
+				goto err_unmap;
+			list_iova = iova + len;
+		} else {
+			if (!sgl) {
+				sgl = kmalloc_array(IOPT_MAP_RUNS, sizeof(*sgl),
+						    GFP_KERNEL);
+				if (!sgl) {
+					rc = -ENOMEM;
+					goto err_unmap;
+				}
+			}
+			if (!nents)
+				sg_init_table(sgl, IOPT_MAP_RUNS);
+			sg_set_page(&sgl[nents++], pfn_to_page(PHYS_PFN(phys)),
+				    len, offset);
+		}
 		iova += len;
 		offset = 0;
 		idx += n;
+		if (nents && (nents == IOPT_MAP_RUNS || idx > last_idx)) {
+			sg_mark_end(&sgl[nents - 1]);
+			mapped = iommu_map_sg(domain, list_iova, sgl, nents,
+					      area->iommu_prot);
+			/* A failed list was unmapped by iommu_map_sg() */
+			if (mapped < 0) {
+				rc = mapped;
+				iova = list_iova;
+				goto err_unmap;
+			}
+			list_iova = iova;
+			nents = 0;
+		}
 		cond_resched();
 	}
+	kfree(sgl);
 	return 0;
 
 err_unmap:
-	if (iova != area->node.start)
-		iommu_unmap(domain, area->node.start, iova - area->node.start);
+	kfree(sgl);
+	if (list_iova != area->node.start)
+		iommu_unmap(domain, area->node.start,
+			    list_iova - area->node.start);
 	return rc;
 }
 
