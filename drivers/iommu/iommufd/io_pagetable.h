@@ -241,15 +241,19 @@ struct iopt_area {
 	unsigned long access_pins;
 };
 
+/* The area of an area_itree node, or NULL */
+static inline struct iopt_area *iopt_area_of(struct interval_tree_node *node)
+{
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
 /* The first area of @iopt meeting [@start, @last], or NULL */
 static inline struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 						     unsigned long start,
 						     unsigned long last)
 {
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_first(&iopt->area_itree, start, last);
-	return node ? container_of(node, struct iopt_area, node) : NULL;
+	return iopt_area_of(interval_tree_iter_first(&iopt->area_itree, start,
+						     last));
 }
 
 /* The area after @area meeting [@start, @last], or NULL */
@@ -257,10 +261,7 @@ static inline struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
 						    unsigned long start,
 						    unsigned long last)
 {
-	struct interval_tree_node *node;
-
-	node = interval_tree_iter_next(&area->node, start, last);
-	return node ? container_of(node, struct iopt_area, node) : NULL;
+	return iopt_area_of(interval_tree_iter_next(&area->node, start, last));
 }
 
 /* The state of an iopt_for_each_area() loop */

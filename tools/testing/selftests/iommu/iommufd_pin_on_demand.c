@@ -426,6 +426,25 @@ TEST_F(pin, copy_pins_only_what_a_domain_needs)
 }
 
 /*
+ * Reserve @size bytes of address space with no memory behind it and map
+ * them at IOVA; NULL on failure.
+ */
+static char *map_address_space(int fd, __u32 ioas_id, size_t size)
+{
+	char *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (ioas_map_fixed(fd, ioas_id, p, size, IOVA)) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p;
+}
+
+/*
  * A large mapping of memory never touched costs no pinned page and no
  * page array while no domain needs it. 1 GiB of address space; the test
  * needs no memory behind it.
@@ -438,10 +457,8 @@ TEST_F(pin, large_map_without_domain_costs_nothing)
 
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, p, size, IOVA));
+	p = map_address_space(self->fd, self->ioas_id, size);
+	ASSERT_NE(NULL, p);
 	ASSERT_EQ(self->vmpin, vmpin_kb());
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, IOVA, size, &len));
 	ASSERT_EQ(size, len);
@@ -465,10 +482,8 @@ TEST_F(pin, access_pin_in_a_huge_map_costs_little)
 
 	if (!self->test_cmd)
 		SKIP(return, NO_TEST_CMD);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, p, size, IOVA));
+	p = map_address_space(self->fd, self->ioas_id, size);
+	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
 				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 				   &access_fd));
