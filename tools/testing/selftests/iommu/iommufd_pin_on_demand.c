@@ -426,6 +426,78 @@ TEST_F(pin, copy_pins_only_what_a_domain_needs)
 }
 
 /*
+ * Exchange pages @a and @b of @buf (mremap() through a spare address),
+ * so that they no longer lie in physical order.
+ */
+static int swap_pages(char *buf, unsigned int a, unsigned int b)
+{
+	void *spare, *p;
+
+	spare = mmap(NULL, SZ_4K, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	if (spare == MAP_FAILED)
+		return -1;
+	p = mremap(buf + a * SZ_4K, SZ_4K, SZ_4K,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, spare);
+	if (p != spare)
+		return -1;
+	p = mremap(buf + b * SZ_4K, SZ_4K, SZ_4K,
+		   MREMAP_MAYMOVE | MREMAP_FIXED, buf + a * SZ_4K);
+	if (p != buf + a * SZ_4K)
+		return -1;
+	p = mremap(spare, SZ_4K, SZ_4K, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   buf + b * SZ_4K);
+	return p == buf + b * SZ_4K ? 0 : -1;
+}
+
+/*
+ * The pinned pages of a range are recorded by chunks, each a run (the
+ * pfn of its first page) while its pages lie in physical order and an
+ * array of pfns from the first page that does not. Here an access pins
+ * page 0 (a run), then a domain pins the rest, whose pages 1 and 3 were
+ * swapped: the chunk becomes an array that must keep page 0's pfn. The
+ * domain must map every page, and the access's page must be page 0.
+ */
+TEST_F(pin, pages_out_of_physical_order_are_mapped_right)
+{
+	__u32 pages_id, stdev, hwpt_id;
+	int access_fd;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, swap_pages(self->buf, 1, 3));
+	self->buf[SZ_4K] = 1;
+	self->buf[3 * SZ_4K] = 3;
+	ASSERT_EQ(0, ioas_map_fixed(self->fd, self->ioas_id, self->buf,
+				    BUF_SIZE, IOVA));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas_id,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &access_fd));
+	self->access_fd = access_fd;
+	ASSERT_EQ(0, access_pages(self->fd, access_fd, IOVA, SZ_4K,
+				  self->buf, 0, &pages_id));
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, &stdev, &hwpt_id,
+				 NULL));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt_id, IOVA, self->buf,
+				  BUF_SIZE));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 1));
+	ASSERT_EQ(self->vmpin + BUF_SIZE / 1024, vmpin_kb());
+
+	/* The access's pin outlives the domain */
+	ASSERT_EQ(0, destroy(self->fd, stdev));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, SZ_4K, 1));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + SZ_4K,
+				   BUF_SIZE - SZ_4K, 0));
+	ASSERT_EQ(self->vmpin + 4, vmpin_kb());
+	ASSERT_EQ(0, destroy_access_pages(self->fd, access_fd, pages_id));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, BUF_SIZE, 0));
+	ASSERT_EQ(self->vmpin, vmpin_kb());
+	self->access_fd = -1;
+	close(access_fd);
+}
+
+/*
  * Reserve @size bytes of address space with no memory behind it and map
  * them at IOVA; NULL on failure.
  */
