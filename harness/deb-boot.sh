@@ -69,17 +69,16 @@ trap - EXIT
 
 test_machine
 append="root=/dev/vda rw console=ttyS0 intel_iommu=on panic=-1"
-append+=" hung_task_panic=0 log_buf_len=32M ${VM_APPEND:-}"
+append+=" hung_task_panic=0 log_buf_len=32M sysrq_always_enabled ${VM_APPEND:-}"
 set +e
-timeout -k 10 "${VM_TIMEOUT:-1200}" "${qemu[@]}" \
+qemu_watched "$run" "${VM_TIMEOUT:-1200}" "" "${qemu[@]}" \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
 	-nodefaults -display none -no-reboot \
 	-chardev file,id=con,path="$run/console.log" -serial chardev:con \
 	-drive file="$run/root.img",if=virtio,format=raw \
 	-drive file="$run/out.img",if=virtio,format=raw \
 	"${edu_devices[@]}" \
-	-kernel "$kernel" -append "$append" \
-	> "$run/qemu.log" 2>&1 < /dev/null
+	-kernel "$kernel" -append "$append"
 qrc=$?
 set -e
 
@@ -94,8 +93,8 @@ for t in deb:deb-boot qemu:kselftest-iommu-iommufd_qemu.sh; do
 	mv "$run/guest/${t%%:*}.tap" "$run/tap/${t#*:}.tap"
 	mv "$run/guest/${t%%:*}.rc" "$run/tap/${t#*:}.rc"
 done
-if [ $qrc = 124 ] || [ $qrc = 137 ]; then
-	echo "deb-boot: guest hung: no power-off within ${VM_TIMEOUT:-1200}s (log: $run/console.log)" >&2
+if [ $qrc = 124 ]; then
+	echo "deb-boot: guest hung: $(cat "$run/hang") (log: $run/console.log, state: $run/hang-state.txt)" >&2
 	exit 124
 fi
 if [ ! -f "$run/tap/deb-boot.tap" ]; then

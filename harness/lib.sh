@@ -165,6 +165,83 @@ test_machine() {
 		     -device edu,bus=rp1,addr=0.1)
 }
 
+# qemu_watched RUN LIMIT PROGRESS QEMU-COMMAND...: run the guest with
+# QEMU's output in RUN/qemu.log and its human monitor on RUN/monitor.sock,
+# and stop it when it hangs: after LIMIT seconds, or once its console has
+# reported an RCU stall and nothing in the directory PROGRESS (the guest's
+# results; "" when the caller has none) has changed for 300 s. A guest in
+# that state never recovers, and waiting out LIMIT costs a CI run up to
+# 40 minutes. Before stopping it, the state of the emulated machine (local
+# APICs, registers of every CPU) goes to RUN/hang-state.txt, the reason
+# to RUN/hang, and on x86 the guest is asked with SysRq keys (q, l, w) to
+# print its timers, CPU backtraces and blocked tasks on its console. Returns QEMU's status, 124 when it was stopped.
+qemu_watched() {
+	local run=$1 limit=$2 progress=$3 start=$SECONDS now last qpid
+	local why= stall= i cmds
+
+	shift 3
+	"$@" -monitor "unix:$run/monitor.sock,server=on,wait=off" \
+		> "$run/qemu.log" 2>&1 < /dev/null &
+	qpid=$!
+	last=$start
+	while kill -0 "$qpid" 2>/dev/null; do
+		now=$SECONDS
+		if [ $((now - start)) -ge "$limit" ]; then
+			why="no power-off within ${limit}s"
+			break
+		fi
+		if [ -z "$stall" ] && [ -f "$run/console.log" ] &&
+		   grep -q 'rcu: INFO: .*detected stall' "$run/console.log"; then
+			stall=$now
+		fi
+		if [ -n "$progress" ] && [ -d "$progress" ] &&
+		   [ -n "$(find "$progress" -newermt "300 seconds ago" -print -quit)" ]; then
+			last=$now
+		fi
+		if [ -n "$stall" ] && [ $((now - stall)) -ge 300 ] &&
+		   [ $((now - last)) -ge 300 ]; then
+			why="RCU stall, and no progress for 300s"
+			break
+		fi
+		sleep 5
+	done
+	if [ -z "$why" ]; then
+		wait "$qpid"
+		return
+	fi
+	echo "$why" > "$run/hang"
+	{
+		case $ARCH in
+		x86_64)
+			cmds=("info cpus")
+			for ((i = 0; i < ${VM_SMP:-2}; i++)); do
+				cmds+=("info lapic $i")
+			done
+			cmds+=("info pic" "info registers -a") ;;
+		*)
+			cmds=("info cpus" "info registers -a") ;;
+		esac
+		timeout 60 python3 "$HARNESS/qemu-hmp.py" "$run/monitor.sock" \
+			"${cmds[@]}"
+		# And the guest's own view, on its console, if a CPU still
+		# takes the keyboard's interrupt: timers and clock event
+		# devices, backtraces of all CPUs, blocked tasks.
+		[ "$ARCH" != x86_64 ] ||
+			timeout 60 python3 "$HARNESS/qemu-hmp.py" \
+				"$run/monitor.sock" "sendkey alt-sysrq-q" \
+				"sendkey alt-sysrq-l" "sendkey alt-sysrq-w"
+	} > "$run/hang-state.txt" 2>&1 || true
+	[ "$ARCH" != x86_64 ] || sleep 30
+	kill -TERM "$qpid" 2>/dev/null || true
+	for ((i = 0; i < 10; i++)); do
+		kill -0 "$qpid" 2>/dev/null || break
+		sleep 1
+	done
+	kill -KILL "$qpid" 2>/dev/null || true
+	wait "$qpid" || true
+	return 124
+}
+
 # stage NAME CMD...: run one stage with its output in a log file, then
 # print one line: elapsed time of the stage and of the whole command. On
 # failure, show the end of the log and stop.

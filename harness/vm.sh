@@ -5,7 +5,8 @@
 # COMMAND with bash inside the guest, in the current directory (the host's
 # root filesystem is the guest's, read-only, so host-built binaries run
 # there). Prints the command's output and exits with its status; 124 when
-# the guest hangs past VM_TIMEOUT seconds, 125 when it dies before the
+# the guest hangs (past VM_TIMEOUT seconds, or stalled: lib.sh's
+# qemu_watched), 125 when it dies before the
 # command finishes. Everything the run left (console log, full dmesg,
 # kmemleak report, the command's output) stays in the run directory,
 # printed at the end and kept in $RUNDIR_FILE when that is set.
@@ -48,6 +49,8 @@ common+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
 # A ring buffer that a whole run's messages fit in: dmesg.txt is then the
 # complete log, which results.py scans beside the console's copy.
 common+=" panic=-1 hung_task_panic=0 printk.devkmsg=on log_buf_len=32M"
+# SysRq from the keyboard: lib.sh's qemu_watched uses it on a hung guest
+common+=" sysrq_always_enabled"
 common+=" ${VM_APPEND:-}"
 
 case $ARCH in
@@ -63,7 +66,7 @@ esac
 
 test_machine
 set +e
-timeout -k 10 "${VM_TIMEOUT:-1200}" "${qemu[@]}" \
+qemu_watched "$run" "${VM_TIMEOUT:-1200}" "$run/tap" "${qemu[@]}" \
 	-smp "${VM_SMP:-2}" -m "${VM_MEM:-2G}" \
 	-nodefaults -display none -no-reboot \
 	-chardev file,id=con,path="$run/console.log" -serial chardev:con \
@@ -72,14 +75,13 @@ timeout -k 10 "${VM_TIMEOUT:-1200}" "${qemu[@]}" \
 	-fsdev local,id=out,path="$run",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=out,mount_tag=hostout \
 	"${edu_devices[@]}" \
-	-kernel "$kernel" -append "$append" \
-	> "$run/qemu.log" 2>&1 < /dev/null
+	-kernel "$kernel" -append "$append"
 qrc=$?
 set -e
 
 [ "${VM_QUIET:-0}" = 1 ] || cat "$run/cmd.out" 2>/dev/null || true
-if [ $qrc = 124 ] || [ $qrc = 137 ]; then
-	echo "vm: guest hung: no power-off within ${VM_TIMEOUT:-1200}s (log: $run/console.log)" >&2
+if [ $qrc = 124 ]; then
+	echo "vm: guest hung: $(cat "$run/hang") (log: $run/console.log, state: $run/hang-state.txt)" >&2
 	exit 124
 fi
 if [ ! -f "$run/cmd.rc" ]; then
