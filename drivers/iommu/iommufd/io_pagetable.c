@@ -1189,8 +1189,7 @@ static void iopt_free_removed_areas(struct rb_root_cached *removed)
 	struct interval_tree_node *node;
 
 	while ((node = interval_tree_iter_first(removed, 0, ULONG_MAX))) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+		struct iopt_area *area = iopt_area_of(node);
 
 		interval_tree_remove(node, removed);
 		iopt_area_free(area);
@@ -1322,7 +1321,7 @@ static struct iopt_area *iopt_area_to_cut(struct io_pagetable *iopt,
 	node = interval_tree_iter_first(&iopt->area_itree, iova, iova);
 	if (!node || node->last == iova)
 		return NULL;
-	area = container_of(node, struct iopt_area, node);
+	area = iopt_area_of(node);
 	if ((iova + 1) & (iopt->iova_alignment - 1))
 		return ERR_PTR(-EINVAL);
 	if (area->access_pins)
@@ -1505,8 +1504,7 @@ static int iopt_hold_slices(struct rb_root_cached *slices)
 
 	for (node = interval_tree_iter_first(slices, 0, ULONG_MAX); node;
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		rc = iopt_area_hold(container_of(node, struct iopt_area,
-						 node));
+		rc = iopt_area_hold(iopt_area_of(node));
 		if (rc)
 			return rc;
 		cond_resched();
@@ -1540,8 +1538,7 @@ static int iopt_check_slices_alignment(struct io_pagetable *iopt,
 		return -EINVAL;
 	for (node = interval_tree_iter_first(slices, 0, ULONG_MAX); node;
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		struct iopt_area *slice =
-			container_of(node, struct iopt_area, node);
+		struct iopt_area *slice = iopt_area_of(node);
 
 		if ((node->start & mask) || (iopt_area_uaddr(slice) & mask))
 			return -EINVAL;
@@ -1565,8 +1562,7 @@ static int iopt_insert_slices_locked(struct io_pagetable *iopt,
 	lockdep_assert_held_write(&iopt->lock);
 
 	while ((node = interval_tree_iter_first(slices, 0, ULONG_MAX))) {
-		struct iopt_area *area =
-			container_of(node, struct iopt_area, node);
+		struct iopt_area *area = iopt_area_of(node);
 
 		interval_tree_remove(node, slices);
 		node->start += iova;
@@ -1588,9 +1584,7 @@ err_undo:
 	for (node = interval_tree_iter_first(&iopt->area_itree, iova, last);
 	     node; node = next) {
 		next = interval_tree_iter_next(node, iova, last);
-		iopt_area_unfill_domains(iopt,
-					 container_of(node, struct iopt_area,
-						      node));
+		iopt_area_unfill_domains(iopt, iopt_area_of(node));
 		interval_tree_remove(node, &iopt->area_itree);
 		interval_tree_insert(node, slices);
 		cond_resched();
@@ -1640,8 +1634,7 @@ int iopt_copy_iova(struct io_pagetable *dst, unsigned long *dst_iova,
 	rc = iopt_collect_slices(src, src_iova, length, iommu_prot, &slices);
 	if (rc)
 		goto out_free;
-	first = container_of(interval_tree_iter_first(&slices, 0, 0),
-			     struct iopt_area, node);
+	first = iopt_area_of(interval_tree_iter_first(&slices, 0, 0));
 
 	/* As a map does: pin outside the lock what domains will need. */
 	down_read(&dst->lock);

@@ -241,7 +241,7 @@ struct iopt_area {
 	unsigned long access_pins;
 };
 
-/* The area of an area_itree node, or NULL */
+/* The area of a node of an area tree (area_itree, slices), or NULL */
 static inline struct iopt_area *iopt_area_of(struct interval_tree_node *node)
 {
 	return node ? container_of(node, struct iopt_area, node) : NULL;
