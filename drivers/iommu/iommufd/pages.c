@@ -755,11 +755,13 @@ void iopt_pages_unhold(struct iopt_pages *pages, struct iopt_pages_hold *hold)
  * @pages: the memory
  * @hold: an active hold whose range is [first, last]
  * @tail: an inactive hold; receives [@tail_first, last]
- * @head_last: last page index @hold keeps, in [first, last)
+ * @head_last: last page index @hold keeps, in [first, last]
  * @tail_first: @head_last + 1, or @head_last when an area split inside a
- *              page leaves that page to both halves
+ *              page leaves that page to both halves; at most last
  *
- * @hold keeps [first, @head_last]. Nothing is pinned or unpinned.
+ * @hold keeps [first, @head_last]. Nothing is pinned or unpinned. A split
+ * inside the last page gives that page to both holds: @head_last is then
+ * last, and so is @tail_first.
  */
 void iopt_pages_split_hold(struct iopt_pages *pages,
 			   struct iopt_pages_hold *hold,
@@ -768,7 +770,7 @@ void iopt_pages_split_hold(struct iopt_pages *pages,
 {
 	if (WARN_ON(!hold->active || tail->active ||
 		    head_last < hold->node.start ||
-		    head_last >= hold->node.last ||
+		    tail_first > hold->node.last ||
 		    (tail_first != head_last && tail_first != head_last + 1)))
 		return;
 

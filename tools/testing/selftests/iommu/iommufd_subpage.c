@@ -213,6 +213,41 @@ TEST_F(subpage, copy_of_a_byte_range)
 	close(access_fd);
 }
 
+/*
+ * The type1 v1 API cuts a mapping inside its last CPU page (the mock
+ * IOMMU maps half pages): both pieces then show that page, which stays
+ * pinned, once, for as long as either is mapped.
+ */
+TEST_F(subpage, type1_cut_inside_the_last_page)
+{
+	__u32 hwpt;
+	__u64 len;
+
+	if (!self->test_cmd)
+		SKIP(return, NO_TEST_CMD);
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET,
+			       &self->ioas_id));
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas_id, NULL, &hwpt, NULL));
+	ASSERT_EQ(0, type1_map(self->fd, self->buf, IOVA, 2 * PAGE_SZ, T1_RW));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 2 * PAGE_SZ, 1));
+
+	/* Three mock pages: the cut falls inside the second CPU page */
+	ASSERT_EQ(0, type1_unmap(self->fd, IOVA, 3 * MOCK_PAGE, 0, &len));
+	ASSERT_EQ(3 * MOCK_PAGE, len);
+	ASSERT_ERRNO(EINVAL, md_check_map(self->fd, hwpt, IOVA, self->buf,
+					  MOCK_PAGE));
+	ASSERT_EQ(0, md_check_map(self->fd, hwpt, IOVA + 3 * MOCK_PAGE,
+				  self->buf + 3 * MOCK_PAGE, MOCK_PAGE));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, PAGE_SZ, 0));
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf + PAGE_SZ, PAGE_SZ, 1));
+
+	ASSERT_EQ(0, type1_unmap(self->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+				 &len));
+	ASSERT_EQ(MOCK_PAGE, len);
+	ASSERT_EQ(0, md_check_refs(self->fd, self->buf, 2 * PAGE_SZ, 0));
+}
+
 TEST_F(subpage, attach_refuses_what_it_cannot_map)
 {
 	__u32 stdev, hwpt;
