@@ -174,7 +174,9 @@ test_machine() {
 # 40 minutes. Before stopping it, the state of the emulated machine (local
 # APICs, registers of every CPU) goes to RUN/hang-state.txt, the reason
 # to RUN/hang, and on x86 the guest is asked with SysRq keys (q, l, w) to
-# print its timers, CPU backtraces and blocked tasks on its console. Returns QEMU's status, 124 when it was stopped.
+# print its timers, CPU backtraces and blocked tasks on its console.
+# Returns QEMU's status, 124 when it was stopped. An RCU stall fails the
+# run anyway (results.py counts it), so stopping early loses no verdict.
 qemu_watched() {
 	local run=$1 limit=$2 progress=$3 start=$SECONDS now last qpid
 	local why= stall= i cmds
