@@ -30,7 +30,7 @@
  * VM_IO and VM_PFNMAP memory (device BARs), memory without the needed
  * permission and holes with -EFAULT; a writable pin of a regular
  * filesystem's page cache fails with -EFAULT too (see
- * iopt_page_longterm_writable()). Memory named by a memfd
+ * iopt_folio_longterm_writable()). Memory named by a memfd
  * (IOMMU_IOAS_MAP_FILE) is pinned by file offset with memfd_pin_pages();
  * the object keeps a reference on the file, which need not be mapped,
  * and a write seal racing with a writable pin is checked for once the
@@ -236,21 +236,21 @@ static unsigned long iopt_pages_pfn(struct iopt_pages *pages,
 
 /*
  * Record @n pages just pinned, @list, at the indexes from @idx on, all
- * in one chunk. Other pinned indexes of the chunk keep their pfns.
+ * in one chunk; @in_order: they are one physically contiguous run. Other
+ * pinned indexes of the chunk keep their pfns.
  */
 static int iopt_pages_store(struct iopt_pages *pages, unsigned long idx,
-			    struct page **list, unsigned long n)
+			    struct page **list, unsigned long n, bool in_order)
 {
 	unsigned long chunk = idx / IOPT_CHUNK_PAGES;
 	unsigned long off = idx % IOPT_CHUNK_PAGES;
 	unsigned long pfn = page_to_pfn(list[0]);
 	void *entry = xa_load(&pages->pfns, chunk);
-	bool in_order = pfn >= off;
 	unsigned long *pfns, i;
 	void *old;
 
-	for (i = 1; in_order && i != n; i++)
-		in_order = page_to_pfn(list[i]) == pfn + i;
+	/* A run entry cannot start before pfn 0 */
+	in_order = in_order && pfn >= off;
 	if (in_order && !entry)
 		return xa_err(xa_store(&pages->pfns, chunk,
 				       xa_mk_value(pfn - off),
@@ -327,7 +327,8 @@ static void iopt_pages_unpin_stored(struct iopt_pages *pages,
 }
 
 /*
- * May a device keep writing to @page for as long as it stays pinned?
+ * May a device keep writing to the pages of @folio for as long as they
+ * stay pinned?
  * Anonymous memory and files without writeback (shmem, hugetlbfs, ramfs),
  * yes. The page cache of a filesystem that writes back (a MAP_SHARED
  * mapping of an ext4 file, say), no: the filesystem expects the pages to
@@ -336,9 +337,8 @@ static void iopt_pages_unpin_stored(struct iopt_pages *pages,
  * GUP itself, with -EFAULT, and io_uring refuses file-backed registered
  * buffers; 6.1's GUP does not, so the pages are checked once pinned.
  */
-static bool iopt_page_longterm_writable(struct page *page)
+static bool iopt_folio_longterm_writable(struct folio *folio)
 {
-	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
 
 	if (folio_test_anon(folio))
@@ -349,31 +349,42 @@ static bool iopt_page_longterm_writable(struct page *page)
 }
 
 /*
- * iopt_page_longterm_writable() for each of @npages pinned pages, asked
- * once per folio: the answer depends only on the folio, and the pages of
- * a huge page come one after the other.
+ * One look at the @npages pages GUP just pinned into @list: returns
+ * whether they lie one after the other in memory (the common case, and
+ * always within a huge page), and, with @check, -EFAULT if one of them
+ * may not stay pinned for writing (iopt_folio_longterm_writable()).
+ *
+ * The pass costs one load and compare per page: a page is checked
+ * against the one expected after its predecessor (nth_page(), valid
+ * within a folio, and what a run means), struct pages are read only at
+ * the start of each folio, and the writeback question, which depends only
+ * on the folio, is asked there.
  */
-static bool iopt_pages_longterm_writable(struct page **list,
-					 unsigned long npages)
+static int iopt_pages_scan(struct page **list, unsigned long npages,
+			   bool check, bool *in_order)
 {
+	struct page *prev = NULL;
 	unsigned long i = 0;
 
+	*in_order = true;
 	while (i < npages) {
 		struct folio *folio = page_folio(list[i]);
-		unsigned long pfn = folio_pfn(folio);
-		unsigned long nr = folio_nr_pages(folio);
+		unsigned long left;
 
-		if (!iopt_page_longterm_writable(list[i]))
-			return false;
-		/*
-		 * Skip the following pages of the same folio, found by pfn
-		 * (a folio is physically contiguous) without reading their
-		 * struct page.
-		 */
-		for (i++; i < npages && page_to_pfn(list[i]) - pfn < nr; i++)
-			;
+		if (check && !iopt_folio_longterm_writable(folio))
+			return -EFAULT;
+		/* Does the page after a folio change follow the last one? */
+		if (prev && page_to_pfn(list[i]) != page_to_pfn(prev) + 1)
+			*in_order = false;
+		/* Then the rest of the folio, for as long as it is in order */
+		left = min_t(unsigned long, npages - i,
+			     folio_nr_pages(folio) -
+			     folio_page_idx(folio, list[i]));
+		prev = list[i++];
+		while (--left && list[i] == nth_page(prev, 1))
+			prev = list[i++];
 	}
-	return true;
+	return 0;
 }
 
 /*
@@ -446,14 +457,7 @@ static long iopt_pages_gup(struct iopt_pages *pages, unsigned long uaddr,
 	 * next call starts there and reports why. Zero would never make
 	 * progress.
 	 */
-	if (!rc)
-		rc = -EFAULT;
-	if (rc > 0 && pages->writable &&
-	    !iopt_pages_longterm_writable(out, rc)) {
-		unpin_user_pages(out, rc);
-		return -EFAULT;
-	}
-	return rc;
+	return rc ?: -EFAULT;
 }
 
 /*
@@ -510,6 +514,7 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 		unsigned long idx = first + done;
 		unsigned long offset = idx << PAGE_SHIFT;
 		unsigned long n;
+		bool in_order;
 
 		/* No batch crosses a chunk, so each is stored in one go. */
 		n = min3(npages - done, max_batch,
@@ -530,7 +535,11 @@ static int iopt_pages_pin_run(struct iopt_pages *pages, unsigned long first,
 		if (rc < 0)
 			goto err_unpin;
 		n = rc;
-		rc = iopt_pages_store(pages, idx, batch, n);
+		/* Only GUP may hand out pages of a writeback file */
+		rc = iopt_pages_scan(batch, n, pages->writable && !pages->file,
+				     &in_order);
+		if (!rc)
+			rc = iopt_pages_store(pages, idx, batch, n, in_order);
 		if (rc) {
 			unpin_user_pages(batch, n);
 			goto err_unpin;
