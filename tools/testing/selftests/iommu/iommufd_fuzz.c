@@ -183,6 +183,7 @@ static bool va_tagged(__u64 va)
 	return false;
 #endif
 }
+
 /* Pages RLIMIT_MEMLOCK lets one counter (VmPin, VmLck, ...) hold */
 #define LIMIT_PAGES (MEMLOCK_LIMIT / CPU_PAGE)
 /*
@@ -214,43 +215,6 @@ static bool va_tagged(__u64 va)
 
 /* A format of note() too long for its call, whole for grep */
 #define MASTER_SEED_NOTE "master seed 0x%llx: IOMMUFD_FUZZ_SEED=0x%llx replays this run, sequence i has seed master + i * 0x%llx"
-
-#define E(x) { x, #x }
-static const struct {
-	int e;
-	const char *name;
-} errnames[] = {
-	{ 0, "ok" }, E(EPERM), E(ENOENT), E(EINTR), E(EBADF), E(ENOMEM),
-	E(EFAULT), E(EBUSY), E(EEXIST), E(ENODEV), E(EINVAL), E(EMFILE),
-	E(ENOTTY), E(ENOSPC), E(E2BIG), E(EOVERFLOW), E(EBADFD), E(EMSGSIZE),
-	E(EOPNOTSUPP), E(EADDRINUSE),
-};
-
-#undef E
-
-static const char *errname(int e)
-{
-	static char buf[16];
-	unsigned int i;
-
-	for (i = 0; i != ARRAY_SIZE(errnames); i++)
-		if (errnames[i].e == e)
-			return errnames[i].name;
-	snprintf(buf, sizeof(buf), "errno %d", e);
-	return buf;
-}
-
-static unsigned long long env_ull(const char *name, unsigned long long def)
-{
-	const char *v = getenv(name);
-	unsigned long long r;
-	char *end;
-
-	if (!v || !*v)
-		return def;
-	r = strtoull(v, &end, 0);
-	return *end ? def : r;
-}
 
 /* splitmix64: turns any seed, 0 included, into a good xorshift state */
 static __u64 splitmix(__u64 x)
@@ -543,13 +507,7 @@ struct call {
 
 static __u64 rnd64(struct fz *f)
 {
-	__u64 x = f->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	f->rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
+	return xorshift64s(&f->rng);
 }
 
 static unsigned int rnd(struct fz *f, unsigned int n)
@@ -1589,11 +1547,11 @@ static bool judge(struct fz *f, struct call *c)
 
 	env.calls++;
 	env.count[c->kind][e < 0 || e > MAX_ERRNO ? MAX_ERRNO : e]++;
-	flog(f, "#%u %s(%s) = %s", f->ncall, d->name, c->desc, errname(e));
+	flog(f, "#%u %s(%s) = %s", f->ncall, d->name, c->desc, errno_name(e));
 	if (c->forced) {
 		if (e != c->forced)
 			fail(f, "%s: got %s, the size rules demand %s", d->name,
-			     errname(e), errname(c->forced));
+			     errno_name(e), errno_name(c->forced));
 		return false;
 	}
 	if (c->predicted) {
@@ -1608,14 +1566,14 @@ static bool judge(struct fz *f, struct call *c)
 				return !e && !f->failed;
 		for (i = 0; i != c->nwant && n < sizeof(want); i++)
 			n += snprintf(want + n, sizeof(want) - n, "%s%s",
-				      i ? " or " : "", errname(c->want[i]));
+				      i ? " or " : "", errno_name(c->want[i]));
 		fail(f, "%s: got %s, the model expects %s", d->name,
-		     errname(e), want);
+		     errno_name(e), want);
 		return false;
 	}
 	if (e && !errno_allowed(d, e))
 		fail(f, "%s: %s is not among the errnos documented for it",
-		     d->name, errname(e));
+		     d->name, errno_name(e));
 	return !e && !f->failed;
 }
 
@@ -4139,7 +4097,7 @@ static void final_checks(struct fz *f)
 		num = 256;
 		if (iova_ranges(f->fd, id, r, &num, &align)) {
 			fail(f, "final IOVA_RANGES of IOAS %u: %s", id,
-			     errname(errno));
+			     errno_name(errno));
 			return;
 		}
 		if (align != ioas_align(o)) {
@@ -4154,7 +4112,7 @@ static void final_checks(struct fz *f)
 		len = 0;
 		if (ioas_unmap(f->fd, id, 0, UINT64_MAX, &len)) {
 			fail(f, "final unmap of everything in IOAS %u: %s", id,
-			     errname(errno));
+			     errno_name(errno));
 			return;
 		}
 		if (len != areas_total(o))
@@ -4223,7 +4181,7 @@ static bool run_sequence(struct fz *f, __u64 seed, bool check_refs)
 		return false;
 	}
 	if (ioctl(f->fd, IOMMU_OPTION, &opt))
-		fail(f, "RLIMIT_MODE 1 on a new context: %s", errname(errno));
+		fail(f, "RLIMIT_MODE 1 on a new context: %s", errno_name(errno));
 
 	n = 50 + rnd(f, 151);
 	for (i = 0; i != n && !f->failed; i++) {
@@ -4270,7 +4228,7 @@ static void print_counts(void)
 			if (env.count[k][e])
 				n += snprintf(line + n, sizeof(line) - n,
 					      "%s%s %lu", n ? ", " : "",
-					      errname(e), env.count[k][e]);
+					      errno_name(e), env.count[k][e]);
 		note("%-28s %8lu %8lu  %s", cmd_descs[k].name,
 		     env.predicted[k], env.count[k][0], line);
 	}
@@ -4328,7 +4286,7 @@ FIXTURE_SETUP(fuzz)
 	if (md_check_refs(env.checker, NULL, 0, 0) && errno == ENOTTY)
 		SKIP(return, "needs CONFIG_IOMMUFD_TEST");
 	ASSERT_EQ(0, drop_ipc_lock());
-	env.verbose = env_ull("IOMMUFD_FUZZ_VERBOSE", 0);
+	env.verbose = env_number("IOMMUFD_FUZZ_VERBOSE", 0);
 
 	/*
 	 * buf | robuf | hole (4 MiB) | argpage | guard | edge page | guard,
@@ -4419,10 +4377,10 @@ TEST_F_TIMEOUT(fuzz, regression_seeds, 600)
 
 TEST_F_TIMEOUT(fuzz, random_sequences, 600)
 {
-	unsigned long long seconds = env_ull("IOMMUFD_FUZZ_SECONDS", 0);
-	unsigned long long seqs = env_ull("IOMMUFD_FUZZ_SEQS",
+	unsigned long long seconds = env_number("IOMMUFD_FUZZ_SECONDS", 0);
+	unsigned long long seqs = env_number("IOMMUFD_FUZZ_SEQS",
 					  seconds ? ~0ULL : DEFAULT_SEQS);
-	__u64 master = env_ull("IOMMUFD_FUZZ_SEED", 0);
+	__u64 master = env_number("IOMMUFD_FUZZ_SEED", 0);
 	unsigned long long i, failed = 0;
 	double start = seconds_now(), t;
 
@@ -4453,7 +4411,7 @@ TEST_F_TIMEOUT(fuzz, random_sequences, 600)
 
 static void __attribute__((constructor)) set_timeouts(void)
 {
-	unsigned long long s = env_ull("IOMMUFD_FUZZ_SECONDS", 0);
+	unsigned long long s = env_number("IOMMUFD_FUZZ_SECONDS", 0);
 
 	/* A sequence count without a time limit may take long */
 	if (getenv("IOMMUFD_FUZZ_SEQS") && !s)

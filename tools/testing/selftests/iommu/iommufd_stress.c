@@ -125,63 +125,9 @@
 #define SWEEP_NOTE "objects outside the pools at the end (destroyed by the sweep): %u; objects the pools had no room for: %lu"
 #define AREAS_STOP_NOTE "stopping at %lu areas: over IOMMUFD_STRESS_AREAS_SECONDS=%.0f"
 
-static const char *errname(int e)
-{
-	static __thread char buf[16];
-
-	switch (e) {
-	case 0: return "ok";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EINTR: return "EINTR";
-	case EBADF: return "EBADF";
-	case ENOMEM: return "ENOMEM";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENODEV: return "ENODEV";
-	case EINVAL: return "EINVAL";
-	case EMFILE: return "EMFILE";
-	case ENOTTY: return "ENOTTY";
-	case ENOSPC: return "ENOSPC";
-	case E2BIG: return "E2BIG";
-	case EOVERFLOW: return "EOVERFLOW";
-	case EBADFD: return "EBADFD";
-	case EMSGSIZE: return "EMSGSIZE";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EADDRINUSE: return "EADDRINUSE";
-	}
-	snprintf(buf, sizeof(buf), "errno %d", e);
-	return buf;
-}
-
-static unsigned long env_ulong(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long r;
-
-	if (!v || !*v)
-		return def;
-	r = strtoul(v, &end, 0);
-	return *end ? def : r;
-}
-
-/* xorshift64*: small, fast, good enough to pick operations */
-static __u64 rnd_next(__u64 *state)
-{
-	__u64 x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 static unsigned int rnd(__u64 *state, unsigned int n)
 {
-	return (rnd_next(state) >> 32) % n;
+	return (xorshift64s(state) >> 32) % n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -386,7 +332,7 @@ static void record(struct worker *w, unsigned int op, int rc,
 		if (d->allowed[i] == e)
 			return;
 	note("thread %u: %s (%s) failed with %s (%d): not an allowed result",
-	     w->idx, d->name, what, errname(e), e);
+	     w->idx, d->name, what, errno_name(e), e);
 	__atomic_store_n(&w->s->failed, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->s->stop, 1, __ATOMIC_RELAXED);
 }
@@ -1193,7 +1139,7 @@ static void print_counts(struct worker *ws, unsigned int nr, double secs)
 				continue;
 			all += c;
 			n += snprintf(line + n, sizeof(line) - n, "%s%s %lu",
-				      n ? ", " : "", errname(e), c);
+				      n ? ", " : "", errno_name(e), c);
 			if (n >= sizeof(line))
 				break;
 		}
@@ -1299,11 +1245,11 @@ FIXTURE_TEARDOWN(stress)
 
 TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 {
-	unsigned long secs = env_ulong("IOMMUFD_STRESS_SECONDS",
+	unsigned long secs = env_number("IOMMUFD_STRESS_SECONDS",
 				       DEFAULT_SECONDS);
-	unsigned long nr = env_ulong("IOMMUFD_STRESS_THREADS",
+	unsigned long nr = env_number("IOMMUFD_STRESS_THREADS",
 				     DEFAULT_THREADS);
-	__u64 seed = env_ulong("IOMMUFD_STRESS_SEED", 0);
+	__u64 seed = env_number("IOMMUFD_STRESS_SEED", 0);
 	struct stress *s = &self->s;
 	struct worker *ws;
 	unsigned int t, i, lingering = 0, pass;
@@ -1369,7 +1315,7 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 		if (!id || !destroy(s->fd, id))
 			continue;
 		ASSERT_TRUE(errno == ENOENT || errno == EBUSY)
-			TH_LOG("id %u: %s", id, errname(errno));
+			TH_LOG("id %u: %s", id, errno_name(errno));
 	}
 	/* Whatever fell out of the pools: destroy every ID until none */
 	for (pass = 0, progress = true; progress; pass++) {
@@ -1385,7 +1331,7 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 				continue;
 			}
 			ASSERT_TRUE(errno == ENOENT || errno == EBUSY)
-				TH_LOG("id %u: %s", i, errname(errno));
+				TH_LOG("id %u: %s", i, errno_name(errno));
 		}
 	}
 	note(SWEEP_NOTE, lingering, s->lost);
@@ -1399,7 +1345,7 @@ TEST_F_TIMEOUT(stress, threads, DEFAULT_SECONDS + 300)
 		};
 
 		ASSERT_EQ(0, ioctl(s->fd, IOMMU_OPTION, &opt))
-			TH_LOG("object table not empty: %s", errname(errno));
+			TH_LOG("object table not empty: %s", errno_name(errno));
 	}
 	ASSERT_EQ(0, close(s->fd));
 	s->fd = -1;
@@ -1439,8 +1385,8 @@ FIXTURE_TEARDOWN(many_areas)
 
 TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 {
-	unsigned long want = env_ulong("IOMMUFD_STRESS_AREAS", DEFAULT_AREAS);
-	double cap = env_ulong("IOMMUFD_STRESS_AREAS_SECONDS",
+	unsigned long want = env_number("IOMMUFD_STRESS_AREAS", DEFAULT_AREAS);
+	double cap = env_number("IOMMUFD_STRESS_AREAS_SECONDS",
 			       DEFAULT_AREAS_SECONDS);
 	struct iommu_option opt = {
 		.size = sizeof(opt),
@@ -1490,7 +1436,7 @@ TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 	for (made = 0, block = 0; made < want; made++) {
 		iova = 0;
 		ASSERT_EQ(0, ioas_copy(fd, dst, src, MAP_RW, 0, SZ_4K, &iova))
-			TH_LOG("copy %lu: %s", made, errname(errno));
+			TH_LOG("copy %lu: %s", made, errno_name(errno));
 		ASSERT_EQ(0, iova % SZ_4K);
 		if (++block == interval || made + 1 == want) {
 			t = seconds_now();
@@ -1538,9 +1484,9 @@ TEST_F_TIMEOUT(many_areas, copy_one_page, DEFAULT_AREAS_SECONDS + 600)
 static void __attribute__((constructor)) set_timeouts(void)
 {
 	_stress_threads_object.timeout =
-		env_ulong("IOMMUFD_STRESS_SECONDS", DEFAULT_SECONDS) + 300;
+		env_number("IOMMUFD_STRESS_SECONDS", DEFAULT_SECONDS) + 300;
 	_many_areas_copy_one_page_object.timeout =
-		env_ulong("IOMMUFD_STRESS_AREAS_SECONDS",
+		env_number("IOMMUFD_STRESS_AREAS_SECONDS",
 			  DEFAULT_AREAS_SECONDS) + 600;
 }
 

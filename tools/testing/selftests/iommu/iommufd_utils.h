@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -58,6 +59,60 @@ static inline double seconds_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The name of an errno the suites meet ("ok" for 0), or "errno N" for
+ * another; the buffer for the latter is per thread.
+ */
+static inline const char *errno_name(int e)
+{
+	static const char * const names[] = {
+		[0] = "ok", [EPERM] = "EPERM", [ENOENT] = "ENOENT",
+		[EINTR] = "EINTR", [EBADF] = "EBADF", [ENOMEM] = "ENOMEM",
+		[EFAULT] = "EFAULT", [EBUSY] = "EBUSY", [EEXIST] = "EEXIST",
+		[ENODEV] = "ENODEV", [EINVAL] = "EINVAL", [EMFILE] = "EMFILE",
+		[ENOTTY] = "ENOTTY", [ENOSPC] = "ENOSPC", [E2BIG] = "E2BIG",
+		[EOVERFLOW] = "EOVERFLOW", [EBADFD] = "EBADFD",
+		[EMSGSIZE] = "EMSGSIZE", [EOPNOTSUPP] = "EOPNOTSUPP",
+		[EADDRINUSE] = "EADDRINUSE",
+	};
+	static __thread char buf[16];
+
+	if (e >= 0 && e < (int)(sizeof(names) / sizeof(names[0])) && names[e])
+		return names[e];
+	snprintf(buf, sizeof(buf), "errno %d", e);
+	return buf;
+}
+
+/* A number from the environment (any base strtoull() reads), or @def */
+static inline unsigned long long env_number(const char *name,
+					    unsigned long long def)
+{
+	const char *v = getenv(name);
+	unsigned long long r;
+	char *end;
+
+	if (!v || !*v)
+		return def;
+	r = strtoull(v, &end, 0);
+	return *end ? def : r;
+}
+
+/*
+ * xorshift64*: the next number of the sequence in *@state (which must
+ * not be 0). Small and fast; the fuzzer's recorded seeds replay only as
+ * long as this stays the same.
+ */
+static inline __u64 xorshift64s(__u64 *state)
+{
+	__u64 x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
 }
 
 /* Write a string to a sysfs (or proc) file; 0 or -1 */
