@@ -1487,7 +1487,7 @@ static void __attribute__((constructor)) set_timeouts(void)
 		env_number("IOMMUFD_STRESS_SECONDS", DEFAULT_SECONDS) + 300;
 	_many_areas_copy_one_page_object.timeout =
 		env_number("IOMMUFD_STRESS_AREAS_SECONDS",
-			  DEFAULT_AREAS_SECONDS) + 600;
+			   DEFAULT_AREAS_SECONDS) + 600;
 }
 
 /* Should a test die with the soft lockup threshold lowered, restore it */

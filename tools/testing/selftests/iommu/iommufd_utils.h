@@ -31,6 +31,7 @@
 #include <linux/userfaultfd.h>
 #include <linux/vfio.h>
 
+#include "../kselftest.h"
 #include "../../../../drivers/iommu/iommufd/iommufd_test.h"
 
 #define IOMMUFD_DEV "/dev/iommu"
@@ -79,7 +80,7 @@ static inline const char *errno_name(int e)
 	};
 	static __thread char buf[16];
 
-	if (e >= 0 && e < (int)(sizeof(names) / sizeof(names[0])) && names[e])
+	if (e >= 0 && e < (int)ARRAY_SIZE(names) && names[e])
 		return names[e];
 	snprintf(buf, sizeof(buf), "errno %d", e);
 	return buf;
