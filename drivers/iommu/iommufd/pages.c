@@ -636,6 +636,14 @@ static int iopt_pages_pin_unheld(struct iopt_pages *pages,
 	unsigned long stopped;
 	int rc;
 
+	/* Nothing is pinned yet (a new map): one run, no walk */
+	if (RB_EMPTY_ROOT(&pages->holds.rb_root) &&
+	    xa_empty(&pages->access_counts)) {
+		rc = iopt_pages_pin_run(pages, first, last - first + 1);
+		if (rc)
+			iopt_pages_trim(pages, first, last);
+		return rc;
+	}
 	rc = iopt_pages_walk_unheld(pages, first, last, true, &stopped);
 	if (rc) {
 		/* The runs before the failing one were pinned whole. */
@@ -655,6 +663,31 @@ static void iopt_pages_unpin_unheld(struct iopt_pages *pages,
 
 	iopt_pages_walk_unheld(pages, first, last, false, &stopped);
 	iopt_pages_trim(pages, first, last);
+}
+
+/*
+ * The last hold, [first, last], went and no access pins anything: what
+ * is pinned is exactly that range. Unpin it and drop every chunk without
+ * the span walk and the per-chunk checks of iopt_pages_unpin_unheld(),
+ * the common case of unmapping an area that was mapped on its own.
+ */
+static void iopt_pages_unpin_last(struct iopt_pages *pages,
+				  unsigned long first, unsigned long last)
+{
+	unsigned long chunk;
+	void *entry;
+
+	lockdep_assert_held(&pages->mutex);
+
+	if (WARN_ON(pages->npinned != last - first + 1)) {
+		iopt_pages_unpin_unheld(pages, first, last);
+		return;
+	}
+	iopt_pages_unpin_run(pages, first, last - first + 1);
+	xa_for_each(&pages->pfns, chunk, entry)
+		if (!xa_is_value(entry))
+			kfree(entry);
+	xa_destroy(&pages->pfns);
 }
 
 /**
@@ -755,7 +788,13 @@ void iopt_pages_unhold(struct iopt_pages *pages, struct iopt_pages_hold *hold)
 	mutex_lock(&pages->mutex);
 	interval_tree_remove(&hold->node, &pages->holds);
 	hold->active = false;
-	iopt_pages_unpin_unheld(pages, hold->node.start, hold->node.last);
+	if (RB_EMPTY_ROOT(&pages->holds.rb_root) &&
+	    xa_empty(&pages->access_counts))
+		iopt_pages_unpin_last(pages, hold->node.start,
+				      hold->node.last);
+	else
+		iopt_pages_unpin_unheld(pages, hold->node.start,
+					hold->node.last);
 	mutex_unlock(&pages->mutex);
 }
 
