@@ -1247,22 +1247,18 @@ int iopt_unmap_iova(struct io_pagetable *iopt, unsigned long start,
 	*unmapped = 0;
 again:
 	down_write(&iopt->lock);
-	/* Only the areas holding the two ends can stick out. */
-	area = iopt_area_iter_first(iopt, start, start);
-	if (area && area->node.start < start) {
-		rc = -ENOENT;
-		goto out_unlock;
-	}
-	area = iopt_area_iter_first(iopt, last, last);
-	if (area && area->node.last > last) {
-		rc = -ENOENT;
-		goto out_unlock;
-	}
-
-	/* Find the span of areas that accesses still pin, if any. */
+	/*
+	 * In one pass: no area may stick out of the range (only the first
+	 * and the last can), and find the span of areas that accesses still
+	 * pin, if any.
+	 */
 	pinned_first = ULONG_MAX;
 	pinned_last = 0;
 	iopt_for_each_area(area, iopt, start, last) {
+		if (area->node.start < start || area->node.last > last) {
+			rc = -ENOENT;
+			goto out_unlock;
+		}
 		cond_resched();
 		if (!area->access_pins)
 			continue;
