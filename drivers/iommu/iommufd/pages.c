@@ -636,14 +636,6 @@ static int iopt_pages_pin_unheld(struct iopt_pages *pages,
 	unsigned long stopped;
 	int rc;
 
-	/* Nothing is pinned yet (a new map): one run, no walk */
-	if (RB_EMPTY_ROOT(&pages->holds.rb_root) &&
-	    xa_empty(&pages->access_counts)) {
-		rc = iopt_pages_pin_run(pages, first, last - first + 1);
-		if (rc)
-			iopt_pages_trim(pages, first, last);
-		return rc;
-	}
 	rc = iopt_pages_walk_unheld(pages, first, last, true, &stopped);
 	if (rc) {
 		/* The runs before the failing one were pinned whole. */
