@@ -82,7 +82,6 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/user.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <uapi/linux/fcntl.h>
 
@@ -471,12 +470,12 @@ static long iopt_pages_gup(struct iopt_pages *pages, unsigned long uaddr,
 static bool iopt_pages_file_sealed(struct file *file)
 {
 	struct inode *inode = file_inode(file);
-	unsigned int seals;
+	int seals;
 
 	inode_lock_shared(inode);
-	seals = memfd_file_seals(file);
+	seals = memfd_get_seals(file);
 	inode_unlock_shared(inode);
-	return seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+	return seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
 }
 
 /*
@@ -1004,19 +1003,22 @@ struct iopt_pages *iopt_pages_create_file(struct file *file, loff_t start,
 					  unsigned long length, bool writable,
 					  enum iommufd_charge_mode charge)
 {
+	int seals;
+
 	if (WARN_ON_ONCE(!length))
 		return ERR_PTR(-EINVAL);
 	if (length > ULONG_MAX - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
-	if (!shmem_file(file) && !is_file_hugepages(file))
+	/* Only shmem and hugetlbfs files, the memfd kinds, have seals. */
+	seals = memfd_get_seals(file);
+	if (seals < 0)
 		return ERR_PTR(-EINVAL);
 	if (start < 0)
 		return ERR_PTR(-EINVAL);
 	if (!(file->f_mode & FMODE_READ))
 		return ERR_PTR(-EBADF);
 	if (writable && (!(file->f_mode & FMODE_WRITE) ||
-			 (memfd_file_seals(file) &
-			  (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))))
+			 (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))))
 		return ERR_PTR(-EPERM);
 	return iopt_pages_create(0, file, start, length, writable, charge);
 }
