@@ -111,9 +111,12 @@ take_run_dir() {
 # BASE with the fragments merged on top (kbuild's merge_config.sh), then
 # olddefconfig. Fails, naming each, when an option that a fragment sets
 # or unsets did not end up so: Kconfig silently drops an option whose
-# dependencies are missing.
+# dependencies are missing. As in merge_config.sh, a later fragment's
+# setting of an option overrides an earlier one's.
 merge_fragments() {
 	local base=$1 line opt bad=0
+	local -A want=()
+	local order=()
 	shift
 
 	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
@@ -121,19 +124,28 @@ merge_fragments() {
 	"${KMAKE[@]}" olddefconfig > /dev/null || return 1
 	while IFS= read -r line; do
 		case "$line" in
+		CONFIG_*=*) opt=${line%%=*} ;;
+		"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *} ;;
+		*) continue ;;
+		esac
+		[ -n "${want[$opt]+set}" ] || order+=("$opt")
+		want[$opt]=$line
+	done < <(cat "$@")
+	for opt in "${order[@]}"; do
+		line=${want[$opt]}
+		case "$line" in
 		CONFIG_*=*)
 			grep -qxF "$line" "$OBJ/.config" || {
-				echo "config: wanted '$line', got '$(grep "^${line%%=*}=" "$OBJ/.config" || echo unset)'" >&2
+				echo "config: wanted '$line', got '$(grep "^$opt=" "$OBJ/.config" || echo unset)'" >&2
 				bad=1
 			} ;;
-		"# CONFIG_"*" is not set")
-			opt=${line#\# }; opt=${opt%% *}
+		*)
 			! grep -q "^$opt=" "$OBJ/.config" || {
 				echo "config: wanted $opt unset" >&2
 				bad=1
 			} ;;
 		esac
-	done < <(cat "$@")
+	done
 	return $bad
 }
 

@@ -6,12 +6,15 @@
 #      patch of the series;
 #   2. our kernel directories rebuilt with W=1 (extra warnings) and sparse
 #      (C=2: every file checked), no warning allowed;
-#   3. kernel-doc on the uAPI header and our exported-API headers.
+#   3. kernel-doc on the uAPI header and our exported-API headers;
+#   4. the builds of configurations the test kernel does not boot: with
+#      IOMMUFD_VFIO_CONTAINER, and (x86_64) with iommufd, VFIO and KVM as
+#      modules, as distributions build them (modular_build below).
 # Run after build-kernel.sh, with the same $PROFILE and $ARCH. The checks
-# that do not depend on the architecture (1, 3, and the build with
-# IOMMUFD_VFIO_CONTAINER) run only when LINT_ALL=1 (default) or on
-# x86_64; W=1 and sparse run for every architecture, on its own drivers
-# too (arm64: the SMMUv3 driver's iommufd file).
+# that do not depend on the architecture (1, 3, 4) run only when
+# LINT_ALL=1 (default; make check sets it for x86_64 only); W=1 and
+# sparse run for every architecture, on its own drivers too (arm64: the
+# SMMUv3 driver's iommufd file).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -85,6 +88,39 @@ build_clean() {
 build_clean "$lobj" W=1 C=2 "${dirs[@]}"
 result $? "W=1 and sparse: ${dirs[*]}" "$tmp"
 
+# modular_build: the kernel of configs/modular.config (see there) in its
+# own object directory, vmlinux and modules, then modules_install into a
+# scratch directory so that depmod runs: fails on a build error, a
+# warning, an undefined or unexported symbol (modpost) and a dependency
+# cycle between modules (depmod). Output in $tmp.
+modular_build() {
+	local mobj=$CACHE/obj-$ARCH-modular inst frags=() f key
+	local mmake=(make -C "$SRC" O="$mobj" ARCH="$ARCH" -j"$JOBS"
+		     CROSS_COMPILE="$CROSS" CC="ccache ${CROSS}gcc")
+
+	for f in base "$ARCH" perf modular "$ARCH-modular"; do
+		[ ! -f "$HARNESS/configs/$f.config" ] ||
+			frags+=("$HARNESS/configs/$f.config")
+	done
+	mkdir -p "$mobj"
+	key=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$mobj/.iommufd-config-key" 2>/dev/null)" != "$key" ]; then
+		# merge_fragments works on $OBJ with $KMAKE
+		(OBJ=$mobj
+		 KMAKE=("${mmake[@]}")
+		 "${KMAKE[@]}" tinyconfig > /dev/null &&
+			 merge_fragments "$mobj/.config" "${frags[@]}") \
+			> "$tmp" 2>&1 || return 1
+		echo "$key" > "$mobj/.iommufd-config-key"
+	fi
+	build_clean "$mobj" vmlinux modules || return 1
+	inst=$(mktemp -d)
+	"${mmake[@]}" INSTALL_MOD_PATH="$inst" modules_install > "$tmp" 2>&1
+	f=$?
+	rm -rf "$inst"
+	[ $f = 0 ] && ! grep -qiE 'error|warning|cycle' "$tmp"
+}
+
 if [ "$all" = 1 ]; then
 	# The configuration the test kernel does not boot: iommufd provides
 	# /dev/vfio/vfio in place of VFIO's container (IOMMUFD_VFIO_CONTAINER).
@@ -110,6 +146,11 @@ if [ "$all" = 1 ]; then
 		rc=$?
 	fi
 	result $rc "build with IOMMUFD_VFIO_CONTAINER=y, VFIO_CONTAINER=n" "$tmp"
+
+	if [ "$ARCH" = x86_64 ]; then
+		modular_build
+		result $? "modular build: iommufd, VFIO and KVM as modules (modpost, depmod)" "$tmp"
+	fi
 
 	mapfile -t hdrs < <(cd "$REPO" && ls include/uapi/linux/iommufd.h include/linux/iommufd.h 2>/dev/null)
 	(cd "$REPO" && "$SRC/scripts/kernel-doc" -none -Werror "${hdrs[@]}") > "$tmp" 2>&1
