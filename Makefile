@@ -12,7 +12,8 @@
 #   make deb              Debian packages of the kernel: Debian's own 6.1
 #                         configuration plus ours (hours); PROFILE=test for
 #                         the small test configuration that make check boots
-#   make lint             checkpatch, W=1, sparse, kernel-doc on our code
+#   make lint             checkpatch, W=1, sparse, kernel-doc on our code,
+#                         and a build with iommufd and VFIO as modules
 #   make bench            perf kernel: iommufd vs VFIO type1, table, CSV, chart
 #   make fuzz             test kernel: the ioctl fuzzer for FUZZ_SECONDS (600)
 #   make soak             test kernel: the stress test for SOAK_SECONDS (1800)

@@ -24,14 +24,8 @@ if [ "$PROFILE" = test ]; then
 	fragments+=("$SRC/tools/testing/selftests/iommu/config")
 fi
 
-mkdir -p "$OBJ"
-key=$(cat "${fragments[@]}" | sha256sum | cut -d' ' -f1)
-if [ ! -f "$OBJ/.config" ] || [ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" != "$key" ]; then
-	"${KMAKE[@]}" tinyconfig > /dev/null
-	merge_fragments "$OBJ/.config" "${fragments[@]}" ||
-		die "the $PROFILE config lost options; see above"
-	echo "$key" > "$OBJ/.iommufd-config-key"
-fi
+configure_fragments "$OBJ" tinyconfig "${fragments[@]}" ||
+	die "the $PROFILE config lost options; see above"
 
 "${KMAKE[@]}" "$KIMAGE"
 "${KMAKE[@]}" headers

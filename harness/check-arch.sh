@@ -18,7 +18,9 @@ build_all
 hosttap=$(mktemp -d)/lint.tap
 trap 'rm -rf "$(dirname "$hosttap")"' EXIT
 # Lint findings are counted as test failures, not a stop here.
-stage "lint ($ARCH: checkpatch, W=1, sparse, kernel-doc)" \
+what="checkpatch, W=1, sparse, kernel-doc"
+[ "$ARCH" != x86_64 ] || what+=", modular build"
+stage "lint ($ARCH: $what)" \
 	bash -c "'$HARNESS/lint.sh' '$hosttap' || true"
 
 rundir_file=$(mktemp)

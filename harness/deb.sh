@@ -28,29 +28,13 @@ x86_64) debarch=amd64 ;;
 arm64) debarch=arm64 ;;
 esac
 
-# debian_config: $OBJ/.config from Debian's configuration and our
-# fragment, regenerated when either changes; fails when an option of the
-# fragment did not stick.
-debian_config() {
-	local orig frag key
-
-	orig=/usr/src/linux-config-6.1/config.${debarch}_none_${debarch}.xz
-	frag=$HARNESS/configs/debian-package.config
-	[ -f "$orig" ] || die "no $orig: install linux-config-6.1 (make deps)"
-	mkdir -p "$OBJ"
-	key=$(cat "$orig" "$frag" | sha256sum | cut -d' ' -f1)
-	[ -f "$OBJ/.config" ] &&
-		[ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" = "$key" ] &&
-		return 0
-	xzcat "$orig" > "$OBJ/config.debian"
-	merge_fragments "$OBJ/config.debian" "$frag" ||
-		die "the Debian configuration lost options; see above"
-	echo "$key" > "$OBJ/.iommufd-config-key"
-}
+orig=/usr/src/linux-config-6.1/config.${debarch}_none_${debarch}.xz
 
 pkgmake=("${KMAKE[@]}")
 if [ "$PROFILE" = debian ]; then
-	debian_config
+	[ -f "$orig" ] || die "no $orig: install linux-config-6.1 (make deps)"
+	configure_fragments "$OBJ" "$orig" "$HARNESS/configs/debian-package.config" ||
+		die "the Debian configuration lost options; see above"
 	# Not through ccache: the distribution kernel's objects would take
 	# the whole cache, and the test kernels' builds would start cold
 	export CCACHE_DISABLE=1
@@ -58,7 +42,7 @@ if [ "$PROFILE" = debian ]; then
 	# "+" that kbuild appends for a git tree with commits on top
 	pkgmake+=(LOCALVERSION=)
 	mkdir -p "$out"
-	"$SRC/scripts/diffconfig" "$OBJ/config.debian" "$OBJ/.config" \
+	"$SRC/scripts/diffconfig" <(xzcat "$orig") "$OBJ/.config" \
 		> "$out/config-changes.txt"
 	echo "configuration: Debian's $debarch config; changed options" \
 		"(scripts/diffconfig):"

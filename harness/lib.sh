@@ -121,7 +121,7 @@ merge_fragments() {
 
 	(cd "$OBJ" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" \
 		"$base" "$@" > /dev/null) || return 1
-	"${KMAKE[@]}" olddefconfig > /dev/null || return 1
+	kmake_at "$OBJ" olddefconfig > /dev/null || return 1
 	while IFS= read -r line; do
 		case "$line" in
 		CONFIG_*=*) opt=${line%%=*} ;;
@@ -147,6 +147,42 @@ merge_fragments() {
 		esac
 	done
 	return $bad
+}
+
+# kmake_at OBJDIR ARGS...: KMAKE, with OBJDIR as the object directory in
+# place of $OBJ.
+kmake_at() {
+	local objdir=$1
+
+	shift
+	"${KMAKE[@]/#O=*/O=$objdir}" "$@"
+}
+
+# configure_fragments OBJDIR START FRAGMENT...: OBJDIR/.config becomes
+# START with the FRAGMENTs merged on top and checked (merge_fragments).
+# START is a kconfig make target (tinyconfig) or a config file, which may
+# be xz-compressed. Done again only when START's file or a fragment
+# changes: the hash of their contents is kept in OBJDIR/.iommufd-config-key.
+configure_fragments() {
+	local OBJ=$1 start=$2 key base
+	local inputs=()
+
+	shift 2
+	[ ! -f "$start" ] || inputs+=("$start")
+	inputs+=("$@")
+	mkdir -p "$OBJ"
+	key=$(cat "${inputs[@]}" | sha256sum | cut -d' ' -f1)
+	[ ! -f "$OBJ/.config" ] ||
+		[ "$(cat "$OBJ/.iommufd-config-key" 2>/dev/null)" != "$key" ] ||
+		return 0
+	base=$OBJ/config.start
+	case $start in
+	*.xz) xzcat "$start" > "$base" ;;
+	*/*) cp "$start" "$base" ;;
+	*) kmake_at "$OBJ" "$start" > /dev/null && base=$OBJ/.config ;;
+	esac || return 1
+	merge_fragments "$base" "$@" || return 1
+	echo "$key" > "$OBJ/.iommufd-config-key"
 }
 
 # test_machine: the QEMU command of the test machine of $ARCH in the

@@ -94,28 +94,17 @@ result $? "W=1 and sparse: ${dirs[*]}" "$tmp"
 # warning, an undefined or unexported symbol (modpost) and a dependency
 # cycle between modules (depmod). Output in $tmp.
 modular_build() {
-	local mobj=$CACHE/obj-$ARCH-modular inst frags=() f key
-	local mmake=(make -C "$SRC" O="$mobj" ARCH="$ARCH" -j"$JOBS"
-		     CROSS_COMPILE="$CROSS" CC="ccache ${CROSS}gcc")
+	local mobj=$CACHE/obj-$ARCH-modular inst frags=() f
 
 	for f in base "$ARCH" perf modular "$ARCH-modular"; do
 		[ ! -f "$HARNESS/configs/$f.config" ] ||
 			frags+=("$HARNESS/configs/$f.config")
 	done
-	mkdir -p "$mobj"
-	key=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
-	if [ "$(cat "$mobj/.iommufd-config-key" 2>/dev/null)" != "$key" ]; then
-		# merge_fragments works on $OBJ with $KMAKE
-		(OBJ=$mobj
-		 KMAKE=("${mmake[@]}")
-		 "${KMAKE[@]}" tinyconfig > /dev/null &&
-			 merge_fragments "$mobj/.config" "${frags[@]}") \
-			> "$tmp" 2>&1 || return 1
-		echo "$key" > "$mobj/.iommufd-config-key"
-	fi
+	configure_fragments "$mobj" tinyconfig "${frags[@]}" > "$tmp" 2>&1 ||
+		return 1
 	build_clean "$mobj" vmlinux modules || return 1
 	inst=$(mktemp -d)
-	"${mmake[@]}" INSTALL_MOD_PATH="$inst" modules_install > "$tmp" 2>&1
+	kmake_at "$mobj" INSTALL_MOD_PATH="$inst" modules_install > "$tmp" 2>&1
 	f=$?
 	rm -rf "$inst"
 	[ $f = 0 ] && ! grep -qiE 'error|warning|cycle' "$tmp"
