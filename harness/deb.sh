@@ -28,10 +28,9 @@ x86_64) debarch=amd64 ;;
 arm64) debarch=arm64 ;;
 esac
 
-orig=/usr/src/linux-config-6.1/config.${debarch}_none_${debarch}.xz
-
 pkgmake=("${KMAKE[@]}")
 if [ "$PROFILE" = debian ]; then
+	orig=/usr/src/linux-config-6.1/config.${debarch}_none_${debarch}.xz
 	[ -f "$orig" ] || die "no $orig: install linux-config-6.1 (make deps)"
 	configure_fragments "$OBJ" "$orig" "$HARNESS/configs/debian-package.config" ||
 		die "the Debian configuration lost options; see above"

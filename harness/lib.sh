@@ -160,8 +160,8 @@ kmake_at() {
 
 # configure_fragments OBJDIR START FRAGMENT...: OBJDIR/.config becomes
 # START with the FRAGMENTs merged on top and checked (merge_fragments).
-# START is a kconfig make target (tinyconfig) or a config file, which may
-# be xz-compressed. Done again only when START's file or a fragment
+# START is a kconfig make target (tinyconfig) or an xz-compressed config
+# file (Debian's). Done again only when START's file or a fragment
 # changes: the hash of their contents is kept in OBJDIR/.iommufd-config-key.
 configure_fragments() {
 	local OBJ=$1 start=$2 key base
@@ -178,7 +178,6 @@ configure_fragments() {
 	base=$OBJ/config.start
 	case $start in
 	*.xz) xzcat "$start" > "$base" ;;
-	*/*) cp "$start" "$base" ;;
 	*) kmake_at "$OBJ" "$start" > /dev/null && base=$OBJ/.config ;;
 	esac || return 1
 	merge_fragments "$base" "$@" || return 1
