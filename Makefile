@@ -10,8 +10,10 @@
 #   make series           write the commits in the cached tree to patches/
 #   make export OUT=dir   the whole project as a series against pristine 6.1
 #   make deb              Debian packages of the kernel: Debian's own 6.1
-#                         configuration plus ours (hours); PROFILE=test for
+#                         configuration plus ours (about 4 h); PROFILE=test for
 #                         the small test configuration that make check boots
+#   make deb-boot         boot those packages (same PROFILE rule) in Debian 12
+#                         with systemd and run Debian's QEMU against them
 #   make lint             checkpatch, W=1, sparse, kernel-doc on our code,
 #                         and a build with iommufd and VFIO as modules
 #   make bench            perf kernel: iommufd vs VFIO type1, table, CSV, chart
@@ -27,7 +29,8 @@ export PROFILE
 
 H := harness
 
-.PHONY: run check vm kernel tests tree series export deb lint deps bench fuzz soak
+.PHONY: run check vm kernel tests tree series export deb deb-boot lint deps \
+	bench fuzz soak
 
 run:
 	@$(H)/run.sh
@@ -63,6 +66,16 @@ DEB_PROFILE := $(if $(filter file,$(origin PROFILE)),debian,$(PROFILE))
 deb: tree
 	@[ '$(DEB_PROFILE)' = debian ] || PROFILE='$(DEB_PROFILE)' $(H)/build-kernel.sh
 	@PROFILE='$(DEB_PROFILE)' $(H)/deb.sh
+
+# The test programs are the test profile's, whichever kernel boots; the
+# results are counted as make check counts them (results.py: TAP, kernel
+# log, kmemleak, taint).
+deb-boot:
+	@PROFILE=test $(MAKE) --no-print-directory tests
+	@$(H)/build-deb-root.sh
+	@f=$$(mktemp); PROFILE='$(DEB_PROFILE)' RUNDIR_FILE=$$f \
+		$(H)/deb-boot.sh; r=$$(cat $$f); rm -f $$f; \
+	[ -n "$$r" ] && $(H)/results.py "$$r"
 
 lint: kernel
 	@t=$$(mktemp); $(H)/lint.sh $$t; rc=$$?; cat $$t; rm -f $$t; exit $$rc
